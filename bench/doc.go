@@ -1,0 +1,2 @@
+// Package bench measures coord against the primitives a Go user would pick instead.
+package bench

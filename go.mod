@@ -1,0 +1,3 @@
+module github.com/coordkit/coord
+
+go 1.26
