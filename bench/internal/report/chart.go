@@ -1,0 +1,90 @@
+package report
+
+import (
+	"fmt"
+	"image/color"
+	"io"
+
+	"gonum.org/v1/plot"
+	"gonum.org/v1/plot/plotter"
+	"gonum.org/v1/plot/vg"
+	"gonum.org/v1/plot/vg/draw"
+	"gonum.org/v1/plot/vg/vgsvg"
+)
+
+// implStyle gives every implementation the same colour in every panel,
+// coord a solid line and the anchors dashed ones.
+func implStyle(impl string) (color.Color, []vg.Length) {
+	switch impl {
+	case "coord":
+		return color.RGBA{R: 0x1f, G: 0x77, B: 0xb4, A: 0xff}, nil
+	case "sync":
+		return color.RGBA{R: 0xd6, G: 0x27, B: 0x28, A: 0xff}, []vg.Length{vg.Points(4), vg.Points(2)}
+	case "xsync-weighted":
+		return color.RGBA{R: 0x2c, G: 0xa0, B: 0x2c, A: 0xff}, []vg.Length{vg.Points(4), vg.Points(2)}
+	case "close-chan", "chan":
+		return color.RGBA{R: 0xff, G: 0x7f, B: 0x0e, A: 0xff}, []vg.Length{vg.Points(4), vg.Points(2)}
+	default:
+		return color.Gray{Y: 0x60}, []vg.Length{vg.Points(2), vg.Points(2)}
+	}
+}
+
+// WriteChart draws the scaling curves as an SVG: one panel per family, both
+// axes logarithmic, coord solid and its anchors dashed.
+func WriteChart(w io.Writer, curves []Curve) error {
+	var fams []Family
+	byFam := map[string][]Curve{}
+	for _, c := range curves {
+		if _, ok := byFam[c.Family.Name]; !ok {
+			fams = append(fams, c.Family)
+		}
+		byFam[c.Family.Name] = append(byFam[c.Family.Name], c)
+	}
+	if len(fams) == 0 {
+		return fmt.Errorf("no scaling curves to draw")
+	}
+	row := make([]*plot.Plot, 0, len(fams))
+	for _, f := range fams {
+		p := plot.New()
+		p.Title.Text = f.Name
+		p.X.Label.Text = "waiting goroutines"
+		p.Y.Label.Text = f.Metric
+		p.X.Scale, p.Y.Scale = plot.LogScale{}, plot.LogScale{}
+		p.X.Tick.Marker, p.Y.Tick.Marker = plot.LogTicks{Prec: -1}, plot.LogTicks{Prec: -1}
+		p.Legend.Top = true
+		p.Legend.Left = true
+		p.Add(plotter.NewGrid())
+		for _, c := range byFam[f.Name] {
+			xys := make(plotter.XYs, 0, len(c.Points))
+			for _, pt := range c.Points {
+				if pt.Ns > 0 {
+					xys = append(xys, plotter.XY{X: float64(pt.Waiters), Y: pt.Ns})
+				}
+			}
+			if len(xys) == 0 {
+				continue
+			}
+			l, s, err := plotter.NewLinePoints(xys)
+			if err != nil {
+				return err
+			}
+			col, dashes := implStyle(c.Impl)
+			l.Color, l.Dashes, l.Width = col, dashes, vg.Points(1.5)
+			s.Color, s.Shape = col, draw.CircleGlyph{}
+			p.Add(l, s)
+			p.Legend.Add(c.Impl, l, s)
+		}
+		row = append(row, p)
+	}
+	const panel = 9 * vg.Centimeter
+	width, height := panel*vg.Length(len(row)), 8*vg.Centimeter
+	img := vgsvg.New(width, height)
+	dc := draw.New(img)
+	tiles := draw.Tiles{Rows: 1, Cols: len(row), PadX: vg.Millimeter * 4, PadTop: vg.Millimeter * 2, PadBottom: vg.Millimeter * 2, PadLeft: vg.Millimeter * 2, PadRight: vg.Millimeter * 2}
+	canvases := plot.Align([][]*plot.Plot{row}, tiles, dc)
+	for j, p := range row {
+		p.Draw(canvases[0][j])
+	}
+	_, err := img.WriteTo(w)
+	return err
+}

@@ -1,0 +1,383 @@
+package report_test
+
+import (
+	"bytes"
+	"encoding/json"
+	"math"
+	"strings"
+	"testing"
+
+	"github.com/coordkit/coord/bench/internal/report"
+)
+
+// fixture is go test -bench output as it comes: a header, three counts of
+// some benchmarks, noise that must be skipped, names whose anchors contain
+// dashes, and the -2 GOMAXPROCS suffix.
+const fixture = `goos: linux
+goarch: amd64
+pkg: github.com/coordkit/coord/bench
+cpu: Intel(R) Xeon(R) Processor
+BenchmarkMutexUncontended/coord-2         	100000000	        12.0 ns/op	       0 B/op	       0 allocs/op
+BenchmarkMutexUncontended/coord-2         	100000000	        10.0 ns/op	       0 B/op	       0 allocs/op
+BenchmarkMutexUncontended/coord-2         	100000000	        30.0 ns/op	       0 B/op	       0 allocs/op
+BenchmarkMutexUncontended/sync-2          	100000000	        10.0 ns/op	       0 B/op	       0 allocs/op
+BenchmarkMutexUncontended/sync-2          	100000000	         8.0 ns/op	       0 B/op	       0 allocs/op
+BenchmarkMutexUncontended/sync-2          	100000000	         6.0 ns/op	       0 B/op	       0 allocs/op
+BenchmarkMutexUncontended/xsync-weighted-2	 50000000	        40.0 ns/op	       0 B/op	       0 allocs/op
+    mutex_bench_test.go:12: some log line
+BenchmarkMutexUncontendedCancellable/coord-2	 50000000	        25.0 ns/op
+BenchmarkMutexUncontendedCancellable/xsync-weighted-2	 50000000	        20.0 ns/op
+BenchmarkScalingEvent/waiters=10/coord-2    	   10000	     10000 ns/op
+BenchmarkScalingEvent/waiters=100/coord-2   	    1000	    100000 ns/op
+BenchmarkScalingEvent/waiters=1000/coord-2  	     100	   1000000 ns/op
+BenchmarkScalingMutex/waiters=1/sync-2      	 1000000	       100 ns/op
+BenchmarkScalingMutex/waiters=10/sync-2     	 1000000	      1000 ns/op
+BenchmarkScalingMutex/waiters=1/coord-2     	 1000000	       100 ns/op
+BenchmarkScalingMutex/waiters=100/coord-2   	 1000000	       100 ns/op
+BenchmarkScalingMutex/waiters=10/coord-2    	 1000000	       100 ns/op
+PASS
+ok  	github.com/coordkit/coord/bench	12.345s
+`
+
+func parse(t *testing.T, s string) *report.Run {
+	t.Helper()
+	run, err := report.Parse(strings.NewReader(s))
+	if err != nil {
+		t.Fatalf("Parse: %v", err)
+	}
+	return run
+}
+
+func near(a, b float64) bool { return math.Abs(a-b) <= 1e-9*math.Max(1, math.Abs(b)) }
+
+func TestParse(t *testing.T) {
+	run := parse(t, fixture)
+	if got := run.Config["cpu"]; got != "Intel(R) Xeon(R) Processor" {
+		t.Errorf("cpu = %q", got)
+	}
+	if got := run.Config["pkg"]; got != "github.com/coordkit/coord/bench" {
+		t.Errorf("pkg = %q", got)
+	}
+	if run.Procs != 2 {
+		t.Errorf("Procs = %d, want 2", run.Procs)
+	}
+	if n := len(run.Samples["MutexUncontended/coord"]); n != 3 {
+		t.Errorf("MutexUncontended/coord has %d samples, want 3", n)
+	}
+	// The dash inside the anchor's name stays; only the -2 goes.
+	ws := run.Samples["MutexUncontended/xsync-weighted"]
+	if len(ws) != 1 || ws[0].Values["ns/op"] != 40 || ws[0].Iters != 50000000 {
+		t.Errorf("xsync-weighted samples = %+v", ws)
+	}
+	if v, ok := ws[0].Values["allocs/op"]; !ok || v != 0 {
+		t.Errorf("allocs/op = %v, %v", v, ok)
+	}
+	for name := range run.Samples {
+		if strings.HasPrefix(name, "Benchmark") || strings.HasSuffix(name, "-2") {
+			t.Errorf("name %q keeps its prefix or suffix", name)
+		}
+	}
+	if _, ok := run.Samples["mutex_bench_test.go"]; ok {
+		t.Error("a log line was taken for a result")
+	}
+}
+
+func TestParseWithoutProcsSuffix(t *testing.T) {
+	// GOMAXPROCS=1: go test prints no suffix.
+	run := parse(t, "BenchmarkQueueSPSC/chan-select-ctx \t 100 \t 50.5 ns/op\n")
+	if run.Procs != 1 {
+		t.Errorf("Procs = %d, want 1", run.Procs)
+	}
+	if s := run.Samples["QueueSPSC/chan-select-ctx"]; len(s) != 1 || s[0].Values["ns/op"] != 50.5 {
+		t.Errorf("samples = %+v", run.Samples)
+	}
+}
+
+func TestParseErrors(t *testing.T) {
+	for _, in := range []string{
+		"",
+		"PASS\nok  \tx\t1s\n",
+		"BenchmarkX-2 \t 100 \t 5 ns/op \t 7\n", // value without unit
+		"BenchmarkX-2 \t 100 \t five ns/op\n",   // bad value
+	} {
+		if _, err := report.Parse(strings.NewReader(in)); err == nil {
+			t.Errorf("Parse(%q) succeeded", in)
+		}
+	}
+}
+
+func TestMedian(t *testing.T) {
+	for _, tc := range []struct {
+		in   []float64
+		want float64
+	}{
+		{[]float64{5}, 5},
+		{[]float64{3, 1, 2}, 2},
+		{[]float64{4, 1, 3, 2}, 2.5},
+		{[]float64{10, 10, 1000, 9, 11}, 10}, // an outlier does not move it
+	} {
+		in := append([]float64(nil), tc.in...)
+		if got := report.Median(in); got != tc.want {
+			t.Errorf("Median(%v) = %v, want %v", tc.in, got, tc.want)
+		}
+		for i := range in {
+			if in[i] != tc.in[i] {
+				t.Errorf("Median modified its input: %v", in)
+			}
+		}
+	}
+	if got := report.Median(nil); !math.IsNaN(got) {
+		t.Errorf("Median(nil) = %v, want NaN", got)
+	}
+}
+
+func TestSummarize(t *testing.T) {
+	run := parse(t, fixture)
+	s, ok := run.Summarize("MutexUncontended/coord", "ns/op")
+	if !ok || s.Median != 12 || s.Min != 10 || s.Max != 30 || s.N != 3 {
+		t.Errorf("Summarize = %+v, %v; want median 12, min 10, max 30, N 3", s, ok)
+	}
+	if got := s.Spread(); !near(got, 20.0/12) {
+		t.Errorf("Spread = %v, want %v", got, 20.0/12)
+	}
+	if _, ok := run.Summarize("MutexUncontended/coord", "widgets/op"); ok {
+		t.Error("Summarize found a unit nobody reported")
+	}
+	if _, ok := run.Summarize("NoSuchBenchmark", "ns/op"); ok {
+		t.Error("Summarize found a benchmark that did not run")
+	}
+}
+
+func TestRatioAndJudge(t *testing.T) {
+	if got := report.Ratio(15, 10); got != 1.5 {
+		t.Errorf("Ratio(15, 10) = %v", got)
+	}
+	for _, bad := range [][2]float64{{0, 1}, {1, 0}, {math.NaN(), 1}, {-1, 1}} {
+		if got := report.Ratio(bad[0], bad[1]); !math.IsNaN(got) {
+			t.Errorf("Ratio(%v, %v) = %v, want NaN", bad[0], bad[1], got)
+		}
+	}
+	for _, tc := range []struct {
+		ratio, max float64
+		want       report.Verdict
+	}{
+		{1.5, 1.5, report.Met}, // the bound itself is met
+		{1.49, 1.5, report.Met},
+		{1.51, 1.5, report.Missed},
+		{math.NaN(), 1.5, report.NotMeasured},
+	} {
+		if got := report.Judge(tc.ratio, tc.max); got != tc.want {
+			t.Errorf("Judge(%v, %v) = %q, want %q", tc.ratio, tc.max, got, tc.want)
+		}
+	}
+}
+
+func TestRows(t *testing.T) {
+	run := parse(t, fixture)
+	ws := []report.Workload{
+		{Bench: "MutexUncontended", Anchors: []string{"sync", "chan", "xsync-weighted"}, Target: &report.Target{Anchor: "sync", Max: 1.5}},
+		{Bench: "MutexUncontendedCancellable", Anchors: []string{"xsync-weighted"}, Target: &report.Target{Anchor: "xsync-weighted", Max: 1.0}},
+		{Bench: "EventBroadcast1000", Anchors: []string{"close-chan"}, Target: &report.Target{Anchor: "close-chan", Max: 1.5}},
+	}
+	rows := report.Rows(run, ws)
+	if len(rows) != 2 {
+		t.Fatalf("got %d rows, want 2 (a workload that did not run is left out)", len(rows))
+	}
+	r := rows[0]
+	// Medians 12 (coord) and 8 (sync): 1.5, exactly the bound.
+	if r.Coord.Median != 12 || !near(r.Ratio, 1.5) || r.Verdict != report.Met {
+		t.Errorf("MutexUncontended: coord %v, ratio %v, verdict %q; want 12, 1.5, met", r.Coord.Median, r.Ratio, r.Verdict)
+	}
+	if len(r.Cells) != 3 {
+		t.Fatalf("MutexUncontended has %d cells, want 3", len(r.Cells))
+	}
+	if c := r.Cells[1]; c.Anchor != "chan" || c.Time.N != 0 || !math.IsNaN(c.Ratio) {
+		t.Errorf("chan cell = %+v; want no measurement and a NaN ratio", c)
+	}
+	if c := r.Cells[2]; !near(c.Ratio, 12.0/40) {
+		t.Errorf("xsync-weighted ratio = %v, want %v", c.Ratio, 12.0/40)
+	}
+	if r := rows[1]; !near(r.Ratio, 1.25) || r.Verdict != report.Missed {
+		t.Errorf("cancellable: ratio %v verdict %q; want 1.25, missed", r.Ratio, r.Verdict)
+	}
+
+	// Without the target's anchor the target is not measured, not met.
+	noAnchor := parse(t, "BenchmarkQueueSPSC/coord-2 \t 10 \t 100 ns/op\n")
+	rows = report.Rows(noAnchor, []report.Workload{{Bench: "QueueSPSC", Anchors: []string{"chan"}, Target: &report.Target{Anchor: "chan", Max: 2}}})
+	if len(rows) != 1 || rows[0].Verdict != report.NotMeasured {
+		t.Errorf("rows = %+v; want one, not measured", rows)
+	}
+}
+
+func TestLogLogSlope(t *testing.T) {
+	pts := func(f func(n float64) float64) []report.Point {
+		var ps []report.Point
+		for _, n := range []int{1, 10, 100, 1000, 10000} {
+			ps = append(ps, report.Point{Waiters: n, Ns: f(float64(n))})
+		}
+		return ps
+	}
+	for _, tc := range []struct {
+		name  string
+		pts   []report.Point
+		slope float64
+		shape string
+	}{
+		{"flat", pts(func(float64) float64 { return 50 }), 0, "flat"},
+		{"linear", pts(func(n float64) float64 { return 3 * n }), 1, "linear"},
+		{"quadratic", pts(func(n float64) float64 { return n * n }), 2, "superlinear"},
+		{"sqrt", pts(func(n float64) float64 { return math.Sqrt(n) }), 0.5, "sublinear"},
+	} {
+		got := report.LogLogSlope(tc.pts)
+		if !near(got, tc.slope) {
+			t.Errorf("%s: slope %v, want %v", tc.name, got, tc.slope)
+		}
+		if s := report.Shape(got); s != tc.shape {
+			t.Errorf("%s: shape %q, want %q", tc.name, s, tc.shape)
+		}
+	}
+	if got := report.LogLogSlope([]report.Point{{Waiters: 10, Ns: 5}}); !math.IsNaN(got) {
+		t.Errorf("slope of one point = %v, want NaN", got)
+	}
+}
+
+func TestCurves(t *testing.T) {
+	run := parse(t, fixture)
+	curves := report.Curves(run, report.Families)
+	var names []string
+	for _, c := range curves {
+		names = append(names, c.Family.Name+"/"+c.Impl)
+	}
+	// Family order as given, coord first within a family, families with
+	// no results left out.
+	if got, want := strings.Join(names, " "), "Mutex/coord Mutex/sync Event/coord"; got != want {
+		t.Fatalf("curves %q, want %q", got, want)
+	}
+	mc := curves[0]
+	if len(mc.Points) != 3 || mc.Points[0].Waiters != 1 || mc.Points[1].Waiters != 10 || mc.Points[2].Waiters != 100 {
+		t.Errorf("Mutex/coord points not sorted by waiters: %+v", mc.Points)
+	}
+	if !near(mc.Slope, 0) {
+		t.Errorf("Mutex/coord slope %v, want 0", mc.Slope)
+	}
+	if !near(curves[1].Slope, 1) {
+		t.Errorf("Mutex/sync slope %v, want 1", curves[1].Slope)
+	}
+	// Event ops wake every waiter: 10 000 ns for 10 waiters is 1000 ns each,
+	// and the curve of the fixture is flat per waiter.
+	ev := curves[2]
+	for _, p := range ev.Points {
+		if p.Ns != 1000 {
+			t.Errorf("Event point %+v: want 1000 ns per waiter", p)
+		}
+	}
+	if !near(ev.Slope, 0) {
+		t.Errorf("Event slope %v, want 0", ev.Slope)
+	}
+}
+
+func TestAsyncioRows(t *testing.T) {
+	run := parse(t, fixture)
+	var py report.Asyncio
+	js := `{"python": "3.11.7", "implementation": "CPython", "workloads": {
+		"lock_uncontended": {"ops_per_sec": 1000000, "ops": 5, "runs": [1]},
+		"handoff_100": {"ops_per_sec": 50000}}}`
+	if err := json.Unmarshal([]byte(js), &py); err != nil {
+		t.Fatal(err)
+	}
+	rows := report.AsyncioRows(run, &py, report.AsyncioWorkloads)
+	if len(rows) != 2 {
+		t.Fatalf("got %d rows, want 2: %+v", len(rows), rows)
+	}
+	// coord: median 12 ns/op = 83.3 M ops/s, 83.3x asyncio's 1 M/s.
+	r := rows[0]
+	if !near(r.CoordOps, 1e9/12) || r.AsyncioOps != 1e6 || !near(r.Speedup, 1e3/12) || r.Verdict != report.Met {
+		t.Errorf("lock_uncontended row = %+v", r)
+	}
+	// handoff_100 has no Go result in the fixture.
+	if r := rows[1]; !math.IsNaN(r.CoordOps) || r.Verdict != report.NotMeasured {
+		t.Errorf("handoff_100 row = %+v; want no coord number, not measured", r)
+	}
+	// A speedup under the goal is missed.
+	slow := parse(t, "BenchmarkMutexUncontended/coord-2 \t 10 \t 100 ns/op\n")
+	if r := report.AsyncioRows(slow, &py, report.AsyncioWorkloads)[0]; !near(r.Speedup, 10) || r.Verdict != report.Missed {
+		t.Errorf("10x row = %+v; want missed", r)
+	}
+}
+
+func TestRender(t *testing.T) {
+	run := parse(t, fixture)
+	doc := &report.Doc{
+		Command: "go run ./bench/cmd/report",
+		GoTest:  "go test -bench . ./bench",
+		Count:   3,
+		Machine: report.Machine{CPU: "Test CPU 9000", Cores: 2, GOMAXPROCS: 2, GoVersion: "go1.26", OS: "linux", Arch: "amd64", Date: "today"},
+		Rows: report.Rows(run, []report.Workload{
+			{Bench: "MutexUncontended", Title: "Mutex, uncontended", Op: "Lock+Unlock", Anchors: []string{"sync"}, Target: &report.Target{Anchor: "sync", Max: 1.0}},
+		}),
+		Notes:       map[string]string{"MutexUncontended": "a note on the result"},
+		Curves:      report.Curves(run, report.Families),
+		ChartPath:   "bench/scaling.svg",
+		AsyncioNote: "python3 is not installed here.",
+		Profile:     &report.Profile{Bench: "BenchmarkMutexContended/coord", CPUTop: "flat  flat%\n1s 50% coord.(*Mutex).lockSlow", Summary: "what it showed"},
+	}
+	md := string(report.Render(doc))
+	for _, want := range []string{
+		"| CPU | Test CPU 9000 |",
+		"| Mutex, uncontended | Lock+Unlock | 12.0 ns ±83% | sync | 8.00 ns ±25% | 1.50x | ≤ 1.0x | **MISSED** |",
+		"**Targets: 0 of 1 met.** Missed: Mutex, uncontended (1.50x against sync, target ≤ 1.0x).",
+		"- **Mutex, uncontended.** a note on the result",
+		"![scaling curves](bench/scaling.svg)",
+		"| Mutex coord | ns per Lock/Unlock |",
+		"Not run: python3 is not installed here.",
+		"coord.(*Mutex).lockSlow",
+		"what it showed",
+		"go tool pprof",
+	} {
+		if !strings.Contains(md, want) {
+			t.Errorf("report lacks %q", want)
+		}
+	}
+}
+
+func TestFormat(t *testing.T) {
+	for _, tc := range []struct {
+		got, want string
+	}{
+		{report.FormatNs(9.123), "9.12 ns"},
+		{report.FormatNs(12.34), "12.3 ns"},
+		{report.FormatNs(1234), "1234 ns"},
+		{report.FormatNs(12345), "12.3 µs"},
+		{report.FormatNs(2.5e6), "2.50 ms"},
+		{report.FormatNs(math.NaN()), "—"},
+		{report.FormatRatio(1.234), "1.23x"},
+		{report.FormatRatio(math.NaN()), "—"},
+		{report.FormatRatio(250), "250x"},
+		{report.FormatOps(2.5e6), "2.50 M/s"},
+		{report.FormatOps(1500), "1.5 k/s"},
+	} {
+		if tc.got != tc.want {
+			t.Errorf("got %q, want %q", tc.got, tc.want)
+		}
+	}
+}
+
+func TestWriteChart(t *testing.T) {
+	run := parse(t, fixture)
+	var buf bytes.Buffer
+	if err := report.WriteChart(&buf, report.Curves(run, report.Families)); err != nil {
+		t.Fatal(err)
+	}
+	svg := buf.String()
+	if !strings.Contains(svg, "<svg") || !strings.Contains(svg, "</svg>") {
+		t.Errorf("not an SVG: %.200q", svg)
+	}
+	for _, label := range []string{"Mutex", "Event", "coord"} {
+		if !strings.Contains(svg, label) {
+			t.Errorf("chart lacks the label %q", label)
+		}
+	}
+	if err := report.WriteChart(&buf, nil); err == nil {
+		t.Error("WriteChart with no curves succeeded")
+	}
+}

@@ -1,0 +1,341 @@
+package report
+
+import (
+	"math"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+)
+
+// A Workload is one row of the main table: a benchmark whose sub-benchmarks
+// are "coord" and one per anchor.
+type Workload struct {
+	Bench   string   // benchmark name without "Benchmark", e.g. "MutexContended"
+	Title   string   // what the row is called in the table
+	Op      string   // what one op is
+	Anchors []string // sub-benchmark names of the anchors, in column order
+	Target  *Target  // nil when the issue sets no target
+}
+
+// A Target is a bound on the ratio of coord's time to one anchor's.
+type Target struct {
+	Anchor string
+	Max    float64
+}
+
+// Workloads are the rows of BENCHMARKS.md, in order, with the targets of
+// the core issue.
+var Workloads = []Workload{
+	{Bench: "MutexUncontended", Title: "Mutex, uncontended", Op: "Lock+Unlock",
+		Anchors: []string{"sync", "chan", "xsync-weighted"}, Target: &Target{"sync", 1.5}},
+	{Bench: "MutexUncontendedCancellable", Title: "Mutex, uncontended, cancellable ctx", Op: "Lock+Unlock",
+		Anchors: []string{"xsync-weighted", "chan"}, Target: &Target{"xsync-weighted", 1.0}},
+	{Bench: "MutexContended", Title: "Mutex, contended (8 goroutines per P)", Op: "Lock+Unlock",
+		Anchors: []string{"sync", "chan", "xsync-weighted"}, Target: &Target{"sync", 2.0}},
+	{Bench: "MutexHandoff100", Title: "Mutex, handoff among 100 goroutines", Op: "Lock+yield+Unlock",
+		Anchors: []string{"sync", "chan", "xsync-weighted"}, Target: &Target{"sync", 2.0}},
+	{Bench: "CancelledWait/expired", Title: "Lock on a held mutex, ctx already done", Op: "failed Lock",
+		Anchors: []string{"xsync-weighted", "chan"}},
+	{Bench: "CancelledWait/soon", Title: "Lock on a held mutex, ctx cancelled meanwhile", Op: "failed Lock",
+		Anchors: []string{"xsync-weighted", "chan"}},
+	{Bench: "EventBroadcast1000", Title: "Event, broadcast to 1000 waiters", Op: "round",
+		Anchors: []string{"close-chan", "sync-cond"}, Target: &Target{"close-chan", 1.5}},
+	{Bench: "CondBoundedBuffer", Title: "Cond, bounded buffer (1 producer, 1 consumer, cap 8)", Op: "item",
+		Anchors: []string{"sync-cond"}, Target: &Target{"sync-cond", 2.0}},
+	{Bench: "SemaphoreTenOf1000", Title: "Semaphore, 10 permits, 1000 goroutines", Op: "Acquire+yield+Release",
+		Anchors: []string{"xsync-weighted", "chan"}, Target: &Target{"xsync-weighted", 1.0}},
+	{Bench: "RateLimiterAllow", Title: "RateLimiter.Allow, admitted", Op: "Allow",
+		Anchors: []string{"xtime-rate"}},
+	{Bench: "RateLimiterAllowRefused", Title: "RateLimiter.Allow, refused", Op: "Allow",
+		Anchors: []string{"xtime-rate"}},
+	{Bench: "RateLimiterWait", Title: "RateLimiter.Wait, admitted at once", Op: "Wait",
+		Anchors: []string{"xtime-rate"}},
+	{Bench: "RateLimiterWaitPaced", Title: "RateLimiter.Wait at 100 per ms (ideal 10 000 ns)", Op: "Wait",
+		Anchors: []string{"xtime-rate"}},
+	{Bench: "TaskGroup", Title: "TaskGroup, Go+Wait of 100 tasks", Op: "group",
+		Anchors: []string{"errgroup", "waitgroup"}},
+	{Bench: "QueueSPSC", Title: "Queue, 1 producer 1 consumer, cap 128", Op: "item",
+		Anchors: []string{"chan", "chan-select-ctx"}, Target: &Target{"chan", 2.0}},
+	{Bench: "QueueTryPutGet", Title: "Queue, TryPut+TryGet in one goroutine", Op: "item",
+		Anchors: []string{"chan"}},
+}
+
+// A Row is a workload's measured medians, ratios and verdict.
+type Row struct {
+	Workload
+	Coord   Summary
+	Cells   []Cell // one per anchor, in the workload's order
+	Verdict Verdict
+	Ratio   float64 // coord/target anchor; NaN without a target or a measurement
+}
+
+// A Cell is one anchor's median and coord's ratio to it.
+type Cell struct {
+	Anchor string
+	Time   Summary
+	Ratio  float64 // coord's median time over the anchor's; NaN if either is missing
+}
+
+// A Verdict says whether a target was met.
+type Verdict string
+
+const (
+	Met         Verdict = "met"
+	Missed      Verdict = "missed"
+	NoTarget    Verdict = ""
+	NotMeasured Verdict = "not measured"
+)
+
+// Ratio returns a/b, the ratio of coord's time to an anchor's (below 1:
+// coord is faster), or NaN when either is not positive.
+func Ratio(a, b float64) float64 {
+	if !(a > 0) || !(b > 0) {
+		return math.NaN()
+	}
+	return a / b
+}
+
+// Judge returns the verdict on a ratio against a target: met when the
+// ratio is at most max, NotMeasured when it is NaN.
+func Judge(ratio, max float64) Verdict {
+	switch {
+	case math.IsNaN(ratio):
+		return NotMeasured
+	case ratio <= max:
+		return Met
+	default:
+		return Missed
+	}
+}
+
+// Rows computes the table rows of the workloads from run, using medians of
+// ns/op. A workload none of whose benchmarks ran is left out.
+func Rows(run *Run, ws []Workload) []Row {
+	var rows []Row
+	for _, w := range ws {
+		row := Row{Workload: w, Ratio: math.NaN()}
+		c, haveCoord := run.Summarize(w.Bench+"/coord", "ns/op")
+		row.Coord = c
+		any := haveCoord
+		for _, a := range w.Anchors {
+			t, ok := run.Summarize(w.Bench+"/"+a, "ns/op")
+			any = any || ok
+			cell := Cell{Anchor: a, Time: t, Ratio: math.NaN()}
+			if ok && haveCoord {
+				cell.Ratio = Ratio(c.Median, t.Median)
+			}
+			row.Cells = append(row.Cells, cell)
+			if w.Target != nil && a == w.Target.Anchor {
+				row.Ratio = cell.Ratio
+			}
+		}
+		if !any {
+			continue
+		}
+		if w.Target != nil {
+			row.Verdict = Judge(row.Ratio, w.Target.Max)
+		}
+		rows = append(rows, row)
+	}
+	return rows
+}
+
+// A Family is one set of scaling curves: BenchmarkScaling<Name>.
+type Family struct {
+	Name string // "Mutex": the benchmarks are ScalingMutex/waiters=N/impl
+	// PerWaiter divides ns/op by the number of waiters (an Event op wakes
+	// them all; a Mutex op is one acquisition whoever waits).
+	PerWaiter bool
+	Metric    string // what the plotted number is, for labels
+}
+
+// Families are the scaling curves of the report.
+var Families = []Family{
+	{Name: "Mutex", Metric: "ns per Lock/Unlock"},
+	{Name: "Semaphore", Metric: "ns per Acquire/Release (10 permits)"},
+	{Name: "Event", PerWaiter: true, Metric: "ns per waiter woken"},
+}
+
+// A Curve is one implementation's scaling curve.
+type Curve struct {
+	Family Family
+	Impl   string
+	Points []Point // by increasing Waiters
+	// Slope is the least-squares slope of log(ns) against log(waiters): 0
+	// when the cost stays flat as waiters grow, 1 when it grows in
+	// proportion (for a per-op cost, quadratic work overall).
+	Slope float64
+}
+
+// A Point is the median cost at one number of waiters.
+type Point struct {
+	Waiters int
+	Ns      float64
+}
+
+var scalingName = regexp.MustCompile(`^Scaling([A-Za-z]+)/waiters=(\d+)/(.+)$`)
+
+// Curves extracts the scaling curves of the families from run, coord first
+// in each family, then the anchors by name.
+func Curves(run *Run, fams []Family) []Curve {
+	var out []Curve
+	for _, f := range fams {
+		byImpl := map[string][]Point{}
+		for name := range run.Samples {
+			m := scalingName.FindStringSubmatch(name)
+			if m == nil || m[1] != f.Name {
+				continue
+			}
+			n, _ := strconv.Atoi(m[2])
+			s, ok := run.Summarize(name, "ns/op")
+			if !ok || n < 1 {
+				continue
+			}
+			v := s.Median
+			if f.PerWaiter {
+				v /= float64(n)
+			}
+			byImpl[m[3]] = append(byImpl[m[3]], Point{Waiters: n, Ns: v})
+		}
+		impls := make([]string, 0, len(byImpl))
+		for impl := range byImpl {
+			impls = append(impls, impl)
+		}
+		slices.SortFunc(impls, func(a, b string) int {
+			if a == "coord" || b == "coord" {
+				return boolCmp(b == "coord", a == "coord")
+			}
+			return strings.Compare(a, b)
+		})
+		for _, impl := range impls {
+			pts := byImpl[impl]
+			slices.SortFunc(pts, func(a, b Point) int { return a.Waiters - b.Waiters })
+			out = append(out, Curve{Family: f, Impl: impl, Points: pts, Slope: LogLogSlope(pts)})
+		}
+	}
+	return out
+}
+
+func boolCmp(a, b bool) int {
+	switch {
+	case a == b:
+		return 0
+	case a:
+		return 1
+	default:
+		return -1
+	}
+}
+
+// LogLogSlope returns the least-squares slope of log(Ns) against
+// log(Waiters), or NaN for fewer than two distinct points.
+func LogLogSlope(pts []Point) float64 {
+	var n, sx, sy, sxx, sxy float64
+	for _, p := range pts {
+		if p.Waiters < 1 || !(p.Ns > 0) {
+			continue
+		}
+		x, y := math.Log(float64(p.Waiters)), math.Log(p.Ns)
+		n++
+		sx += x
+		sy += y
+		sxx += x * x
+		sxy += x * y
+	}
+	d := n*sxx - sx*sx
+	if n < 2 || d == 0 {
+		return math.NaN()
+	}
+	return (n*sxy - sx*sy) / d
+}
+
+// Shape names what a slope means for a curve of per-op (or per-waiter)
+// cost: "flat" below 0.25, "sublinear" below 0.75, "linear" below 1.5
+// (quadratic work overall), "superlinear" beyond.
+func Shape(slope float64) string {
+	switch {
+	case math.IsNaN(slope):
+		return "n/a"
+	case slope < 0.25:
+		return "flat"
+	case slope < 0.75:
+		return "sublinear"
+	case slope < 1.5:
+		return "linear"
+	default:
+		return "superlinear"
+	}
+}
+
+// An AsyncioWorkload ties a workload of bench/asyncio_bench.py to the Go
+// benchmark that does the same thing.
+type AsyncioWorkload struct {
+	Python string // key in the script's JSON
+	Bench  string // Go benchmark (coord's sub-benchmark), e.g. "MutexHandoff100/coord"
+	Title  string
+}
+
+// AsyncioGoal is how many times asyncio's ops/s coord should reach.
+const AsyncioGoal = 20.0
+
+// AsyncioWorkloads are the rows of the asyncio comparison.
+var AsyncioWorkloads = []AsyncioWorkload{
+	{"lock_uncontended", "MutexUncontended/coord", "Lock uncontended"},
+	{"handoff_100", "MutexHandoff100/coord", "Lock handoff among 100"},
+	{"event_wake_1000", "EventBroadcast1000/coord", "Event wake of 1000 (rounds)"},
+	{"cond_bounded_buffer", "CondBoundedBuffer/coord", "Condition bounded buffer (items)"},
+	{"semaphore_10_of_1000", "SemaphoreTenOf1000/coord", "Semaphore 10 of 1000"},
+}
+
+// Asyncio is the JSON bench/asyncio_bench.py prints.
+type Asyncio struct {
+	Python         string `json:"python"`
+	Implementation string `json:"implementation"`
+	Workloads      map[string]struct {
+		OpsPerSec float64 `json:"ops_per_sec"`
+	} `json:"workloads"`
+}
+
+// An AsyncioRow compares coord's throughput with asyncio's on one workload.
+type AsyncioRow struct {
+	AsyncioWorkload
+	CoordOps, AsyncioOps float64 // ops per second
+	Speedup              float64 // CoordOps / AsyncioOps
+	Verdict              Verdict // against AsyncioGoal
+}
+
+// OpsPerSec converts a time per op in nanoseconds to ops per second (NaN
+// for a non-positive time).
+func OpsPerSec(nsPerOp float64) float64 {
+	if !(nsPerOp > 0) {
+		return math.NaN()
+	}
+	return 1e9 / nsPerOp
+}
+
+// AsyncioRows compares run with the asyncio results, one row per workload
+// measured on either side.
+func AsyncioRows(run *Run, py *Asyncio, ws []AsyncioWorkload) []AsyncioRow {
+	var rows []AsyncioRow
+	for _, w := range ws {
+		r := AsyncioRow{AsyncioWorkload: w, CoordOps: math.NaN(), AsyncioOps: math.NaN()}
+		if s, ok := run.Summarize(w.Bench, "ns/op"); ok {
+			r.CoordOps = OpsPerSec(s.Median)
+		}
+		if py != nil {
+			if p, ok := py.Workloads[w.Python]; ok && p.OpsPerSec > 0 {
+				r.AsyncioOps = p.OpsPerSec
+			}
+		}
+		if math.IsNaN(r.CoordOps) && math.IsNaN(r.AsyncioOps) {
+			continue
+		}
+		r.Speedup = r.CoordOps / r.AsyncioOps
+		// Judge wants a ratio to stay under a bound; the goal is a
+		// speedup of at least AsyncioGoal, i.e. goal/speedup <= 1.
+		r.Verdict = Judge(AsyncioGoal/r.Speedup, 1)
+		rows = append(rows, r)
+	}
+	return rows
+}
