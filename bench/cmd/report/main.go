@@ -43,7 +43,7 @@ func main() {
 		benchRe    = flag.String("bench", ".", "go test -bench: which benchmarks to run")
 		out        = flag.String("out", "BENCHMARKS.md", "the report, relative to the repository root")
 		raw        = flag.String("raw", "bench/results.txt", "where to keep the raw benchmark output (benchstat reads it), relative to the root")
-		chart      = flag.String("chart", "bench/scaling.svg", "the scaling chart, relative to the root")
+		chart      = flag.String("chart", "bench/scaling.svg", "the scaling chart, relative to the root (.svg or .png)")
 		in         = flag.String("in", "", "read benchmark output from this file instead of running the benchmarks")
 		python     = flag.String("python", "python3", "the Python interpreter for bench/asyncio_bench.py (\"\" to skip)")
 		asyncioIn  = flag.String("asyncio-in", "", "read asyncio_bench.py's JSON from this file instead of running it")
@@ -73,7 +73,7 @@ func main() {
 		if output, err = run(ctx, root, os.Stderr, "go", goTest...); err != nil {
 			log.Fatalf("benchmarks failed: %v", err)
 		}
-		if err := os.WriteFile(filepath.Join(root, *raw), output, 0o644); err != nil {
+		if err := os.WriteFile(at(root, *raw), output, 0o644); err != nil {
 			log.Fatal(err)
 		}
 	}
@@ -99,11 +99,11 @@ func main() {
 
 	// 2. The chart of the scaling curves.
 	if len(doc.Curves) > 0 && *chart != "" {
-		var svg bytes.Buffer
-		if err := report.WriteChart(&svg, doc.Curves); err != nil {
+		var img bytes.Buffer
+		if err := report.WriteChart(&img, doc.Curves, strings.TrimPrefix(filepath.Ext(*chart), ".")); err != nil {
 			log.Fatal(err)
 		}
-		if err := os.WriteFile(filepath.Join(root, *chart), svg.Bytes(), 0o644); err != nil {
+		if err := os.WriteFile(at(root, *chart), img.Bytes(), 0o644); err != nil {
 			log.Fatal(err)
 		}
 		doc.ChartPath = relTo(*out, *chart)
@@ -125,7 +125,7 @@ func main() {
 		}
 	}
 
-	if err := os.WriteFile(filepath.Join(root, *out), report.Render(doc), 0o644); err != nil {
+	if err := os.WriteFile(at(root, *out), report.Render(doc), 0o644); err != nil {
 		log.Fatal(err)
 	}
 	log.Printf("wrote %s in %v", *out, time.Since(start).Round(time.Second))
@@ -150,6 +150,14 @@ func repoRoot() (string, error) {
 		}
 		dir = parent
 	}
+}
+
+// at resolves a path given relative to the repository root.
+func at(root, p string) string {
+	if filepath.IsAbs(p) {
+		return p
+	}
+	return filepath.Join(root, p)
 }
 
 // run runs a command in dir, copying its stdout to progress as it comes,
@@ -240,7 +248,7 @@ func asyncio(ctx context.Context, root, python, in, out string) (*report.Asyncio
 		}
 		data = b
 		if out != "" {
-			if err := os.WriteFile(filepath.Join(root, out), data, 0o644); err != nil {
+			if err := os.WriteFile(at(root, out), data, 0o644); err != nil {
 				log.Print(err)
 			}
 		}

@@ -328,7 +328,7 @@ func TestRender(t *testing.T) {
 		"**Targets: 0 of 1 met.** Missed: Mutex, uncontended (1.50x against sync, target ≤ 1.0x).",
 		"- **Mutex, uncontended.** a note on the result",
 		"![scaling curves](bench/scaling.svg)",
-		"| Mutex coord | ns per Lock/Unlock |",
+		"| Mutex coord | ns per acquisition |",
 		"Not run: python3 is not installed here.",
 		"coord.(*Mutex).lockSlow",
 		"what it showed",
@@ -365,7 +365,7 @@ func TestFormat(t *testing.T) {
 func TestWriteChart(t *testing.T) {
 	run := parse(t, fixture)
 	var buf bytes.Buffer
-	if err := report.WriteChart(&buf, report.Curves(run, report.Families)); err != nil {
+	if err := report.WriteChart(&buf, report.Curves(run, report.Families), "svg"); err != nil {
 		t.Fatal(err)
 	}
 	svg := buf.String()
@@ -377,7 +377,17 @@ func TestWriteChart(t *testing.T) {
 			t.Errorf("chart lacks the label %q", label)
 		}
 	}
-	if err := report.WriteChart(&buf, nil); err == nil {
+	buf.Reset()
+	if err := report.WriteChart(&buf, report.Curves(run, report.Families), "png"); err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.HasPrefix(buf.Bytes(), []byte("\x89PNG")) {
+		t.Errorf("not a PNG: %.20q", buf.Bytes())
+	}
+	if err := report.WriteChart(&buf, nil, "svg"); err == nil {
 		t.Error("WriteChart with no curves succeeded")
+	}
+	if err := report.WriteChart(&buf, report.Curves(run, report.Families), "gif"); err == nil {
+		t.Error("WriteChart in an unknown format succeeded")
 	}
 }

@@ -152,8 +152,8 @@ type Family struct {
 
 // Families are the scaling curves of the report.
 var Families = []Family{
-	{Name: "Mutex", Metric: "ns per Lock/Unlock"},
-	{Name: "Semaphore", Metric: "ns per Acquire/Release (10 permits)"},
+	{Name: "Mutex", Metric: "ns per acquisition"},
+	{Name: "Semaphore", Metric: "ns per acquisition"},
 	{Name: "Event", PerWaiter: true, Metric: "ns per waiter woken"},
 }
 
