@@ -294,6 +294,10 @@ func TestAsyncioRows(t *testing.T) {
 	if !near(r.CoordOps, 1e9/12) || r.AsyncioOps != 1e6 || !near(r.Speedup, 1e3/12) || r.Verdict != report.Met {
 		t.Errorf("lock_uncontended row = %+v", r)
 	}
+	// sync.Mutex: median 8 ns/op, 125x asyncio.
+	if !near(r.AnchorOps, 1e9/8) || !near(r.AnchorSpeedup, 125) {
+		t.Errorf("lock_uncontended anchor: %v ops/s, %vx; want 1.25e8, 125x", r.AnchorOps, r.AnchorSpeedup)
+	}
 	// handoff_100 has no Go result in the fixture.
 	if r := rows[1]; !math.IsNaN(r.CoordOps) || r.Verdict != report.NotMeasured {
 		t.Errorf("handoff_100 row = %+v; want no coord number, not measured", r)

@@ -274,6 +274,10 @@ type AsyncioWorkload struct {
 	Python string // key in the script's JSON
 	Bench  string // Go benchmark (coord's sub-benchmark), e.g. "MutexHandoff100/coord"
 	Title  string
+	// Anchor is the Go anchor of the same workload, e.g.
+	// "MutexHandoff100/sync": how fast Go itself is at it, which bounds
+	// what coord can reach against asyncio.
+	Anchor string
 }
 
 // AsyncioGoal is how many times asyncio's ops/s coord should reach.
@@ -281,11 +285,11 @@ const AsyncioGoal = 20.0
 
 // AsyncioWorkloads are the rows of the asyncio comparison.
 var AsyncioWorkloads = []AsyncioWorkload{
-	{"lock_uncontended", "MutexUncontended/coord", "Lock uncontended"},
-	{"handoff_100", "MutexHandoff100/coord", "Lock handoff among 100"},
-	{"event_wake_1000", "EventBroadcast1000/coord", "Event wake of 1000 (rounds)"},
-	{"cond_bounded_buffer", "CondBoundedBuffer/coord", "Condition bounded buffer (items)"},
-	{"semaphore_10_of_1000", "SemaphoreTenOf1000/coord", "Semaphore 10 of 1000"},
+	{"lock_uncontended", "MutexUncontended/coord", "Lock uncontended", "MutexUncontended/sync"},
+	{"handoff_100", "MutexHandoff100/coord", "Lock handoff among 100", "MutexHandoff100/sync"},
+	{"event_wake_1000", "EventBroadcast1000/coord", "Event wake of 1000 (rounds)", "EventBroadcast1000/close-chan"},
+	{"cond_bounded_buffer", "CondBoundedBuffer/coord", "Condition bounded buffer (items)", "CondBoundedBuffer/sync-cond"},
+	{"semaphore_10_of_1000", "SemaphoreTenOf1000/coord", "Semaphore 10 of 1000", "SemaphoreTenOf1000/xsync-weighted"},
 }
 
 // Asyncio is the JSON bench/asyncio_bench.py prints.
@@ -303,6 +307,8 @@ type AsyncioRow struct {
 	CoordOps, AsyncioOps float64 // ops per second
 	Speedup              float64 // CoordOps / AsyncioOps
 	Verdict              Verdict // against AsyncioGoal
+	AnchorOps            float64 // ops per second of the Go anchor
+	AnchorSpeedup        float64 // AnchorOps / AsyncioOps
 }
 
 // OpsPerSec converts a time per op in nanoseconds to ops per second (NaN
@@ -319,9 +325,12 @@ func OpsPerSec(nsPerOp float64) float64 {
 func AsyncioRows(run *Run, py *Asyncio, ws []AsyncioWorkload) []AsyncioRow {
 	var rows []AsyncioRow
 	for _, w := range ws {
-		r := AsyncioRow{AsyncioWorkload: w, CoordOps: math.NaN(), AsyncioOps: math.NaN()}
+		r := AsyncioRow{AsyncioWorkload: w, CoordOps: math.NaN(), AsyncioOps: math.NaN(), AnchorOps: math.NaN()}
 		if s, ok := run.Summarize(w.Bench, "ns/op"); ok {
 			r.CoordOps = OpsPerSec(s.Median)
+		}
+		if s, ok := run.Summarize(w.Anchor, "ns/op"); ok {
+			r.AnchorOps = OpsPerSec(s.Median)
 		}
 		if py != nil {
 			if p, ok := py.Workloads[w.Python]; ok && p.OpsPerSec > 0 {
@@ -332,6 +341,7 @@ func AsyncioRows(run *Run, py *Asyncio, ws []AsyncioWorkload) []AsyncioRow {
 			continue
 		}
 		r.Speedup = r.CoordOps / r.AsyncioOps
+		r.AnchorSpeedup = r.AnchorOps / r.AsyncioOps
 		// Judge wants a ratio to stay under a bound; the goal is a
 		// speedup of at least AsyncioGoal, i.e. goal/speedup <= 1.
 		r.Verdict = Judge(AsyncioGoal/r.Speedup, 1)
