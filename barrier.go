@@ -87,7 +87,7 @@ func (b *Barrier) Wait(ctx context.Context) (int, error) {
 		b.mu.Unlock()
 		return i, nil
 	}
-	w := waitq.Get()
+	w := waitq.NewWaiter[struct{}]()
 	b.waiters.PushBack(w)
 	b.mu.Unlock()
 
@@ -101,7 +101,6 @@ func (b *Barrier) Wait(ctx context.Context) (int, error) {
 		return false
 	})
 	i, werr := w.Index, w.Err
-	waitq.Put(w)
 	if err != nil {
 		return -1, err
 	}

@@ -50,8 +50,6 @@ type Queue[T any] struct {
 	unfinished int
 	shutdown   bool
 	immediate  bool
-
-	pool sync.Pool // of *waitq.Waiter[slot[T]]
 }
 
 // slot is what a blocked Get or Put parks with: the item handed over, and
@@ -68,18 +66,14 @@ func NewQueue[T any](maxsize int) *Queue[T] {
 	return &Queue[T]{maxsize: maxsize}
 }
 
-func (q *Queue[T]) getWaiter(ctx context.Context) *waitq.Waiter[slot[T]] {
-	w, _ := q.pool.Get().(*waitq.Waiter[slot[T]])
-	if w == nil {
-		w = waitq.NewWaiter[slot[T]]()
-	}
+// newWaiter returns a waiter for a blocked Get or Put. Waiters are not
+// pooled: a ready channel made inside a testing/synctest bubble must never
+// be used from outside it (the runtime aborts the program), and a pool
+// shared by goroutines in and out of bubbles would do exactly that.
+func newWaiter[T any](ctx context.Context) *waitq.Waiter[slot[T]] {
+	w := waitq.NewWaiter[slot[T]]()
 	w.Val.ctx = ctx
 	return w
-}
-
-func (q *Queue[T]) putWaiter(w *waitq.Waiter[slot[T]]) {
-	w.Reset()
-	q.pool.Put(w)
 }
 
 // full reports whether the buffer has no room. q.mu is held.
@@ -159,7 +153,7 @@ func (q *Queue[T]) Put(ctx context.Context, v T) error {
 			return nil
 		}
 	}
-	w := q.getWaiter(ctx)
+	w := newWaiter[T](ctx)
 	w.Val.v = v
 	q.putters.PushBack(w)
 	q.mu.Unlock()
@@ -176,7 +170,6 @@ func (q *Queue[T]) Put(ctx context.Context, v T) error {
 	if err == nil {
 		err = w.Err
 	}
-	q.putWaiter(w)
 	return err
 }
 
@@ -233,7 +226,7 @@ func (q *Queue[T]) Get(ctx context.Context) (T, error) {
 		q.mu.Unlock()
 		return zero, ErrQueueShutDown
 	}
-	w := q.getWaiter(ctx)
+	w := newWaiter[T](ctx)
 	q.getters.PushBack(w)
 	q.mu.Unlock()
 
@@ -250,7 +243,6 @@ func (q *Queue[T]) Get(ctx context.Context) (T, error) {
 		return false
 	})
 	v, werr := w.Val.v, w.Err
-	q.putWaiter(w)
 	if err != nil {
 		return zero, err
 	}
@@ -329,7 +321,7 @@ func (q *Queue[T]) Join(ctx context.Context) error {
 		q.mu.Unlock()
 		return nil
 	}
-	w := waitq.Get()
+	w := waitq.NewWaiter[struct{}]()
 	q.joiners.PushBack(w)
 	q.mu.Unlock()
 	err := w.Wait(ctx, &q.mu, func(granted bool) bool {
@@ -339,7 +331,6 @@ func (q *Queue[T]) Join(ctx context.Context) error {
 		q.joiners.Remove(w)
 		return false
 	})
-	waitq.Put(w)
 	return err
 }
 

@@ -138,7 +138,7 @@ func (r *RateLimiter) Wait(ctx context.Context) error {
 		r.mu.Unlock()
 		return r.sleep(ctx)
 	}
-	w := waitq.Get()
+	w := waitq.NewWaiter[struct{}]()
 	r.waiters.PushBack(w)
 	r.mu.Unlock()
 	err := w.Wait(ctx, &r.mu, func(granted bool) bool {
@@ -151,7 +151,6 @@ func (r *RateLimiter) Wait(ctx context.Context) error {
 		}
 		return false
 	})
-	waitq.Put(w)
 	if err != nil {
 		return err
 	}
