@@ -201,7 +201,7 @@ func (g *TaskGroup) Wait() error {
 	if g.ctx == nil {
 		g.init(context.Background())
 	}
-	if g.parentErr == nil {
+	if !g.finished && g.parentErr == nil {
 		g.parentErr = g.parent.Err()
 	}
 	for g.running > 0 {
