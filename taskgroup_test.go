@@ -378,3 +378,33 @@ func TestTaskGroupStress(t *testing.T) {
 		}
 	}
 }
+
+type tgKey struct{}
+
+// The task ctx hides only ReentrantMutex holds: other values, the deadline
+// and the cancellation cause of the group's ctx pass through.
+func TestTaskGroupTaskCtxPassesValues(t *testing.T) {
+	parent, cancel := context.WithTimeout(context.WithValue(context.Background(), tgKey{}, "v"), time.Hour)
+	defer cancel()
+	g, gctx := coord.NewTaskGroup(parent)
+	boom := errors.New("boom")
+	g.Go(func(ctx context.Context) error {
+		if ctx.Value(tgKey{}) != "v" {
+			t.Error("task ctx lost a value of the parent")
+		}
+		if d1, _ := ctx.Deadline(); d1 != func() time.Time { d, _ := gctx.Deadline(); return d }() {
+			t.Error("task ctx has another deadline")
+		}
+		return boom
+	})
+	g.Go(func(ctx context.Context) error {
+		<-ctx.Done()
+		if context.Cause(ctx) != boom {
+			t.Errorf("Cause(task ctx) = %v, want the failure", context.Cause(ctx))
+		}
+		return nil
+	})
+	if err := g.Wait(); err != boom {
+		t.Fatal(err)
+	}
+}
