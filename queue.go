@@ -31,9 +31,9 @@ var ErrQueueShutDown = errors.New("coord: queue is shut down")
 // blocked Put's item is in the queue, in order, the moment there is room.
 // A Get whose ctx ends as an item is handed to it returns ctx.Err() and
 // passes the item on, to the next Get or back to the front of the queue:
-// no item is lost, and it stays ahead of the items queued behind it. (Handed back while the
-// queue has filled up again behind it, the item may leave Len() above
-// maxsize for a moment; it is never dropped.)
+// no item is lost, and it stays ahead of the items queued behind it.
+// (Handed back while the queue has filled up again behind it, the item may
+// leave Len() above maxsize for a moment; it is never dropped.)
 //
 // Join and TaskDone count work as asyncio's do: every item put adds one
 // unfinished task, every TaskDone removes one, and Join waits for none to be
