@@ -622,3 +622,63 @@ func TestQueueStressCancel(t *testing.T) {
 		t.Logf("maxsize %d: %d items", maxsize, len(got))
 	}
 }
+
+// Stress: Shutdown(true) races Puts, handoffs and cancelled Gets. The
+// unfinished-task count stays exact: consumers call TaskDone for every item
+// they got and never panic, and Join then returns; nothing is got twice.
+func TestQueueStressShutdownImmediate(t *testing.T) {
+	for round := range 30 {
+		q := coord.NewQueue[int](1 + round%3)
+		var wg sync.WaitGroup
+		var mu sync.Mutex
+		got := map[int]int{}
+		var next atomic.Int64
+		for p := range 3 {
+			wg.Go(func() {
+				rng := rand.New(rand.NewPCG(uint64(round), uint64(p)))
+				for {
+					ctx, cancel := context.WithTimeout(context.Background(), time.Duration(rng.IntN(30))*time.Microsecond)
+					err := q.Put(ctx, int(next.Add(1)))
+					cancel()
+					if err == coord.ErrQueueShutDown {
+						return
+					}
+				}
+			})
+		}
+		for c := range 3 {
+			wg.Go(func() {
+				rng := rand.New(rand.NewPCG(uint64(round), uint64(c+10)))
+				for {
+					ctx, cancel := context.WithTimeout(context.Background(), time.Duration(rng.IntN(30))*time.Microsecond)
+					v, err := q.Get(ctx)
+					cancel()
+					if err == coord.ErrQueueShutDown {
+						return
+					}
+					if err != nil {
+						continue
+					}
+					mu.Lock()
+					got[v]++
+					mu.Unlock()
+					q.TaskDone() // panics if the count went wrong
+				}
+			})
+		}
+		time.Sleep(time.Duration(1+round%5) * time.Millisecond)
+		q.Shutdown(true)
+		wg.Wait()
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		if err := q.Join(ctx); err != nil {
+			t.Fatalf("round %d: Join after everyone finished = %v", round, err)
+		}
+		cancel()
+		for v, n := range got {
+			if n != 1 {
+				t.Fatalf("round %d: item %d got %d times", round, v, n)
+			}
+		}
+		mustPanic(t, "TaskDone with every task done", q.TaskDone)
+	}
+}
