@@ -14,7 +14,7 @@ import (
 	"github.com/coordkit/coord"
 )
 
-func mustPanic(t *testing.T, name string, f func()) {
+func expectCoordPanic(t *testing.T, name string, f func()) {
 	t.Helper()
 	defer func() {
 		t.Helper()
@@ -29,8 +29,8 @@ func mustPanic(t *testing.T, name string, f func()) {
 	f()
 }
 
-// waitAll runs Wait in n goroutines and returns their indices and errors.
-func waitAll(ctx context.Context, b *coord.Barrier, n int) ([]int, []error) {
+// barrierWaitAll runs Wait in n goroutines and returns their indices and errors.
+func barrierWaitAll(ctx context.Context, b *coord.Barrier, n int) ([]int, []error) {
 	idx := make([]int, n)
 	errs := make([]error, n)
 	var wg sync.WaitGroup
@@ -42,8 +42,8 @@ func waitAll(ctx context.Context, b *coord.Barrier, n int) ([]int, []error) {
 }
 
 func TestBarrierParties(t *testing.T) {
-	mustPanic(t, "NewBarrier(0)", func() { coord.NewBarrier(0) })
-	mustPanic(t, "NewBarrier(-4)", func() { coord.NewBarrier(-4) })
+	expectCoordPanic(t, "NewBarrier(0)", func() { coord.NewBarrier(0) })
+	expectCoordPanic(t, "NewBarrier(-4)", func() { coord.NewBarrier(-4) })
 	if got := coord.NewBarrier(5).Parties(); got != 5 {
 		t.Fatalf("Parties() = %d, want 5", got)
 	}
@@ -54,7 +54,7 @@ func TestBarrierIndicesDistinct(t *testing.T) {
 	const n = 5
 	b := coord.NewBarrier(n)
 	for round := range 3 {
-		idx, errs := waitAll(context.Background(), b, n)
+		idx, errs := barrierWaitAll(context.Background(), b, n)
 		for _, err := range errs {
 			if err != nil {
 				t.Fatalf("round %d: Wait: %v", round, err)
@@ -264,7 +264,7 @@ func TestBarrierResetWhileWaiting(t *testing.T) {
 			t.Fatalf("after Reset: Waiting=%d Broken=%v", b.Waiting(), b.Broken())
 		}
 		// Usable again at once.
-		if _, errs := waitAll(t.Context(), b, n); errors.Join(errs...) != nil {
+		if _, errs := barrierWaitAll(t.Context(), b, n); errors.Join(errs...) != nil {
 			t.Fatalf("round after Reset: %v", errs)
 		}
 	})
@@ -310,7 +310,7 @@ func TestBarrierResetAfterTrip(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		const n = 5
 		b := coord.NewBarrier(n)
-		if _, errs := waitAll(t.Context(), b, n); errors.Join(errs...) != nil {
+		if _, errs := barrierWaitAll(t.Context(), b, n); errors.Join(errs...) != nil {
 			t.Fatalf("first round: %v", errs)
 		}
 		b.Reset()
@@ -379,7 +379,7 @@ func TestBarrierAbort(t *testing.T) {
 		if b.Broken() {
 			t.Fatal("Broken after Reset")
 		}
-		if _, errs := waitAll(t.Context(), b, n); errors.Join(errs...) != nil {
+		if _, errs := barrierWaitAll(t.Context(), b, n); errors.Join(errs...) != nil {
 			t.Fatalf("round after Reset: %v", errs)
 		}
 	})

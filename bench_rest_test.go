@@ -13,7 +13,7 @@ import (
 // channel of the same capacity, the anchor it competes with.
 func BenchmarkQueuePutGet(b *testing.B) {
 	for _, size := range []int{1, 64} {
-		b.Run("coord/size="+itoa(size), func(b *testing.B) {
+		b.Run("coord/size="+benchItoa(size), func(b *testing.B) {
 			b.ReportAllocs()
 			q := coord.NewQueue[int](size)
 			ctx := context.Background()
@@ -29,7 +29,7 @@ func BenchmarkQueuePutGet(b *testing.B) {
 			}
 			<-done
 		})
-		b.Run("chan/size="+itoa(size), func(b *testing.B) {
+		b.Run("chan/size="+benchItoa(size), func(b *testing.B) {
 			b.ReportAllocs()
 			c := make(chan int, size)
 			done := make(chan struct{})
@@ -102,9 +102,9 @@ func BenchmarkRateLimiterAllow(b *testing.B) {
 	}
 }
 
-func itoa(n int) string {
+func benchItoa(n int) string {
 	if n < 10 {
 		return string(rune('0' + n))
 	}
-	return itoa(n/10) + string(rune('0'+n%10))
+	return benchItoa(n/10) + string(rune('0'+n%10))
 }

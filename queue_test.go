@@ -314,7 +314,7 @@ func TestQueueDoneCtx(t *testing.T) {
 func TestQueueTaskDoneJoin(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		q := coord.NewQueue[int](0)
-		mustPanic(t, "TaskDone on a fresh queue", q.TaskDone)
+		expectCoordPanic(t, "TaskDone on a fresh queue", q.TaskDone)
 		if err := q.Join(t.Context()); err != nil {
 			t.Fatal(err)
 		}
@@ -344,7 +344,7 @@ func TestQueueTaskDoneJoin(t *testing.T) {
 		}
 		stop()
 		wg.Wait()
-		mustPanic(t, "TaskDone past the items put", q.TaskDone)
+		expectCoordPanic(t, "TaskDone past the items put", q.TaskDone)
 	})
 }
 
@@ -446,7 +446,7 @@ func TestQueueShutdownNonempty(t *testing.T) {
 		if err := <-joinErr; err != nil {
 			t.Fatal(err)
 		}
-		mustPanic(t, "TaskDone", q.TaskDone)
+		expectCoordPanic(t, "TaskDone", q.TaskDone)
 	})
 }
 
@@ -478,7 +478,7 @@ func TestQueueShutdownImmediate(t *testing.T) {
 			t.Fatalf("Put = %v", err)
 		}
 		q.TaskDone()
-		mustPanic(t, "TaskDone", q.TaskDone)
+		expectCoordPanic(t, "TaskDone", q.TaskDone)
 		if err := <-joinErr; err != nil {
 			t.Fatal(err)
 		}
@@ -492,7 +492,7 @@ func TestQueueShutdownImmediate(t *testing.T) {
 		if err := <-joinErr; err != nil {
 			t.Fatal(err)
 		}
-		mustPanic(t, "TaskDone after immediate shutdown", q2.TaskDone)
+		expectCoordPanic(t, "TaskDone after immediate shutdown", q2.TaskDone)
 	})
 }
 
@@ -679,6 +679,6 @@ func TestQueueStressShutdownImmediate(t *testing.T) {
 				t.Fatalf("round %d: item %d got %d times", round, v, n)
 			}
 		}
-		mustPanic(t, "TaskDone with every task done", q.TaskDone)
+		expectCoordPanic(t, "TaskDone with every task done", q.TaskDone)
 	}
 }

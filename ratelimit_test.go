@@ -14,15 +14,15 @@ import (
 )
 
 func TestRateLimiterPanics(t *testing.T) {
-	mustPanic(t, "NewRateLimiter(0, 1s)", func() { coord.NewRateLimiter(0, time.Second) })
-	mustPanic(t, "NewRateLimiter(1, 0)", func() { coord.NewRateLimiter(1, 0) })
-	mustPanic(t, "NewRateLimiter(1, -1)", func() { coord.NewRateLimiter(1, -time.Second) })
+	expectCoordPanic(t, "NewRateLimiter(0, 1s)", func() { coord.NewRateLimiter(0, time.Second) })
+	expectCoordPanic(t, "NewRateLimiter(1, 0)", func() { coord.NewRateLimiter(1, 0) })
+	expectCoordPanic(t, "NewRateLimiter(1, -1)", func() { coord.NewRateLimiter(1, -time.Second) })
 }
 
-// startWaiters starts n goroutines that call Wait in turn (each queued before
+// rlStartWaiters starts n goroutines that call Wait in turn (each queued before
 // the next starts) and record, by caller number, the instant Wait returned,
 // as an offset from start.
-func startWaiters(t *testing.T, r *coord.RateLimiter, ctxs []context.Context, start time.Time) ([]time.Duration, []error, *sync.WaitGroup) {
+func rlStartWaiters(t *testing.T, r *coord.RateLimiter, ctxs []context.Context, start time.Time) ([]time.Duration, []error, *sync.WaitGroup) {
 	at := make([]time.Duration, len(ctxs))
 	errs := make([]error, len(ctxs))
 	var wg sync.WaitGroup
@@ -36,7 +36,7 @@ func startWaiters(t *testing.T, r *coord.RateLimiter, ctxs []context.Context, st
 	return at, errs, &wg
 }
 
-func ctxs(ctx context.Context, n int) []context.Context {
+func rlCtxs(ctx context.Context, n int) []context.Context {
 	s := make([]context.Context, n)
 	for i := range s {
 		s[i] = ctx
@@ -50,7 +50,7 @@ func TestRateLimiterExactTimes(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		r := coord.NewRateLimiter(3, time.Second)
 		start := time.Now()
-		at, errs, wg := startWaiters(t, r, ctxs(t.Context(), 10), start)
+		at, errs, wg := rlStartWaiters(t, r, rlCtxs(t.Context(), 10), start)
 		wg.Wait()
 		s := time.Second
 		want := []time.Duration{0, 0, 0, s, s, s, 2 * s, 2 * s, 2 * s, 3 * s}
@@ -83,7 +83,7 @@ func TestRateLimiterSlidingWindow(t *testing.T) {
 		}
 		// The next slot frees at 1s (the admission at 0 leaves), the one
 		// after at 1.3s.
-		at, _, wg := startWaiters(t, r, ctxs(t.Context(), 2), start)
+		at, _, wg := rlStartWaiters(t, r, rlCtxs(t.Context(), 2), start)
 		wg.Wait()
 		want := []time.Duration{time.Second, 1300 * time.Millisecond}
 		if !slices.Equal(at, want) {
@@ -108,13 +108,13 @@ func TestRateLimiterCancelShiftsNobodyLater(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		r := coord.NewRateLimiter(3, time.Second)
 		start := time.Now()
-		cs := ctxs(t.Context(), 10)
+		cs := rlCtxs(t.Context(), 10)
 		// Waiter 4 (admitted at 1s otherwise) and waiter 3 (the head at the
 		// time) give up at 500ms.
 		c3, cancel3 := context.WithCancel(t.Context())
 		c4, cancel4 := context.WithCancel(t.Context())
 		cs[3], cs[4] = c3, c4
-		at, errs, wg := startWaiters(t, r, cs, start)
+		at, errs, wg := rlStartWaiters(t, r, cs, start)
 		time.Sleep(500 * time.Millisecond)
 		cancel3()
 		cancel4()
@@ -142,7 +142,7 @@ func TestRateLimiterDeadlineAtAdmission(t *testing.T) {
 		r.Allow()
 		ctx, cancel := context.WithDeadline(t.Context(), start.Add(time.Second))
 		defer cancel()
-		at, errs, wg := startWaiters(t, r, []context.Context{ctx, t.Context()}, start)
+		at, errs, wg := rlStartWaiters(t, r, []context.Context{ctx, t.Context()}, start)
 		wg.Wait()
 		switch {
 		case errs[0] == nil && at[0] == time.Second && at[1] == 2*time.Second:
