@@ -23,8 +23,8 @@
 //     same lock, a grant is never lost and never doubled.
 //
 // The ready channel is buffered rather than closed so that a Waiter can be
-// reused: Get and Put recycle them through a sync.Pool, which keeps the
-// contended paths of Mutex, Semaphore and Cond free of allocations.
+// reused by the goroutine that owns it (Reset). Get and Put recycle Waiters
+// through a sync.Pool, but not their channels: see Get.
 package waitq
 
 import (
@@ -52,18 +52,32 @@ func NewWaiter[T any]() *Waiter[T] {
 	return &Waiter[T]{ready: make(chan struct{}, 1)}
 }
 
-var pool = sync.Pool{New: func() any { return NewWaiter[struct{}]() }}
+var pool = sync.Pool{New: func() any { return new(Waiter[struct{}]) }}
 
 // Get returns an unqueued, ungranted Waiter for primitives that carry no
-// payload, from a pool so that parking does not allocate.
+// payload. The Waiter comes from a pool, but its ready channel is made
+// afresh for every Get and dropped by Put.
+//
+// The channel cannot be pooled because of testing/synctest: a channel
+// belongs to the bubble it was made in. A goroutine in a bubble that blocks
+// on a channel made outside it is not durably blocked, so synctest.Wait
+// would never return; a goroutine outside a bubble that sends on a channel
+// made inside one panics. A sync.Pool is shared by every goroutine of the
+// process, bubbled or not, so a pooled channel would sooner or later cross
+// that line (a test that parked on a Mutex outside a bubble, then one that
+// does so inside). One small allocation per park is the price; the waits
+// that park are the slow path anyway.
 func Get() *Waiter[struct{}] {
-	return pool.Get().(*Waiter[struct{}])
+	w := pool.Get().(*Waiter[struct{}])
+	w.ready = make(chan struct{}, 1)
+	return w
 }
 
 // Put recycles w. The caller must be done with it: it is off every list, and
 // no granter can still reach it.
 func Put(w *Waiter[struct{}]) {
 	w.Reset()
+	w.ready = nil // see Get
 	pool.Put(w)
 }
 
