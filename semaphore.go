@@ -51,6 +51,13 @@ type Semaphore struct {
 	// queued was set fails, because setting it changed state. This is what
 	// makes the lock-free paths unable to barge past a queued waiter or to
 	// release a permit that no waiter hears of.
+	//
+	// One exception: an unbounded semaphore's Release adds its permits with
+	// an atomic Add whether or not queued is set, and if it was, then takes
+	// mu and runs the grant loop. Code holding mu may therefore see the
+	// count grow under it, never shrink, which none of it minds: a waiter
+	// that read too few permits to be granted is granted by that Release's
+	// own grant loop.
 	state   atomic.Int64
 	size    int64 // the bound of a bounded semaphore; 0 if unbounded
 	bounded bool
@@ -227,6 +234,26 @@ func (s *Semaphore) release(n int, method string) {
 		panic("coord: Semaphore." + method + ": negative count")
 	}
 	add := int64(n)
+	if add > semMaxAvail {
+		panic("coord: Semaphore." + method + ": count overflows")
+	}
+	if !s.bounded {
+		// Nothing to check against, so add blindly: one atomic operation
+		// whatever the contention. If the word says someone is queued, the
+		// permits may be theirs: grant them under mu. Adding while another
+		// goroutine holds mu is safe because it only ever adds: grantLocked
+		// may see more permits than it read, never fewer.
+		now := s.state.Add(add * semOne)
+		if now < 0 {
+			panic("coord: Semaphore." + method + ": count overflows")
+		}
+		if now&semQueued != 0 {
+			s.mu.Lock()
+			s.grantLocked()
+			s.mu.Unlock()
+		}
+		return
+	}
 	for {
 		old := s.state.Load()
 		if old&semQueued != 0 {
@@ -249,7 +276,8 @@ func (s *Semaphore) release(n int, method string) {
 		s.release(n, method)
 		return
 	}
-	// queued is set and we hold mu: nobody else changes state now.
+	// queued is set, we hold mu and the semaphore is bounded: nobody else
+	// changes state now, so the check and the Add are one step.
 	if msg := s.checkRelease(old>>1, add); msg != "" {
 		s.mu.Unlock()
 		panic("coord: Semaphore." + method + ": " + msg)
