@@ -203,7 +203,7 @@ func (s *Semaphore) acquire(ctx context.Context, n int, method string) error {
 			break
 		}
 	}
-	w := waitq.Get()
+	w := waitq.NewWaiter[struct{}]()
 	w.N = want
 	s.waiters.PushBack(w)
 	s.mu.Unlock()
@@ -225,7 +225,6 @@ func (s *Semaphore) acquire(ctx context.Context, n int, method string) error {
 		}
 		return false
 	})
-	waitq.Put(w)
 	return err
 }
 

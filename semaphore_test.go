@@ -48,9 +48,9 @@ func TestSemaphoreHammer(t *testing.T) {
 // x/sync TestWeightedPanic, asyncio test_release_not_acquired.
 func TestBoundedSemaphoreReleasePastBoundPanics(t *testing.T) {
 	s := coord.NewBoundedSemaphore(1)
-	mustPanic(t, s.Release, "Release")
+	mustPanic(t, "Semaphore.Release: released more than acquired", s.Release)
 	s.TryAcquire()
-	mustPanic(t, func() { s.ReleaseN(2) }, "ReleaseN")
+	mustPanic(t, "Semaphore.ReleaseN: released more than acquired", func() { s.ReleaseN(2) })
 	if got := s.Available(); got != 0 {
 		t.Fatalf("Available = %d after a refused ReleaseN, want 0", got)
 	}
@@ -69,7 +69,7 @@ func TestBoundedSemaphoreReleasePastBoundPanicsWithWaiters(t *testing.T) {
 		errc := make(chan error, 1)
 		go func() { errc <- s.AcquireN(context.Background(), 2) }()
 		synctest.Wait()
-		mustPanic(t, func() { s.ReleaseN(2) }, "ReleaseN", "more than")
+		mustPanic(t, "Semaphore.ReleaseN: released more than acquired", func() { s.ReleaseN(2) })
 		s.Release()
 		if err := <-errc; err != nil {
 			t.Fatal(err)
@@ -83,8 +83,8 @@ func TestBoundedSemaphoreReleasePastBoundPanicsWithWaiters(t *testing.T) {
 
 // x/sync TestWeightedNegativeSizePanic, asyncio test_semaphore_value.
 func TestSemaphoreNegativeCountPanics(t *testing.T) {
-	mustPanic(t, func() { coord.NewSemaphore(-1) }, "NewSemaphore")
-	mustPanic(t, func() { coord.NewBoundedSemaphore(-1) }, "NewBoundedSemaphore")
+	mustPanic(t, "NewSemaphore: negative", func() { coord.NewSemaphore(-1) })
+	mustPanic(t, "NewBoundedSemaphore: negative", func() { coord.NewBoundedSemaphore(-1) })
 }
 
 // x/sync TestWeightedZeroSize.
@@ -106,9 +106,9 @@ func TestSemaphoreZeroSize(t *testing.T) {
 func TestSemaphoreNegativeWeightPanics(t *testing.T) {
 	s := coord.NewSemaphore(1)
 	ctx := context.Background()
-	mustPanic(t, func() { s.AcquireN(ctx, -1) }, "AcquireN")
-	mustPanic(t, func() { s.TryAcquireN(-1) }, "TryAcquireN")
-	mustPanic(t, func() { s.ReleaseN(-1) }, "ReleaseN")
+	mustPanic(t, "Semaphore.AcquireN: negative", func() { s.AcquireN(ctx, -1) })
+	mustPanic(t, "Semaphore.TryAcquireN: negative", func() { s.TryAcquireN(-1) })
+	mustPanic(t, "Semaphore.ReleaseN: negative", func() { s.ReleaseN(-1) })
 	if got := s.Available(); got != 1 {
 		t.Fatalf("Available = %d after refused calls, want 1", got)
 	}

@@ -23,8 +23,15 @@
 //     same lock, a grant is never lost and never doubled.
 //
 // The ready channel is buffered rather than closed so that a Waiter can be
-// reused by the goroutine that owns it (Reset). Get and Put recycle Waiters
-// through a sync.Pool, but not their channels: see Get.
+// reused by the goroutine that owns it across the rounds of one wait (a
+// Mutex waiter that lost to a barger queues again with the same Waiter).
+//
+// Waiters are deliberately not pooled across waits. A channel made inside a
+// testing/synctest bubble belongs to that bubble, and using it from another
+// bubble, or from outside, is a fatal error; a sync.Pool would hand a bubble's
+// channel to whoever parks next. Users test code built on coord in synctest
+// bubbles, so every wait makes its own Waiter (two small allocations, paid
+// only by a goroutine that is about to park anyway).
 package waitq
 
 import (
@@ -50,35 +57,6 @@ type Waiter[T any] struct {
 // NewWaiter returns a fresh, unqueued, ungranted Waiter.
 func NewWaiter[T any]() *Waiter[T] {
 	return &Waiter[T]{ready: make(chan struct{}, 1)}
-}
-
-var pool = sync.Pool{New: func() any { return new(Waiter[struct{}]) }}
-
-// Get returns an unqueued, ungranted Waiter for primitives that carry no
-// payload. The Waiter comes from a pool, but its ready channel is made
-// afresh for every Get and dropped by Put.
-//
-// The channel cannot be pooled because of testing/synctest: a channel
-// belongs to the bubble it was made in. A goroutine in a bubble that blocks
-// on a channel made outside it is not durably blocked, so synctest.Wait
-// would never return; a goroutine outside a bubble that sends on a channel
-// made inside one panics. A sync.Pool is shared by every goroutine of the
-// process, bubbled or not, so a pooled channel would sooner or later cross
-// that line (a test that parked on a Mutex outside a bubble, then one that
-// does so inside). One small allocation per park is the price; the waits
-// that park are the slow path anyway.
-func Get() *Waiter[struct{}] {
-	w := pool.Get().(*Waiter[struct{}])
-	w.ready = make(chan struct{}, 1)
-	return w
-}
-
-// Put recycles w. The caller must be done with it: it is off every list, and
-// no granter can still reach it.
-func Put(w *Waiter[struct{}]) {
-	w.Reset()
-	w.ready = nil // see Get
-	pool.Put(w)
 }
 
 // Reset makes w ready for another wait: not granted, its ready channel empty,
