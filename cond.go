@@ -19,13 +19,12 @@ import (
 //
 // Notify wakes waiters longest-waiting first; waiters woken by one call then
 // take the lock back in whatever order they reach it. A notification is
-// never lost:
-// a waiter that gives up after Notify picked it (its ctx ended as it woke, or
-// while it was taking the lock back) returns ctx.Err() and passes the
-// notification on to the next waiter, as CPython's Condition.wait does since
-// python/cpython#112202. Like any condition variable, a Cond may therefore
-// wake a goroutine whose condition does not hold yet: wait in a loop, or use
-// WaitFor.
+// never lost: a waiter that gives up after Notify picked it (its ctx ended
+// as it woke, or while it was taking the lock back) returns ctx.Err() and
+// passes the notification on to the next waiter, as CPython's
+// Condition.wait does since python/cpython#112202. Like any condition
+// variable, a Cond may therefore wake a goroutine whose condition does not
+// hold yet: wait in a loop, or use WaitFor.
 type Cond struct {
 	_   noCopy
 	l   Locker // nil in the zero Cond: own is used

@@ -521,6 +521,7 @@ func TestCondOtherLocker(t *testing.T) {
 // with items on the table), items are conserved, and every Wait returns
 // with the lock held.
 func TestCondStress(t *testing.T) {
+	noGoroutineLeak(t)
 	var m coord.Mutex
 	c := coord.NewCond(&m)
 	items := 0 // guarded by m

@@ -3,6 +3,7 @@ package coord_test
 import (
 	"context"
 	"errors"
+	"runtime"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -257,6 +258,7 @@ func TestEventBroadcastMany(t *testing.T) {
 // Stress: waiters with random deadlines race against Set/Clear toggling.
 // Every Wait returns nil or its own ctx error unwrapped, and none hangs.
 func TestEventStress(t *testing.T) {
+	noGoroutineLeak(t)
 	var e coord.Event
 	var sets atomic.Int64 // number of Sets performed
 	stop := make(chan struct{})
@@ -299,4 +301,23 @@ func TestEventStress(t *testing.T) {
 	if sets.Load() == 0 {
 		t.Fatal("toggler never ran")
 	}
+}
+
+// noGoroutineLeak checks, when the test ends, that the number of goroutines
+// is back to what it was when noGoroutineLeak was called: the leak check for
+// stress tests that run outside a synctest bubble (inside one, the bubble
+// itself fails on a goroutine left blocked).
+func noGoroutineLeak(t *testing.T) {
+	t.Helper()
+	before := runtime.NumGoroutine()
+	t.Cleanup(func() {
+		deadline := time.Now().Add(2 * time.Second)
+		for runtime.NumGoroutine() > before {
+			if time.Now().After(deadline) {
+				t.Errorf("goroutines leaked: %d before the test, %d after", before, runtime.NumGoroutine())
+				return
+			}
+			time.Sleep(time.Millisecond)
+		}
+	})
 }

@@ -246,6 +246,7 @@ func TestReentrantMutexUnlockFreePanics(t *testing.T) {
 // concurrently; the race detector checks the depth bookkeeping, and the
 // owner's last Unlock frees the mutex.
 func TestReentrantMutexSharedOwnerContext(t *testing.T) {
+	noGoroutineLeak(t)
 	var r coord.ReentrantMutex
 	ctx, err := r.Lock(context.Background())
 	if err != nil {
@@ -278,6 +279,7 @@ func TestReentrantMutexSharedOwnerContext(t *testing.T) {
 // cancellation. Mutual exclusion holds, every call returns nil or its own
 // ctx error, and the mutex is free at the end.
 func TestReentrantMutexStress(t *testing.T) {
+	noGoroutineLeak(t)
 	var r coord.ReentrantMutex
 	var inside, ok, gaveUp atomic.Int64
 	var wg sync.WaitGroup

@@ -32,6 +32,7 @@ func hammerSemaphore(s *coord.Semaphore, n, loops int) {
 
 // x/sync TestWeighted.
 func TestSemaphoreHammer(t *testing.T) {
+	noGoroutineLeak(t)
 	n := max(runtime.GOMAXPROCS(0), 4)
 	loops := 2000 / n
 	s := coord.NewBoundedSemaphore(n)
@@ -623,6 +624,7 @@ func TestSemaphoreUnboundedGrows(t *testing.T) {
 // its permits (nil) or returns its own ctx error having taken nothing; the
 // permits held never exceed the bound; every permit comes back.
 func TestSemaphoreStress(t *testing.T) {
+	noGoroutineLeak(t)
 	for _, bounded := range []bool{false, true} {
 		const size = 8
 		var s *coord.Semaphore
