@@ -6,8 +6,11 @@ package waitq
 // by one opening stay released even if the gate shuts at once: each of them
 // holds the closed channel of its own generation.
 //
-// Waking n goroutines costs one close, whatever n is; that is why Event and
-// Barrier rounds use a Gate rather than a List of Waiters.
+// Waking n goroutines costs one close, whatever n is; that is why Event uses
+// a Gate rather than a List of Waiters, and why anything else that releases
+// everyone at once (a Barrier round) may. A Gate hands nothing to any one
+// waiter, so a waiter that gives up has nothing to pass on and simply stops
+// listening.
 //
 // The zero Gate is shut. Like a List, a Gate has no lock of its own: it is
 // guarded by its owner's lock.
