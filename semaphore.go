@@ -78,6 +78,9 @@ func NewSemaphore(n int) *Semaphore {
 	if n < 0 {
 		panic("coord: NewSemaphore: negative count")
 	}
+	if int64(n) > semMaxAvail {
+		panic("coord: NewSemaphore: count too large")
+	}
 	s := &Semaphore{}
 	s.state.Store(int64(n) * semOne)
 	return s
@@ -91,6 +94,9 @@ func NewSemaphore(n int) *Semaphore {
 func NewBoundedSemaphore(n int) *Semaphore {
 	if n < 0 {
 		panic("coord: NewBoundedSemaphore: negative count")
+	}
+	if int64(n) > semMaxAvail {
+		panic("coord: NewBoundedSemaphore: count too large")
 	}
 	s := &Semaphore{size: int64(n), bounded: true}
 	s.state.Store(int64(n) * semOne)
