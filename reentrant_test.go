@@ -323,3 +323,48 @@ func TestReentrantMutexStress(t *testing.T) {
 		t.Fatal("mutex not free after the stress")
 	}
 }
+
+// A task started through TaskGroup.Go does not inherit the holds of the
+// goroutine that started it, as an asyncio task created inside
+// `async with lock` does not own the lock: it waits for the mutex like any
+// other goroutine, while the caller itself, and the group ctx it got back,
+// still own it.
+func TestReentrantMutexTaskGroupTasksDoNotInherit(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		var r coord.ReentrantMutex
+		owned, err := r.Lock(context.Background())
+		if err != nil {
+			t.Fatal(err)
+		}
+		g, gctx := coord.NewTaskGroup(owned)
+		if !r.Held(gctx) {
+			t.Fatal("the group ctx returned to the holder lost its hold")
+		}
+		var heldInTask bool
+		acquired := make(chan struct{})
+		g.Go(func(ctx context.Context) error {
+			heldInTask = r.Held(ctx)
+			tctx, err := r.Lock(ctx) // must wait for the caller's Unlock
+			if err != nil {
+				return err
+			}
+			close(acquired)
+			r.Unlock(tctx)
+			return nil
+		})
+		synctest.Wait()
+		select {
+		case <-acquired:
+			t.Fatal("a task re-entered its starter's hold")
+		default:
+		}
+		r.Unlock(owned)
+		if err := g.Wait(); err != nil {
+			t.Fatal(err)
+		}
+		if heldInTask {
+			t.Fatal("Held(task ctx) = true")
+		}
+		<-acquired
+	})
+}
