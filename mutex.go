@@ -277,10 +277,3 @@ func (m *Mutex) release() {
 	w.N = grantWake
 	w.Grant()
 }
-
-// noCopy may be embedded into structs which must not be copied after first
-// use; go vet's copylocks check reports copies of it.
-type noCopy struct{}
-
-func (*noCopy) Lock()   {}
-func (*noCopy) Unlock() {}
