@@ -14,12 +14,15 @@ import (
 // nominal rate: limit per window against a bucket of limit tokens refilled
 // at limit/window per second.
 
-// highLimit admissions per highWindow is far more than one goroutine can
-// ask for (2^18 per ms), so every call is admitted: the cost of the
-// bookkeeping alone.
+// highLimit admissions per highWindow (2048 per 10 µs, one every 5 ns) is
+// more than one goroutine can ask for, so every call is admitted: the cost
+// of the bookkeeping alone. The window is short on purpose: a sliding-window
+// log keeps one timestamp per admission in the window, so a limit of
+// millions per second over a long window would measure a log of megabytes
+// (and its growth) rather than a limiter anyone would configure.
 const (
-	highLimit  = 1 << 18
-	highWindow = time.Millisecond
+	highLimit  = 2048
+	highWindow = 10 * time.Microsecond
 )
 
 func highRate() *rate.Limiter {
