@@ -116,6 +116,7 @@ func main() {
 	doc.Asyncio, doc.AsyncioNote = asyncio(ctx, root, *python, *asyncioIn, *asyncioOut)
 	if doc.Asyncio != nil {
 		doc.AsyncioRows = report.AsyncioRows(res, doc.Asyncio, report.AsyncioWorkloads)
+		doc.AsyncioRemarks = asyncioRemarks
 	}
 
 	// 4. A profile of coord.Mutex under contention.

@@ -26,6 +26,9 @@ type Doc struct {
 	Asyncio     *Asyncio
 	AsyncioRows []AsyncioRow
 	AsyncioNote string // why asyncio was not run, when it was not
+	// AsyncioRemarks explain the asyncio comparison, printed after its
+	// table.
+	AsyncioRemarks string
 
 	Profile *Profile
 }
@@ -228,6 +231,9 @@ func Render(d *Doc) []byte {
 			p("| %s | %s | %s | %s | %s | %s |\n", r.Title, FormatOps(r.CoordOps), FormatOps(r.AsyncioOps), FormatRatio(r.Speedup), verdictCell(r.Verdict), anchor)
 		}
 		p("\n")
+		if d.AsyncioRemarks != "" {
+			p("%s\n\n", d.AsyncioRemarks)
+		}
 	}
 
 	p("## Profiling\n\n")

@@ -323,9 +323,14 @@ func TestRender(t *testing.T) {
 		Curves:      report.Curves(run, report.Families),
 		ChartPath:   "bench/scaling.svg",
 		AsyncioNote: "python3 is not installed here.",
-		Profile:     &report.Profile{Bench: "BenchmarkMutexContended/coord", CPUTop: "flat  flat%\n1s 50% coord.(*Mutex).lockSlow", Summary: "what it showed"},
+		// Remarks belong to a table that is not there: not printed.
+		AsyncioRemarks: "remarks on asyncio",
+		Profile:        &report.Profile{Bench: "BenchmarkMutexContended/coord", CPUTop: "flat  flat%\n1s 50% coord.(*Mutex).lockSlow", Summary: "what it showed"},
 	}
 	md := string(report.Render(doc))
+	if strings.Contains(md, "remarks on asyncio") {
+		t.Error("asyncio remarks printed without asyncio results")
+	}
 	for _, want := range []string{
 		"| CPU | Test CPU 9000 |",
 		"| Mutex, uncontended | Lock+Unlock | 12.0 ns ±83% | sync | 8.00 ns ±25% | 1.50x | ≤ 1.0x | **MISSED** |",
