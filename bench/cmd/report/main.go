@@ -9,7 +9,7 @@
 //
 //	go run ./bench/cmd/report
 //
-// takes about five minutes on two cores. Flags change the number of runs
+// takes about six minutes on two cores. Flags change the number of runs
 // (-count, the report shows medians), their length (-benchtime), which
 // benchmarks run (-bench), and let it re-render from saved output without
 // running anything (-in, -asyncio-in).
@@ -39,7 +39,7 @@ func main() {
 	log.SetPrefix("report: ")
 	var (
 		count      = flag.Int("count", 5, "runs of each benchmark; the report keeps the median")
-		benchtime  = flag.String("benchtime", "200ms", "go test -benchtime for each run")
+		benchtime  = flag.String("benchtime", "500ms", "go test -benchtime for each run")
 		benchRe    = flag.String("bench", ".", "go test -bench: which benchmarks to run")
 		out        = flag.String("out", "BENCHMARKS.md", "the report, relative to the repository root")
 		raw        = flag.String("raw", "bench/results.txt", "where to keep the raw benchmark output (benchstat reads it), relative to the root")
@@ -60,7 +60,6 @@ func main() {
 		log.Fatal(err)
 	}
 	start := time.Now()
-	goTest := []string{"test", "-run", "^$", "-bench", *benchRe, "-benchtime", *benchtime, "./bench"}
 
 	// 1. The Go benchmarks, compiled once and run -count times over: one
 	// whole pass after another rather than go test -count, which repeats
@@ -85,6 +84,14 @@ func main() {
 		log.Fatal(err)
 	}
 
+	// Rendering saved output: describe the runs it holds, not the flags.
+	if *in != "" {
+		if bt := res.Config["benchtime"]; bt != "" {
+			*benchtime = bt
+		}
+		*count = res.Passes()
+	}
+	goTest := []string{"test", "-run", "^$", "-bench", *benchRe, "-benchtime", *benchtime, "./bench"}
 	doc := &report.Doc{
 		Command:   "go run ./bench/cmd/report",
 		GoTest:    "go " + quoteArgs(goTest),
@@ -95,7 +102,7 @@ func main() {
 		Notes:     notes,
 	}
 	if *in != "" {
-		doc.RawPath = ""
+		doc.RawPath = relTo(*out, *in)
 	}
 	doc.Rows = report.Rows(res, report.Workloads)
 	doc.Curves = report.Curves(res, report.Families)
@@ -147,7 +154,9 @@ func runPasses(ctx context.Context, root string, count int, bench, benchtime str
 	if _, err := run(ctx, root, nil, "go", "test", "-c", "-o", bin, "./bench"); err != nil {
 		return nil, fmt.Errorf("compiling the benchmarks: %v", err)
 	}
-	var all []byte
+	// A configuration line in the benchmark format, so that a report
+	// rendered later from this output (-in) can say how it was taken.
+	all := []byte(fmt.Sprintf("benchtime: %s\n", benchtime))
 	for i := range count {
 		log.Printf("pass %d of %d: -bench %s -benchtime %s", i+1, count, bench, benchtime)
 		out, err := run(ctx, filepath.Join(root, "bench"), os.Stderr, bin,

@@ -30,6 +30,16 @@ type Run struct {
 	Procs int
 }
 
+// Passes returns the largest number of samples of any one benchmark: the
+// number of passes (or -count) the output holds.
+func (r *Run) Passes() int {
+	n := 0
+	for _, s := range r.Samples {
+		n = max(n, len(s))
+	}
+	return n
+}
+
 // A Sample is one line of benchmark output.
 type Sample struct {
 	Iters  int

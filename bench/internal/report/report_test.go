@@ -64,6 +64,9 @@ func TestParse(t *testing.T) {
 	if n := len(run.Samples["MutexUncontended/coord"]); n != 3 {
 		t.Errorf("MutexUncontended/coord has %d samples, want 3", n)
 	}
+	if n := run.Passes(); n != 3 {
+		t.Errorf("Passes = %d, want 3", n)
+	}
 	// The dash inside the anchor's name stays; only the -2 goes.
 	ws := run.Samples["MutexUncontended/xsync-weighted"]
 	if len(ws) != 1 || ws[0].Values["ns/op"] != 40 || ws[0].Iters != 50000000 {
