@@ -11,7 +11,6 @@ import (
 	"time"
 
 	"go.etcd.io/etcd/api/v3/mvccpb"
-	"go.etcd.io/etcd/api/v3/v3rpc/rpctypes"
 	clientv3 "go.etcd.io/etcd/client/v3"
 )
 
@@ -139,9 +138,18 @@ func (s *Session) start(ctx context.Context, op, name string) (context.Context, 
 
 // enqueue writes a fresh key under pfx on the session's lease and returns it
 // with its create revision, which orders it among the other keys of pfx and
-// is the fencing token of the hold it may become. On error the key may or may
-// not exist; the caller removes it with s.remove(key, 0).
-func (s *Session) enqueue(ctx context.Context, pfx string, meta keyMeta) (key string, rev int64, err error) {
+// is the fencing token of the hold it may become.
+//
+// The write is not cancelled with the caller's ctx (only by opTimeout and the
+// session's end): a request cancelled in flight may still be applied, and
+// after a delete sent later, since the server does not order requests on
+// different streams; a key written that way would stay until the session
+// ended and block everyone behind it. So the caller learns the outcome and,
+// if its ctx ended meanwhile, deletes the key it knows. On error the key may
+// or may not exist; the caller removes it with s.remove(key, 0).
+func (s *Session) enqueue(pfx string, meta keyMeta) (key string, rev int64, err error) {
+	ctx, cancel := context.WithTimeout(s.ctx, opTimeout)
+	defer cancel()
 	key = pfx + s.nextID()
 	meta.Who = s.who
 	meta.Since = now()
@@ -387,9 +395,6 @@ func (h *hold) release(ctx context.Context) error {
 	}
 	return nil
 }
-
-// isCompacted reports whether err is a watch or read on a compacted revision.
-func isCompacted(err error) bool { return errors.Is(err, rpctypes.ErrCompacted) }
 
 // now is the time stored in keyMeta.Since.
 func now() time.Time { return time.Now().UTC().Truncate(time.Millisecond) }

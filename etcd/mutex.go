@@ -119,8 +119,11 @@ func (m *Mutex) acquire(ctx, wctx context.Context, op string, try bool) (*hold, 
 	if try {
 		// One transaction: write our key only if the range is empty, so a
 		// failed TryLock never shows up in the waiting line.
+		// Not cancelled with ctx, for the reason given at enqueue.
+		tctx, cancel := context.WithTimeout(s.ctx, opTimeout)
+		defer cancel()
 		key := m.pfx + s.nextID()
-		resp, err := s.cli.Txn(wctx).
+		resp, err := s.cli.Txn(tctx).
 			If(clientv3.Compare(clientv3.CreateRevision(m.pfx), "=", 0).WithPrefix()).
 			Then(clientv3.OpPut(key, keyMeta{Who: s.who, Since: now()}.encode(), clientv3.WithLease(s.lease))).
 			Commit()
@@ -133,10 +136,14 @@ func (m *Mutex) acquire(ctx, wctx context.Context, op string, try bool) (*hold, 
 		}
 		return m.granted(ctx, op, key, resp.Header.Revision)
 	}
-	key, rev, err := s.enqueue(wctx, m.pfx, keyMeta{})
+	key, rev, err := s.enqueue(m.pfx, keyMeta{})
 	if err != nil {
 		s.remove(key, 0)
 		return nil, s.fail(ctx, op, m.name, err)
+	}
+	if ctx.Err() != nil {
+		s.remove(key, rev)
+		return nil, ctx.Err()
 	}
 	if err := s.waitFirst(wctx, m.pfx, key, rev); err != nil {
 		s.remove(key, rev)
