@@ -214,13 +214,6 @@ func (s *Server) Close() error {
 	return nil
 }
 
-// Kill stops the member at once, as a crash would (no leadership transfer),
-// and then releases its ports and files.
-func (s *Server) Kill() {
-	s.e.Server.HardStop()
-	s.e.Close()
-}
-
 // DiscardGRPCLogs makes the gRPC library, which both the client and the
 // server use, discard its logs instead of printing errors to stderr. Its
 // logger is global to the process: call DiscardGRPCLogs once, early (from
