@@ -70,12 +70,12 @@ func (b *Barrier) Wait(ctx context.Context) (int, error) {
 		return -1, err
 	}
 	defer cancel()
-	key, rev, err := s.enqueue(b.pfx, keyMeta{Parties: b.parties})
+	key, rev, _, err := s.enqueue(b.pfx, keyMeta{Parties: b.parties})
 	if err != nil {
 		s.remove(key, 0)
 		return -1, s.fail(ctx, op, b.name, err)
 	}
-	idx, err := b.wait(wctx, key, rev)
+	idx, err := b.wait(wctx, key)
 	if err != nil {
 		// Leave the round, unless it tripped with us in it.
 		if i, ok := b.leave(key, rev); ok {
@@ -88,47 +88,75 @@ func (b *Barrier) Wait(ctx context.Context) (int, error) {
 }
 
 // wait returns this party's index once its round has tripped.
-func (b *Barrier) wait(ctx context.Context, key string, rev int64) (int, error) {
-	s := b.s
+func (b *Barrier) wait(ctx context.Context, key string) (int, error) {
 	for {
-		resp, err := s.cli.Get(ctx, b.pfx, clientv3.WithPrefix(), clientv3.WithSort(clientv3.SortByCreateRevision, clientv3.SortAscend))
-		if err != nil {
-			return -1, err
-		}
-		var round []*mvccpb.KeyValue // untripped keys in arrival order
-		found := false
-		for _, kv := range resp.Kvs {
-			m := decodeMeta(kv.Value)
-			if string(kv.Key) == key {
-				found = true
-				if m.Index != nil {
-					return *m.Index, nil
-				}
-			}
-			if m.Index == nil {
-				round = append(round, kv)
-			}
-		}
-		if !found {
-			return -1, errKeyGone
-		}
-		if len(round) >= b.parties {
-			round = round[:b.parties]
-			if i := position(round, key); i >= 0 {
-				ok, err := b.trip(ctx, round)
-				if err != nil {
-					return -1, err
-				}
-				if ok {
-					return i, nil
-				}
-				continue // the round changed under us: read again
-			}
-		}
-		if err := b.watch(ctx, resp.Header.Revision+1); err != nil {
-			return -1, err
+		idx, err := b.waitOnce(ctx, key)
+		if err != nil || idx >= 0 {
+			return idx, err
 		}
 	}
+}
+
+// waitOnce watches the range, reads it, trips the round if it can, and
+// otherwise waits for a change under the range. It returns -1 and no error
+// when the caller should look again.
+func (b *Barrier) waitOnce(ctx context.Context, key string) (int, error) {
+	s := b.s
+	wctx, cancel := context.WithCancel(clientv3.WithRequireLeader(ctx))
+	defer cancel()
+	wch, _, err := s.watch(wctx, b.pfx, clientv3.WithPrefix())
+	if err != nil {
+		if ctx.Err() != nil {
+			return -1, ctx.Err()
+		}
+		return -1, s.pause(ctx)
+	}
+	resp, err := s.cli.Get(ctx, b.pfx, clientv3.WithPrefix(), clientv3.WithSort(clientv3.SortByCreateRevision, clientv3.SortAscend))
+	if err != nil {
+		return -1, err
+	}
+	var round []*mvccpb.KeyValue // untripped keys in arrival order
+	found := false
+	for _, kv := range resp.Kvs {
+		m := decodeMeta(kv.Value)
+		if string(kv.Key) == key {
+			found = true
+			if m.Index != nil {
+				return *m.Index, nil
+			}
+		}
+		if m.Index == nil {
+			round = append(round, kv)
+		}
+	}
+	if !found {
+		return -1, errKeyGone
+	}
+	if len(round) >= b.parties {
+		round = round[:b.parties]
+		if i := position(round, key); i >= 0 {
+			ok, err := b.trip(ctx, round)
+			if err != nil {
+				return -1, err
+			}
+			if ok {
+				return i, nil
+			}
+			return -1, nil // the round changed under us: look again
+		}
+	}
+	for wr := range wch {
+		if wr.Err() != nil {
+			break
+		}
+		if len(wr.Events) > 0 {
+			return -1, nil
+		}
+	}
+	if err := ctx.Err(); err != nil {
+		return -1, err
+	}
+	return -1, s.pause(ctx)
 }
 
 func position(round []*mvccpb.KeyValue, key string) int {
@@ -157,26 +185,6 @@ func (b *Barrier) trip(ctx context.Context, round []*mvccpb.KeyValue) (bool, err
 		return false, err
 	}
 	return resp.Succeeded, nil
-}
-
-// watch returns after the first change under the barrier's range from
-// revision from (or after a pause when the watch breaks).
-func (b *Barrier) watch(ctx context.Context, from int64) error {
-	wctx, cancel := context.WithCancel(clientv3.WithRequireLeader(ctx))
-	defer cancel()
-	wch := b.s.cli.Watch(wctx, b.pfx, clientv3.WithPrefix(), clientv3.WithRev(from))
-	for wr := range wch {
-		if wr.Err() != nil {
-			break
-		}
-		if len(wr.Events) > 0 {
-			return nil
-		}
-	}
-	if err := ctx.Err(); err != nil {
-		return err
-	}
-	return b.s.pause(ctx)
 }
 
 // leave deletes the key of a party that gives up, unless its round tripped

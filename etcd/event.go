@@ -18,9 +18,8 @@ import (
 //
 // Set wakes every process waiting at that moment, and each of those Waits
 // returns nil even if Clear follows at once: a waiter returns on seeing the
-// put, whatever comes after it. Wait reads the key and then watches it from
-// the revision just after that read, so a Set between the read and the
-// watch is never missed. An Event is safe for use by any number of
+// put, whatever comes after it. Wait watches the key before it reads it, so
+// a Set between the read and the watch is never missed. An Event is safe for use by any number of
 // goroutines and must be made with NewEvent.
 type Event struct {
 	s    *Session
@@ -100,14 +99,7 @@ func (e *Event) Wait(ctx context.Context) error {
 	}
 	defer cancel()
 	for {
-		resp, err := s.cli.Get(wctx, e.key, clientv3.WithCountOnly())
-		if err != nil {
-			return s.fail(ctx, op, e.name, err)
-		}
-		if resp.Count > 0 {
-			return nil
-		}
-		set, err := e.watchSet(wctx, resp.Header.Revision+1)
+		set, err := e.wait(wctx)
 		if err != nil {
 			return s.fail(ctx, op, e.name, err)
 		}
@@ -117,13 +109,28 @@ func (e *Event) Wait(ctx context.Context) error {
 	}
 }
 
-// watchSet watches the key from revision from for a put. It reports false
-// when the watch broke (no leader, compaction) and the caller must read
-// again.
-func (e *Event) watchSet(ctx context.Context, from int64) (bool, error) {
+// wait watches the key, then reads it: set already, or a put seen on the
+// watch, returns true. Watching first means a Set between the read and the
+// watch cannot be missed. It returns false, after a pause, when the watch
+// broke (no leader, compaction) and must be made again.
+func (e *Event) wait(ctx context.Context) (bool, error) {
+	s := e.s
 	wctx, cancel := context.WithCancel(clientv3.WithRequireLeader(ctx))
 	defer cancel()
-	wch := e.s.cli.Watch(wctx, e.key, clientv3.WithRev(from), clientv3.WithFilterDelete())
+	wch, _, err := s.watch(wctx, e.key, clientv3.WithFilterDelete())
+	if err != nil {
+		if ctx.Err() != nil {
+			return false, ctx.Err()
+		}
+		return false, s.pause(ctx)
+	}
+	resp, err := s.cli.Get(ctx, e.key, clientv3.WithCountOnly())
+	if err != nil {
+		return false, err
+	}
+	if resp.Count > 0 {
+		return true, nil
+	}
 	for wr := range wch {
 		if wr.Err() != nil {
 			break
@@ -137,5 +144,5 @@ func (e *Event) watchSet(ctx context.Context, from int64) (bool, error) {
 	if err := ctx.Err(); err != nil {
 		return false, err
 	}
-	return false, e.s.pause(ctx)
+	return false, s.pause(ctx)
 }

@@ -146,24 +146,31 @@ func (s *Session) start(ctx context.Context, op, name string) (context.Context, 
 // different streams; a key written that way would stay until the session
 // ended and block everyone behind it. So the caller learns the outcome and,
 // if its ctx ended meanwhile, deletes the key it knows. On error the key may
-// or may not exist; the caller removes it with s.remove(key, 0).
-func (s *Session) enqueue(pfx string, meta keyMeta) (key string, rev int64, err error) {
+// or may not exist; the caller removes it with s.remove(key, 0). ahead is
+// the number of keys under pfx that precede the new one.
+func (s *Session) enqueue(pfx string, meta keyMeta) (key string, rev int64, ahead int64, err error) {
 	ctx, cancel := context.WithTimeout(s.ctx, opTimeout)
 	defer cancel()
 	key = pfx + s.nextID()
 	meta.Who = s.who
 	meta.Since = now()
+	// The count in the same transaction saves the uncontended case a round
+	// trip: a transaction reads its own writes, and every other key in the
+	// range was created before ours.
 	resp, err := s.cli.Txn(ctx).
 		If(clientv3.Compare(clientv3.CreateRevision(key), "=", 0)).
-		Then(clientv3.OpPut(key, meta.encode(), clientv3.WithLease(s.lease))).
+		Then(
+			clientv3.OpPut(key, meta.encode(), clientv3.WithLease(s.lease)),
+			clientv3.OpGet(pfx, clientv3.WithPrefix(), clientv3.WithCountOnly()),
+		).
 		Commit()
 	if err != nil {
-		return key, 0, err
+		return key, 0, 0, err
 	}
 	if !resp.Succeeded { // cannot happen: the key is unique to this attempt
-		return key, 0, errors.New("holder key already exists")
+		return key, 0, 0, errors.New("holder key already exists")
 	}
-	return key, resp.Header.Revision, nil
+	return key, resp.Header.Revision, resp.Responses[1].GetResponseRange().Count - 1, nil
 }
 
 // remove deletes a key this session wrote, fenced by its create revision
@@ -211,9 +218,7 @@ func (s *Session) deleteKey(ctx context.Context, key string, rev int64) (bool, e
 // its deletion, so a handoff costs the next waiter one watch event and the
 // others none (no herd). When the predecessor goes (released, or a waiter
 // that gave up), it looks again: the new predecessor, if any, is watched in
-// turn. The watch starts at the revision of the read that found the
-// predecessor plus one, so a deletion between the read and the watch is not
-// missed.
+// turn.
 func (s *Session) waitFirst(ctx context.Context, pfx, key string, rev int64) error {
 	for {
 		resp, err := s.cli.Txn(ctx).Then(
@@ -231,7 +236,7 @@ func (s *Session) waitFirst(ctx context.Context, pfx, key string, rev int64) err
 		if len(pred) == 0 {
 			return nil
 		}
-		if err := s.waitDelete(ctx, string(pred[0].Key), resp.Header.Revision+1); err != nil {
+		if err := s.waitDelete(ctx, string(pred[0].Key), resp.Header.Revision); err != nil {
 			return err
 		}
 	}
@@ -241,14 +246,63 @@ func (s *Session) waitFirst(ctx context.Context, pfx, key string, rev int64) err
 // its lease expired, or someone deleted it.
 var errKeyGone = errors.New("key deleted while waiting")
 
-// waitDelete waits for the deletion of key at revision from or later. It
-// returns nil on a deletion, and also when the watch broke for a reason that
-// is worth looking again for (no leader, compaction): the caller re-reads
-// before watching again, so a spurious return costs a read, never a miss.
-func (s *Session) waitDelete(ctx context.Context, key string, from int64) error {
+// errWatchClosed reports a watch that closed without a reason.
+var errWatchClosed = errors.New("watch closed")
+
+// watch opens a watch on key from the server's current revision and waits
+// until the server confirms it, returning the revision it was created at:
+// every event after that revision is delivered on the channel. The caller
+// cancels ctx to close it.
+//
+// The usual recipe watches from the revision of an earlier read plus one.
+// But the server parks a watcher whose start revision is already past in
+// its "unsynced" group, which a background loop catches up only every 100ms;
+// under contention other writes always land between the read and the watch,
+// so every handoff would wait up to 100ms for nothing (concurrency.Mutex
+// does). Watching from now, and reading again when the watch began after the
+// read, costs one round trip instead.
+func (s *Session) watch(ctx context.Context, key string, opts ...clientv3.OpOption) (clientv3.WatchChan, int64, error) {
+	wch := s.cli.Watch(ctx, key, append(opts, clientv3.WithCreatedNotify())...)
+	for wr := range wch {
+		if err := wr.Err(); err != nil {
+			return nil, 0, err
+		}
+		if wr.Created {
+			return wch, wr.Header.Revision, nil
+		}
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, 0, err
+	}
+	return nil, 0, errWatchClosed
+}
+
+// waitDelete waits for the deletion of key, which existed at revision read
+// (keys are unique to one attempt, so once gone a key never comes back). It
+// returns nil on a deletion, and also when the watch broke for a reason
+// that is worth looking again for (no leader, compaction): the caller
+// re-reads before watching again, so a spurious return costs a read, never
+// a miss.
+func (s *Session) waitDelete(ctx context.Context, key string, read int64) error {
 	wctx, cancel := context.WithCancel(clientv3.WithRequireLeader(ctx))
 	defer cancel()
-	wch := s.cli.Watch(wctx, key, clientv3.WithRev(from), clientv3.WithFilterPut())
+	wch, created, err := s.watch(wctx, key, clientv3.WithFilterPut())
+	if err != nil {
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		return s.pause(ctx)
+	}
+	if created > read {
+		// The key may have gone between the read and the watch.
+		resp, err := s.cli.Get(ctx, key, clientv3.WithCountOnly())
+		if err != nil {
+			return err
+		}
+		if resp.Count == 0 {
+			return nil
+		}
+	}
 	for wr := range wch {
 		if err := wr.Err(); err != nil {
 			return s.pause(ctx)

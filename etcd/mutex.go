@@ -136,7 +136,7 @@ func (m *Mutex) acquire(ctx, wctx context.Context, op string, try bool) (*hold, 
 		}
 		return m.granted(ctx, op, key, resp.Header.Revision)
 	}
-	key, rev, err := s.enqueue(m.pfx, keyMeta{})
+	key, rev, ahead, err := s.enqueue(m.pfx, keyMeta{})
 	if err != nil {
 		s.remove(key, 0)
 		return nil, s.fail(ctx, op, m.name, err)
@@ -145,9 +145,11 @@ func (m *Mutex) acquire(ctx, wctx context.Context, op string, try bool) (*hold, 
 		s.remove(key, rev)
 		return nil, ctx.Err()
 	}
-	if err := s.waitFirst(wctx, m.pfx, key, rev); err != nil {
-		s.remove(key, rev)
-		return nil, s.fail(ctx, op, m.name, err)
+	if ahead > 0 {
+		if err := s.waitFirst(wctx, m.pfx, key, rev); err != nil {
+			s.remove(key, rev)
+			return nil, s.fail(ctx, op, m.name, err)
+		}
 	}
 	return m.granted(ctx, op, key, rev)
 }

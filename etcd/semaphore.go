@@ -6,7 +6,6 @@ import (
 	"strconv"
 	"sync"
 
-	"go.etcd.io/etcd/api/v3/mvccpb"
 	clientv3 "go.etcd.io/etcd/client/v3"
 )
 
@@ -76,13 +75,15 @@ func (m *Semaphore) Acquire(ctx context.Context) error {
 	case <-wctx.Done():
 		return s.fail(ctx, op, m.name, wctx.Err())
 	}
-	key, rev, err := s.enqueue(m.pfx, keyMeta{Limit: m.limit})
+	key, rev, ahead, err := s.enqueue(m.pfx, keyMeta{Limit: m.limit})
 	if err != nil {
 		s.remove(key, 0)
 		<-m.turn
 		return s.fail(ctx, op, m.name, err)
 	}
-	err = m.waitAdmitted(wctx, key, rev)
+	if ahead >= int64(m.limit) {
+		err = m.waitAdmitted(wctx, key, rev)
+	}
 	if err == nil && (ctx.Err() != nil || s.ctx.Err() != nil) {
 		// Cancellation wins whenever the waiter sees it (API.md rule 3):
 		// deleting the key passes the place on.
@@ -101,71 +102,63 @@ func (m *Semaphore) Acquire(ctx context.Context) error {
 }
 
 // waitAdmitted waits until fewer than limit keys precede (key, rev). It
-// reads the keys ahead once, then follows their deletions on a watch that
-// starts just after that read, so no deletion between the read and the
-// watch is missed.
+// watches the range for deletions, then reads the keys ahead once and
+// follows their deletions on the watch: watching first, no deletion
+// between the read and the watch is missed (and one seen twice is harmless).
 func (m *Semaphore) waitAdmitted(ctx context.Context, key string, rev int64) error {
-	s := m.s
 	for {
-		resp, err := s.cli.Txn(ctx).Then(
-			clientv3.OpGet(key),
-			clientv3.OpGet(m.pfx, clientv3.WithPrefix(), clientv3.WithKeysOnly(), clientv3.WithMaxCreateRev(rev-1)),
-		).Commit()
-		if err != nil {
-			return err
-		}
-		mine := resp.Responses[0].GetResponseRange().Kvs
-		if len(mine) == 0 || mine[0].CreateRevision != rev {
-			return errKeyGone
-		}
-		ahead := make(map[string]struct{})
-		for _, kv := range resp.Responses[1].GetResponseRange().Kvs {
-			ahead[string(kv.Key)] = struct{}{}
-		}
-		if len(ahead) < m.limit {
-			return nil
-		}
-		err = m.follow(ctx, key, ahead, resp.Header.Revision+1)
-		if !errors.Is(err, errRetry) {
+		admitted, err := m.waitOnce(ctx, key, rev)
+		if err != nil || admitted {
 			return err
 		}
 	}
 }
 
-var errRetry = errors.New("retry")
-
-// follow removes deleted keys from ahead until fewer than limit remain
-// (nil), or the watch breaks (errRetry, after a pause: read again).
-func (m *Semaphore) follow(ctx context.Context, key string, ahead map[string]struct{}, from int64) error {
+// waitOnce reports false, after a pause, when the watch broke (no leader,
+// compaction) and must be made again.
+func (m *Semaphore) waitOnce(ctx context.Context, key string, rev int64) (bool, error) {
 	s := m.s
 	wctx, cancel := context.WithCancel(clientv3.WithRequireLeader(ctx))
 	defer cancel()
-	wch := s.cli.Watch(wctx, m.pfx, clientv3.WithPrefix(), clientv3.WithRev(from), clientv3.WithFilterPut())
-	for wr := range wch {
-		if wr.Err() != nil {
-			break
+	wch, _, err := s.watch(wctx, m.pfx, clientv3.WithPrefix(), clientv3.WithFilterPut())
+	if err != nil {
+		if ctx.Err() != nil {
+			return false, ctx.Err()
+		}
+		return false, s.pause(ctx)
+	}
+	resp, err := s.cli.Txn(ctx).Then(
+		clientv3.OpGet(key),
+		clientv3.OpGet(m.pfx, clientv3.WithPrefix(), clientv3.WithKeysOnly(), clientv3.WithMaxCreateRev(rev-1)),
+	).Commit()
+	if err != nil {
+		return false, err
+	}
+	mine := resp.Responses[0].GetResponseRange().Kvs
+	if len(mine) == 0 || mine[0].CreateRevision != rev {
+		return false, errKeyGone
+	}
+	ahead := make(map[string]struct{})
+	for _, kv := range resp.Responses[1].GetResponseRange().Kvs {
+		ahead[string(kv.Key)] = struct{}{}
+	}
+	for len(ahead) >= m.limit {
+		wr, ok := <-wch
+		if !ok || wr.Err() != nil {
+			if err := ctx.Err(); err != nil {
+				return false, err
+			}
+			return false, s.pause(ctx)
 		}
 		for _, ev := range wr.Events {
-			if ev.Type != mvccpb.DELETE {
-				continue
-			}
 			k := string(ev.Kv.Key)
 			if k == key {
-				return errKeyGone
+				return false, errKeyGone
 			}
 			delete(ahead, k)
 		}
-		if len(ahead) < m.limit {
-			return nil
-		}
 	}
-	if err := ctx.Err(); err != nil {
-		return err
-	}
-	if err := s.pause(ctx); err != nil {
-		return err
-	}
-	return errRetry
+	return true, nil
 }
 
 // Release ends the hold and deletes its key, fenced so it never deletes
