@@ -342,18 +342,28 @@ type hold struct {
 
 	ctx    context.Context // ends on release and when the session is done
 	cancel context.CancelFunc
+	watch  sync.Once // starts monitor, on the first call of Lost
 
 	mu    sync.Mutex
 	ended bool // released or lost
 	gone  bool // lost
 }
 
-// newHold starts watching (key, rev), the key of a hold just granted.
+// newHold returns the hold of (key, rev), a key just granted.
 func (s *Session) newHold(key string, rev int64) *hold {
 	h := &hold{s: s, key: key, rev: rev, lost: make(chan struct{})}
 	h.ctx, h.cancel = context.WithCancel(s.ctx)
-	go h.monitor()
 	return h
+}
+
+// lostChan returns the channel closed when the hold is lost. The watch
+// behind it starts on the first call: a holder that never asks does not pay
+// for a watch on every hold (Release learns of a loss from its fenced
+// delete). The watch starts at the hold's own revision, so a deletion
+// before the first call is not missed.
+func (h *hold) lostChan() <-chan struct{} {
+	h.watch.Do(func() { go h.monitor() })
+	return h.lost
 }
 
 // markLost ends the hold as lost unless it was released first.

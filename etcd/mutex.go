@@ -232,7 +232,7 @@ func (m *Mutex) Lost() <-chan struct{} {
 	if m.last == nil {
 		return nil
 	}
-	return m.last.lost
+	return m.last.lostChan()
 }
 
 // Guard returns a comparison that holds in a Txn only while the current hold
