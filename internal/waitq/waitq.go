@@ -23,8 +23,15 @@
 //     same lock, a grant is never lost and never doubled.
 //
 // The ready channel is buffered rather than closed so that a Waiter can be
-// reused: Get and Put recycle them through a sync.Pool, which keeps the
-// contended paths of Mutex, Semaphore and Cond free of allocations.
+// reused by the goroutine that owns it across the rounds of one wait (a
+// Mutex waiter that lost to a barger queues again with the same Waiter).
+//
+// Waiters are deliberately not pooled across waits. A channel made inside a
+// testing/synctest bubble belongs to that bubble, and using it from another
+// bubble, or from outside, is a fatal error; a sync.Pool would hand a bubble's
+// channel to whoever parks next. Users test code built on coord in synctest
+// bubbles, so every wait makes its own Waiter (two small allocations, paid
+// only by a goroutine that is about to park anyway).
 package waitq
 
 import (
@@ -50,21 +57,6 @@ type Waiter[T any] struct {
 // NewWaiter returns a fresh, unqueued, ungranted Waiter.
 func NewWaiter[T any]() *Waiter[T] {
 	return &Waiter[T]{ready: make(chan struct{}, 1)}
-}
-
-var pool = sync.Pool{New: func() any { return NewWaiter[struct{}]() }}
-
-// Get returns an unqueued, ungranted Waiter for primitives that carry no
-// payload, from a pool so that parking does not allocate.
-func Get() *Waiter[struct{}] {
-	return pool.Get().(*Waiter[struct{}])
-}
-
-// Put recycles w. The caller must be done with it: it is off every list, and
-// no granter can still reach it.
-func Put(w *Waiter[struct{}]) {
-	w.Reset()
-	pool.Put(w)
 }
 
 // Reset makes w ready for another wait: not granted, its ready channel empty,

@@ -1,0 +1,183 @@
+package coord
+
+import (
+	"context"
+	"sync"
+
+	"github.com/coordkit/coord/internal/waitq"
+)
+
+// A Cond is a condition variable: a place where goroutines holding a lock
+// wait for shared state, guarded by that lock, to change. It is
+// asyncio.Condition, and sync.Cond with waits that can be given up through a
+// context.
+//
+// The zero Cond is ready to use and guards itself with a Mutex of its own,
+// locked through the Cond's Lock and Unlock. NewCond makes a Cond over an
+// existing Locker. A Cond must not be copied after first use. It is safe for
+// use by any number of goroutines.
+//
+// Notify wakes waiters longest-waiting first; waiters woken by one call then
+// take the lock back in whatever order they reach it. A notification is
+// never lost: a waiter that gives up after Notify picked it (its ctx ended
+// as it woke, or while it was taking the lock back) returns ctx.Err() and
+// passes the notification on to the next waiter, as CPython's
+// Condition.wait does since python/cpython#112202. Like any condition
+// variable, a Cond may therefore wake a goroutine whose condition does not
+// hold yet: wait in a loop, or use WaitFor.
+type Cond struct {
+	_   noCopy
+	l   Locker // nil in the zero Cond: own is used
+	own Mutex
+
+	mu      sync.Mutex           // guards waiters; never held while waiting
+	waiters waitq.List[struct{}] // goroutines in Wait, in arrival order
+}
+
+// NewCond returns a Cond that uses l as its lock. It panics if l is nil.
+func NewCond(l Locker) *Cond {
+	if l == nil {
+		panic("coord: NewCond with a nil Locker")
+	}
+	return &Cond{l: l}
+}
+
+func (c *Cond) locker() Locker {
+	if c.l != nil {
+		return c.l
+	}
+	return &c.own
+}
+
+// checkHeld panics if c's lock is a coord Mutex that is not locked. For
+// other Lockers holding the lock is the caller's responsibility, as with
+// sync.Cond.
+func (c *Cond) checkHeld(method string) {
+	if m, ok := c.locker().(*Mutex); ok && !m.Locked() {
+		panic("coord: Cond." + method + " without the lock held")
+	}
+}
+
+// Lock locks c's lock: see Locker.
+func (c *Cond) Lock(ctx context.Context) error {
+	return c.locker().Lock(ctx)
+}
+
+// Unlock unlocks c's lock.
+func (c *Cond) Unlock() {
+	c.locker().Unlock()
+}
+
+// Wait unlocks c's lock, waits until a Notify picks the caller or ctx is
+// done, and locks it again before returning, in every case: the caller
+// holds the lock when Wait returns, whatever it returns. Wait returns nil
+// when notified, or ctx.Err() when ctx ended first; if ctx ends after the
+// notification but before the lock is back, Wait returns ctx.Err() and
+// hands the notification on to the next waiter, so it is not lost.
+//
+// If ctx is already done, Wait returns ctx.Err() at once, without releasing
+// the lock. The caller must hold the lock: Wait panics if c's lock is a
+// Mutex that is not locked.
+//
+// Taking the lock back ignores ctx: a waiter cannot return without the
+// lock it was called with (CPython's bpo-22970 was a cancelled wait that
+// did). If the Locker fails to lock for another reason,
+// as a distributed lock may when its session ends, Wait returns that error
+// and the lock is not held.
+func (c *Cond) Wait(ctx context.Context) error {
+	c.checkHeld("Wait")
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	l := c.locker()
+	w := waitq.NewWaiter[struct{}]()
+	// Queue before unlocking: a Notify made as soon as the lock is free must
+	// find us.
+	c.mu.Lock()
+	c.waiters.PushBack(w)
+	c.mu.Unlock()
+	l.Unlock()
+
+	err := w.Wait(ctx, &c.mu, func(granted bool) bool {
+		if granted {
+			// Picked by Notify but giving up: the notification goes to
+			// the next waiter (CPython's Condition.wait does _notify(1)).
+			c.notifyLocked(1)
+		} else {
+			c.waiters.Remove(w)
+		}
+		return false
+	})
+
+	if lerr := l.Lock(context.WithoutCancel(ctx)); lerr != nil {
+		if err == nil {
+			c.handOn()
+		}
+		return lerr
+	}
+	if err == nil && ctx.Err() != nil {
+		// Notified, but ctx ended while we took the lock back: cancellation
+		// wins (API.md rule 3), and the notification moves on.
+		c.handOn()
+		return ctx.Err()
+	}
+	return err
+}
+
+func (c *Cond) handOn() {
+	c.mu.Lock()
+	c.notifyLocked(1)
+	c.mu.Unlock()
+}
+
+// WaitFor waits until pred returns true and returns nil, or until ctx is
+// done and returns ctx.Err(). pred is called with the lock held, first at
+// once and then after each wakeup; the caller must hold the lock, and holds
+// it when WaitFor returns. If ctx is already done WaitFor returns ctx.Err()
+// without calling pred.
+func (c *Cond) WaitFor(ctx context.Context, pred func() bool) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	for !pred() {
+		if err := c.Wait(ctx); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// Notify wakes up to n goroutines waiting on c, longest-waiting first. Each
+// returns from Wait once it has taken the lock back, so the caller should
+// unlock soon after. n <= 0 wakes nobody.
+//
+// The caller must hold the lock: Notify panics if c's lock is a Mutex that
+// is not locked.
+func (c *Cond) Notify(n int) {
+	c.checkHeld("Notify")
+	if n <= 0 {
+		return
+	}
+	c.mu.Lock()
+	c.notifyLocked(n)
+	c.mu.Unlock()
+}
+
+// NotifyAll wakes every goroutine waiting on c. The caller must hold the
+// lock: NotifyAll panics if c's lock is a Mutex that is not locked.
+func (c *Cond) NotifyAll() {
+	c.checkHeld("NotifyAll")
+	c.mu.Lock()
+	c.notifyLocked(c.waiters.Len())
+	c.mu.Unlock()
+}
+
+func (c *Cond) notifyLocked(n int) {
+	for ; n > 0; n-- {
+		w := c.waiters.PopFront()
+		if w == nil {
+			return
+		}
+		w.Grant()
+	}
+}

@@ -1,0 +1,101 @@
+package coord
+
+import (
+	"context"
+	"sync"
+	"sync/atomic"
+
+	"github.com/coordkit/coord/internal/waitq"
+)
+
+// An Event is a flag that goroutines can wait for: Set raises it and wakes
+// every waiter, Clear lowers it again. It is asyncio.Event with every wait
+// cancellable through a context.
+//
+// The zero Event is not set. An Event must not be copied after first use.
+// It is safe for use by any number of goroutines.
+//
+// Set releases every goroutine waiting at that moment, all at once (it
+// closes one channel, whatever the number of waiters); each of them returns
+// nil even if Clear follows at once, because a waiter keeps the channel of
+// the generation it waited on and Clear only gives later waiters a new one.
+// Nothing is handed to a waiter, so there is no order among them and
+// nothing to pass on when one gives up.
+type Event struct {
+	_    noCopy
+	mu   sync.Mutex  // guards gate
+	set  atomic.Bool // mirrors gate.IsOpen, for IsSet and Wait's fast path
+	gate waitq.Gate
+}
+
+// Set sets e and wakes every goroutine waiting for it. Setting a set Event
+// does nothing.
+func (e *Event) Set() {
+	e.mu.Lock()
+	if e.gate.Open() {
+		e.set.Store(true)
+	}
+	e.mu.Unlock()
+}
+
+// Clear resets e to not set: later calls to Wait block until the next Set.
+// Goroutines that a Set already released are not affected. Clearing an
+// Event that is not set does nothing.
+func (e *Event) Clear() {
+	e.mu.Lock()
+	if e.gate.Shut() {
+		e.set.Store(false)
+	}
+	e.mu.Unlock()
+}
+
+// IsSet reports whether e is set.
+func (e *Event) IsSet() bool {
+	return e.set.Load()
+}
+
+// Wait blocks until e is set and returns nil, or until ctx is done and
+// returns ctx.Err(). If ctx is already done it returns ctx.Err() even when e
+// is set, as every coord wait does; if e is already set and ctx is not done
+// it returns nil at once.
+//
+// When the Set and the end of ctx race, a Wait that finds e's channel closed
+// as it sees ctx done returns nil: the Event fired while it waited, and
+// since a Set hands nothing over, there is nothing for it to give back.
+func (e *Event) Wait(ctx context.Context) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	if e.set.Load() {
+		return nil
+	}
+	ch := e.Done()
+	done := ctx.Done()
+	if done == nil {
+		<-ch
+		return nil
+	}
+	select {
+	case <-ch:
+		return nil
+	case <-done:
+		select {
+		case <-ch:
+			return nil
+		default:
+			return ctx.Err()
+		}
+	}
+}
+
+// Done returns a channel that is closed when e is set, for use in a select
+// statement. If e is set now, the channel is already closed. The channel
+// belongs to the current generation of e: a Clear after it was closed does
+// not reopen it, and a Set after a Clear closes a new one, so callers that
+// want to wait again after a Clear must call Done again.
+func (e *Event) Done() <-chan struct{} {
+	e.mu.Lock()
+	ch := e.gate.Chan()
+	e.mu.Unlock()
+	return ch
+}

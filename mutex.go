@@ -1,0 +1,279 @@
+package coord
+
+import (
+	"context"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/coordkit/coord/internal/waitq"
+)
+
+// A Mutex is a mutual exclusion lock whose Lock can be given up through a
+// context. It is asyncio.Lock for goroutines.
+//
+// The zero value for a Mutex is an unlocked mutex. A Mutex must not be copied
+// after first use. It is safe for use by any number of goroutines, and any
+// goroutine may unlock it, not only the one that locked it (as with
+// sync.Mutex and asyncio.Lock).
+//
+// Fairness. Goroutines that have to wait are queued and served in arrival
+// order. As in sync.Mutex, a goroutine that arrives while the mutex is free
+// may take it ahead of a queued waiter that has been woken but is not yet
+// running: handing the mutex to a parked goroutine costs a context switch,
+// and letting a running goroutine barge keeps the mutex busy meanwhile. This
+// is what makes Mutex nearly as fast as sync.Mutex under contention, where a
+// strict FIFO handoff (golang.org/x/sync/semaphore.Weighted of 1) is an order
+// of magnitude slower. Barging is bounded: once the longest-waiting goroutine
+// has waited more than 1 ms, Unlock hands the mutex to it directly, and no
+// newcomer can take it in between. A woken waiter that loses to a barger
+// goes back to the front of the queue, keeping its place and its age, so
+// every queued waiter eventually gets the mutex.
+//
+// Cancellation. Lock returns either nil, with the mutex held, or ctx.Err(),
+// without it; never both. A waiter whose ctx ends just as the mutex is handed
+// to it passes the mutex on to the next waiter (or frees it), so no handoff is
+// lost to a cancelled waiter.
+type Mutex struct {
+	_     noCopy
+	state atomic.Int32 // mutexLocked | mutexWoken | mutexWaiters
+	mu    sync.Mutex   // guards q; held only briefly, never while waiting
+	q     waitq.List[struct{}]
+}
+
+const (
+	// mutexLocked is set while the mutex is held, including while it is being
+	// handed directly from Unlock to a waiter.
+	mutexLocked int32 = 1 << iota
+	// mutexWoken is set while a waiter that Unlock woke to compete for the
+	// mutex is on its way. Unlock wakes no other waiter meanwhile: one
+	// contender in flight is enough, and waking more would only make them
+	// fight. Set and cleared under mu, except that the woken waiter clears it
+	// in the same atomic step in which it takes the mutex.
+	mutexWoken
+	// mutexWaiters is set while q is not empty. Changed only under mu. It
+	// sends Unlock to its slow path.
+	mutexWaiters
+)
+
+// starvationThreshold is how long the longest-waiting goroutine may wait
+// before newcomers lose the right to barge: the bound sync.Mutex keeps.
+const starvationThreshold = time.Millisecond
+
+// spinCount bounds the spinning of a newcomer that finds the mutex held
+// before it parks (API.md rule 4: short and bounded).
+const spinCount = 4
+
+// What a waiter's grant means (carried in waitq.Waiter.N).
+const (
+	grantWake  = iota // woken to compete for a free mutex; mutexWoken is set on its behalf
+	grantOwned        // handed the mutex directly; mutexLocked stays set on its behalf
+)
+
+// epoch anchors the monotonic readings kept in waitq.Waiter.Since.
+var epoch = time.Now()
+
+func now() int64 { return int64(time.Since(epoch)) }
+
+// Lock locks m. If m is already locked, Lock waits until it is unlocked, or
+// until ctx is done.
+//
+// Lock returns nil when the caller holds m. If ctx ends first, Lock returns
+// ctx.Err() and the caller does not hold m. If ctx is already done when Lock
+// is called, Lock returns ctx.Err() and leaves m as it is, even if m is free.
+func (m *Mutex) Lock(ctx context.Context) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	if m.state.CompareAndSwap(0, mutexLocked) {
+		return nil
+	}
+	return m.lockSlow(ctx)
+}
+
+// TryLock tries to lock m without waiting and reports whether it succeeded.
+//
+// Like sync.Mutex.TryLock, it is rarely the right tool: a caller that must
+// not wait forever is better served by Lock with a deadline.
+func (m *Mutex) TryLock() bool {
+	s := m.state.Load()
+	return s&mutexLocked == 0 && m.state.CompareAndSwap(s, s|mutexLocked)
+}
+
+// Locked reports whether m is locked at the moment of the call.
+func (m *Mutex) Locked() bool {
+	return m.state.Load()&mutexLocked != 0
+}
+
+func (m *Mutex) lockSlow(ctx context.Context) error {
+	// Spin briefly: a holder of a short critical section is likely to
+	// release the mutex sooner than parking and waking would take.
+	for range spinCount {
+		s := m.state.Load()
+		if s&mutexLocked == 0 && m.state.CompareAndSwap(s, s|mutexLocked) {
+			return nil
+		}
+	}
+
+	w := waitq.NewWaiter[struct{}]()
+	w.Since = now()
+	woken := false // w was woken to compete, and mutexWoken is set on its behalf
+	for {
+		m.mu.Lock()
+		// Take the mutex if it is free; otherwise mark that there are waiters.
+		// Both happen in one CAS on a state seen locked, so an Unlock cannot
+		// slip between the check and the queueing: it either sees
+		// mutexWaiters and comes for m.mu, which we hold until w is queued,
+		// or it frees the mutex first and the CAS fails and we look again.
+		for {
+			s := m.state.Load()
+			var next int32
+			if s&mutexLocked == 0 {
+				next = s | mutexLocked
+			} else {
+				next = s | mutexWaiters
+			}
+			if woken {
+				next &^= mutexWoken
+			}
+			if !m.state.CompareAndSwap(s, next) {
+				continue
+			}
+			if s&mutexLocked == 0 {
+				m.mu.Unlock()
+				return nil
+			}
+			break
+		}
+		if woken {
+			// We were woken and lost the mutex to a newcomer: keep our place
+			// at the front, and our age, so that Unlock hands the mutex to us
+			// directly once we have waited long enough.
+			m.q.PushFront(w)
+		} else {
+			m.q.PushBack(w)
+		}
+		m.mu.Unlock()
+
+		err := w.Wait(ctx, &m.mu, func(granted bool) bool {
+			m.abandon(w, granted)
+			return false
+		})
+		if err != nil {
+			return err
+		}
+		if w.N == grantOwned {
+			return nil
+		}
+		// Woken to compete: mutexWoken is set on our behalf. Try once
+		// without m.mu; if a newcomer got there first, queue again.
+		s := m.state.Load()
+		if s&mutexLocked == 0 && m.state.CompareAndSwap(s, (s|mutexLocked)&^mutexWoken) {
+			return nil
+		}
+		since := w.Since
+		w.Reset()
+		w.Since = since
+		woken = true
+	}
+}
+
+// abandon settles the grant of a waiter whose ctx ended, under m.mu.
+func (m *Mutex) abandon(w *waitq.Waiter[struct{}], granted bool) {
+	if !granted {
+		// Still queued and picked by nobody: leave without a trace.
+		m.q.Remove(w)
+		if m.q.Len() == 0 {
+			m.state.And(^mutexWaiters)
+		}
+		return
+	}
+	switch w.N {
+	case grantOwned:
+		// We were handed the mutex: hand it on, as Unlock would.
+		m.release()
+	case grantWake:
+		// We were the one woken contender: without us nobody is on the
+		// way, so if the mutex is free and others wait, wake the next.
+		// Taking the mutex for the handoff must happen in the same CAS
+		// that clears mutexWoken, or a newcomer could take it in between
+		// and we would release the newcomer's hold.
+		for {
+			s := m.state.Load()
+			if s&mutexLocked == 0 && m.q.Len() > 0 {
+				if m.state.CompareAndSwap(s, (s|mutexLocked)&^mutexWoken) {
+					m.release()
+					return
+				}
+			} else if m.state.CompareAndSwap(s, s&^mutexWoken) {
+				return
+			}
+		}
+	}
+}
+
+// Unlock unlocks m. It panics if m is not locked.
+//
+// A locked Mutex is not associated with a particular goroutine: one goroutine
+// may lock it and another unlock it.
+func (m *Mutex) Unlock() {
+	if m.state.CompareAndSwap(mutexLocked, 0) {
+		return
+	}
+	m.unlockSlow()
+}
+
+func (m *Mutex) unlockSlow() {
+	for {
+		s := m.state.Load()
+		if s&mutexLocked == 0 {
+			panic("coord: Mutex.Unlock of unlocked Mutex")
+		}
+		if s&mutexWaiters == 0 || s&mutexWoken != 0 {
+			// Nobody to wake, or a woken waiter is already on its way to
+			// compete for the mutex we are freeing.
+			if m.state.CompareAndSwap(s, s&^mutexLocked) {
+				return
+			}
+			continue
+		}
+		break
+	}
+	m.mu.Lock()
+	m.release()
+	m.mu.Unlock()
+}
+
+// release gives up the mutex, which the caller holds, under m.mu: it hands
+// the mutex directly to the longest-waiting goroutine if that one has waited
+// past starvationThreshold, and otherwise frees it and wakes that goroutine to
+// compete for it.
+func (m *Mutex) release() {
+	w := m.q.Front()
+	if w == nil || m.state.Load()&mutexWoken != 0 {
+		m.state.And(^mutexLocked)
+		return
+	}
+	m.q.Remove(w)
+	if now()-w.Since > int64(starvationThreshold) {
+		// Direct handoff: mutexLocked stays set, so no newcomer can barge.
+		if m.q.Len() == 0 {
+			m.state.And(^mutexWaiters)
+		}
+		w.N = grantOwned
+		w.Grant()
+		return
+	}
+	for {
+		s := m.state.Load()
+		next := (s &^ mutexLocked) | mutexWoken
+		if m.q.Len() == 0 {
+			next &^= mutexWaiters
+		}
+		if m.state.CompareAndSwap(s, next) {
+			break
+		}
+	}
+	w.N = grantWake
+	w.Grant()
+}

@@ -1,0 +1,437 @@
+package coord_test
+
+import (
+	"context"
+	"errors"
+	"math/rand/v2"
+	"runtime"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"testing/synctest"
+	"time"
+
+	"github.com/coordkit/coord"
+)
+
+// mustPanic runs f and checks that it panics with a message that begins
+// "coord:" and contains want.
+func mustPanic(t *testing.T, want string, f func()) {
+	t.Helper()
+	defer func() {
+		t.Helper()
+		r := recover()
+		if r == nil {
+			t.Fatalf("no panic; want one containing %q", want)
+		}
+		msg, _ := r.(string)
+		if err, ok := r.(error); ok {
+			msg = err.Error()
+		}
+		if !strings.HasPrefix(msg, "coord:") || !strings.Contains(msg, want) {
+			t.Fatalf("panic %q; want a coord: panic containing %q", msg, want)
+		}
+	}()
+	f()
+}
+
+func TestMutexLockUnlock(t *testing.T) {
+	var m coord.Mutex
+	if m.Locked() {
+		t.Fatal("zero Mutex is locked")
+	}
+	if err := m.Lock(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if !m.Locked() {
+		t.Fatal("Locked() = false after Lock")
+	}
+	if m.TryLock() {
+		t.Fatal("TryLock succeeded on a locked Mutex")
+	}
+	m.Unlock()
+	if m.Locked() {
+		t.Fatal("Locked() = true after Unlock")
+	}
+	if !m.TryLock() {
+		t.Fatal("TryLock failed on a free Mutex")
+	}
+	m.Unlock()
+}
+
+func TestMutexUnlockUnlockedPanics(t *testing.T) {
+	var m coord.Mutex
+	mustPanic(t, "unlocked", m.Unlock)
+	m.Lock(context.Background())
+	m.Unlock()
+	mustPanic(t, "unlocked", m.Unlock)
+}
+
+func TestMutexAnyGoroutineMayUnlock(t *testing.T) {
+	var m coord.Mutex
+	m.Lock(context.Background())
+	done := make(chan struct{})
+	go func() { m.Unlock(); close(done) }()
+	<-done
+	if m.Locked() {
+		t.Fatal("Unlock from another goroutine did not unlock")
+	}
+}
+
+// API.md rule 2: a done ctx fails the call and changes nothing, even where
+// the mutex is free.
+func TestMutexDoneContextChangesNothing(t *testing.T) {
+	var m coord.Mutex
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if err := m.Lock(ctx); err != context.Canceled {
+		t.Fatalf("Lock(done ctx) on free mutex = %v; want context.Canceled", err)
+	}
+	if m.Locked() {
+		t.Fatal("Lock with a done ctx took the mutex")
+	}
+	dctx, dcancel := context.WithDeadline(context.Background(), time.Now().Add(-time.Second))
+	defer dcancel()
+	if err := m.Lock(dctx); err != context.DeadlineExceeded {
+		t.Fatalf("Lock(expired ctx) = %v; want context.DeadlineExceeded", err)
+	}
+}
+
+func TestMutexCancelWhileWaiting(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		var m coord.Mutex
+		m.Lock(context.Background())
+		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+		defer cancel()
+		start := time.Now()
+		err := m.Lock(ctx)
+		if err != context.DeadlineExceeded {
+			t.Fatalf("Lock = %v; want context.DeadlineExceeded", err)
+		}
+		if d := time.Since(start); d != time.Second {
+			t.Fatalf("Lock gave up after %v; want 1s", d)
+		}
+		// The cancelled waiter left no trace: one Unlock frees the mutex.
+		m.Unlock()
+		if m.Locked() {
+			t.Fatal("mutex still locked after the holder's Unlock")
+		}
+		if !m.TryLock() {
+			t.Fatal("TryLock failed after the cancelled waiter left")
+		}
+		m.Unlock()
+	})
+}
+
+// Waiters are served in arrival order when nobody barges.
+func TestMutexFIFO(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		var m coord.Mutex
+		m.Lock(context.Background())
+		const n = 10
+		var order []int
+		var wg sync.WaitGroup
+		for i := range n {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				if err := m.Lock(context.Background()); err != nil {
+					t.Error(err)
+					return
+				}
+				order = append(order, i)
+				m.Unlock()
+			}()
+			synctest.Wait() // goroutine i is queued before i+1 starts
+		}
+		m.Unlock()
+		wg.Wait()
+		for i, got := range order {
+			if got != i {
+				t.Fatalf("served in order %v; want 0..%d", order, n-1)
+			}
+		}
+		if len(order) != n {
+			t.Fatalf("%d waiters served; want %d", len(order), n)
+		}
+	})
+}
+
+// A cancellation that happens before the grant always fails the call, and
+// the grant goes to the next waiter (API.md rule 3).
+func TestMutexCancelBeforeHandoffPassesOn(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		var m coord.Mutex
+		m.Lock(context.Background())
+		ctxA, cancelA := context.WithCancel(context.Background())
+		errA := make(chan error, 1)
+		go func() { errA <- m.Lock(ctxA) }()
+		synctest.Wait()
+		gotB := make(chan error, 1)
+		go func() { gotB <- m.Lock(context.Background()) }()
+		synctest.Wait()
+
+		cancelA()
+		m.Unlock() // hands to A, whose ctx is already done
+
+		if err := <-errA; err != context.Canceled {
+			t.Fatalf("A: Lock = %v; want context.Canceled", err)
+		}
+		if err := <-gotB; err != nil {
+			t.Fatalf("B: Lock = %v; want nil", err)
+		}
+		if !m.Locked() {
+			t.Fatal("B returned nil but the mutex is not locked")
+		}
+		m.Unlock()
+		if m.Locked() {
+			t.Fatal("mutex locked after B's Unlock")
+		}
+	})
+}
+
+// The same race after the waiter has waited long enough to be handed the
+// mutex directly (the starvation path).
+func TestMutexCancelAfterDirectHandoffPassesOn(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		var m coord.Mutex
+		m.Lock(context.Background())
+		ctxA, cancelA := context.WithCancel(context.Background())
+		errA := make(chan error, 1)
+		go func() { errA <- m.Lock(ctxA) }()
+		synctest.Wait()
+		errB := make(chan error, 1)
+		go func() { errB <- m.Lock(context.Background()) }()
+		synctest.Wait()
+		time.Sleep(10 * time.Millisecond) // both now waited past 1 ms
+
+		cancelA()
+		m.Unlock()
+		if err := <-errA; err != context.Canceled {
+			t.Fatalf("A: Lock = %v; want context.Canceled", err)
+		}
+		if err := <-errB; err != nil {
+			t.Fatalf("B: Lock = %v; want nil", err)
+		}
+		m.Unlock()
+		if m.Locked() {
+			t.Fatal("mutex locked after B's Unlock")
+		}
+	})
+}
+
+// A waiter whose ctx ends as the mutex is handed to it either keeps the
+// mutex or passes it on; whichever it reports must be true.
+func TestMutexCancelRacingHandoff(t *testing.T) {
+	var kept, passed int
+	for range 300 {
+		synctest.Test(t, func(t *testing.T) {
+			var m coord.Mutex
+			m.Lock(context.Background())
+			ctx, cancel := context.WithCancel(context.Background())
+			res := make(chan error, 1)
+			go func() { res <- m.Lock(ctx) }()
+			synctest.Wait() // queued
+			go cancel()
+			m.Unlock()
+			switch err := <-res; err {
+			case nil:
+				kept++
+				if !m.Locked() {
+					t.Fatal("Lock returned nil but the mutex is free")
+				}
+				m.Unlock()
+			case context.Canceled:
+				passed++
+				// Passed on to nobody: the mutex must be free.
+				if m.Locked() {
+					t.Fatal("Lock returned ctx.Err() but the mutex stayed locked")
+				}
+			default:
+				t.Fatalf("Lock = %v", err)
+			}
+		})
+	}
+	t.Logf("kept %d, passed on %d", kept, passed)
+}
+
+// Nothing is lost or doubled when thousands of goroutines race cancellation
+// against handoff: at most one holder at a time, every Lock either holds or
+// returns ctx.Err(), and the mutex ends free.
+func TestMutexStressCancellation(t *testing.T) {
+	var m coord.Mutex
+	var holders, held, cancelled atomic.Int64
+	var wg sync.WaitGroup
+	const goroutines = 2000
+	for i := range goroutines {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			d := time.Duration(rand.IntN(200)) * time.Microsecond
+			ctx, cancel := context.WithTimeout(context.Background(), d)
+			defer cancel()
+			if i%3 == 0 {
+				go cancel() // race an explicit cancel too
+			}
+			if err := m.Lock(ctx); err != nil {
+				if !errors.Is(err, context.DeadlineExceeded) && !errors.Is(err, context.Canceled) {
+					t.Errorf("Lock = %v", err)
+				}
+				cancelled.Add(1)
+				return
+			}
+			if n := holders.Add(1); n != 1 {
+				t.Errorf("%d holders at once", n)
+			}
+			held.Add(1)
+			for range rand.IntN(50) {
+				runtime.Gosched()
+			}
+			holders.Add(-1)
+			m.Unlock()
+		}()
+	}
+	wg.Wait()
+	if held.Load()+cancelled.Load() != goroutines {
+		t.Fatalf("held %d + cancelled %d != %d", held.Load(), cancelled.Load(), goroutines)
+	}
+	if held.Load() == 0 {
+		t.Fatal("nobody ever held the mutex")
+	}
+	if m.Locked() {
+		t.Fatal("mutex locked after every goroutine finished")
+	}
+	if !m.TryLock() {
+		t.Fatal("TryLock failed at the end")
+	}
+	m.Unlock()
+}
+
+// HammerMutex, from sync's tests: many goroutines, many iterations.
+func TestMutexHammer(t *testing.T) {
+	var m coord.Mutex
+	var counter int
+	const goroutines, iterations = 16, 2000
+	var wg sync.WaitGroup
+	for range goroutines {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range iterations {
+				if i%7 == 0 {
+					if m.TryLock() {
+						counter++
+						m.Unlock()
+						continue
+					}
+				}
+				m.Lock(context.Background())
+				counter++
+				m.Unlock()
+			}
+		}()
+	}
+	wg.Wait()
+	// counter is read without the lock: the race detector would report a
+	// missing happens-before edge if the mutex did not create one.
+	if counter == 0 || counter > goroutines*iterations {
+		t.Fatalf("counter = %d", counter)
+	}
+}
+
+// No starvation: a goroutine that holds the mutex almost all the time, and
+// re-locks at once, cannot keep a queued waiter out for long (sync's
+// TestMutexFairness).
+func TestMutexFairness(t *testing.T) {
+	var m coord.Mutex
+	stop := make(chan struct{})
+	defer close(stop)
+	go func() {
+		for {
+			m.Lock(context.Background())
+			time.Sleep(100 * time.Microsecond)
+			m.Unlock()
+			select {
+			case <-stop:
+				return
+			default:
+			}
+		}
+	}()
+	done := make(chan bool, 1)
+	go func() {
+		for range 10 {
+			time.Sleep(100 * time.Microsecond)
+			m.Lock(context.Background())
+			m.Unlock()
+		}
+		done <- true
+	}()
+	select {
+	case <-done:
+	case <-time.After(10 * time.Second):
+		t.Fatal("can't acquire Mutex in 10 seconds")
+	}
+}
+
+// Every queued waiter gets the mutex even while newcomers keep barging.
+func TestMutexNoStarvationUnderBarging(t *testing.T) {
+	var m coord.Mutex
+	stop := make(chan struct{})
+	var bargers sync.WaitGroup
+	for range 4 {
+		bargers.Add(1)
+		go func() {
+			defer bargers.Done()
+			for {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				m.Lock(context.Background())
+				m.Unlock()
+			}
+		}()
+	}
+	var got atomic.Int64
+	var waiters sync.WaitGroup
+	for range 20 {
+		waiters.Add(1)
+		go func() {
+			defer waiters.Done()
+			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+			defer cancel()
+			if err := m.Lock(ctx); err != nil {
+				t.Errorf("waiter starved: %v", err)
+				return
+			}
+			got.Add(1)
+			m.Unlock()
+		}()
+	}
+	waiters.Wait()
+	close(stop)
+	bargers.Wait()
+	if got.Load() != 20 {
+		t.Fatalf("%d of 20 waiters got the mutex", got.Load())
+	}
+}
+
+func TestMutexUncontendedAllocs(t *testing.T) {
+	var m coord.Mutex
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	allocs := testing.AllocsPerRun(1000, func() {
+		m.Lock(ctx)
+		m.Unlock()
+	})
+	if allocs != 0 {
+		t.Fatalf("uncontended Lock/Unlock allocates %v times; want 0", allocs)
+	}
+}
+
+func TestMutexIsLocker(t *testing.T) {
+	var _ coord.Locker = new(coord.Mutex)
+}

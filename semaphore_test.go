@@ -1,0 +1,733 @@
+package coord_test
+
+import (
+	"context"
+	"errors"
+	"math/rand/v2"
+	"runtime"
+	"slices"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"testing/synctest"
+	"time"
+
+	"github.com/coordkit/coord"
+)
+
+// The first group of tests is ported from golang.org/x/sync/semaphore's
+// semaphore_test.go; the second from CPython's
+// Lib/test/test_asyncio/test_locks.py SemaphoreTests; the rest check the
+// promises of API.md that neither covers.
+
+func hammerSemaphore(s *coord.Semaphore, n, loops int) {
+	for range loops {
+		if err := s.AcquireN(context.Background(), n); err != nil {
+			panic(err)
+		}
+		time.Sleep(time.Duration(rand.Int64N(int64(100 * time.Microsecond))))
+		s.ReleaseN(n)
+	}
+}
+
+// x/sync TestWeighted.
+func TestSemaphoreHammer(t *testing.T) {
+	noGoroutineLeak(t)
+	n := max(runtime.GOMAXPROCS(0), 4)
+	loops := 2000 / n
+	s := coord.NewBoundedSemaphore(n)
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Go(func() { hammerSemaphore(s, i, loops) })
+	}
+	wg.Wait()
+	if got := s.Available(); got != n {
+		t.Fatalf("Available = %d after the hammer, want %d", got, n)
+	}
+}
+
+// x/sync TestWeightedPanic, asyncio test_release_not_acquired.
+func TestBoundedSemaphoreReleasePastBoundPanics(t *testing.T) {
+	s := coord.NewBoundedSemaphore(1)
+	mustPanic(t, "Semaphore.Release: released more than acquired", s.Release)
+	s.TryAcquire()
+	mustPanic(t, "Semaphore.ReleaseN: released more than acquired", func() { s.ReleaseN(2) })
+	if got := s.Available(); got != 0 {
+		t.Fatalf("Available = %d after a refused ReleaseN, want 0", got)
+	}
+	s.Release()
+	if got := s.Available(); got != 1 {
+		t.Fatalf("Available = %d, want 1", got)
+	}
+}
+
+// The bound is also checked when a waiter is queued (the slow path), and a
+// recovered panic leaves the semaphore usable.
+func TestBoundedSemaphoreReleasePastBoundPanicsWithWaiters(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		s := coord.NewBoundedSemaphore(2)
+		s.AcquireN(context.Background(), 1)
+		errc := make(chan error, 1)
+		go func() { errc <- s.AcquireN(context.Background(), 2) }()
+		synctest.Wait()
+		mustPanic(t, "Semaphore.ReleaseN: released more than acquired", func() { s.ReleaseN(2) })
+		s.Release()
+		if err := <-errc; err != nil {
+			t.Fatal(err)
+		}
+		s.ReleaseN(2)
+		if got := s.Available(); got != 2 {
+			t.Fatalf("Available = %d, want 2", got)
+		}
+	})
+}
+
+// x/sync TestWeightedNegativeSizePanic, asyncio test_semaphore_value.
+func TestSemaphoreNegativeCountPanics(t *testing.T) {
+	mustPanic(t, "NewSemaphore: negative", func() { coord.NewSemaphore(-1) })
+	mustPanic(t, "NewBoundedSemaphore: negative", func() { coord.NewBoundedSemaphore(-1) })
+}
+
+// x/sync TestWeightedZeroSize.
+func TestSemaphoreZeroSize(t *testing.T) {
+	for _, s := range []*coord.Semaphore{coord.NewSemaphore(0), coord.NewBoundedSemaphore(0), new(coord.Semaphore)} {
+		if !s.TryAcquireN(0) {
+			t.Fatal("TryAcquireN(0) on a zero-sized semaphore failed")
+		}
+		if s.TryAcquire() {
+			t.Fatal("TryAcquire on a zero-sized semaphore succeeded")
+		}
+		if err := s.AcquireN(context.Background(), 0); err != nil {
+			t.Fatalf("AcquireN(ctx, 0) = %v", err)
+		}
+	}
+}
+
+// x/sync TestWeightedNegativeWeightPanic.
+func TestSemaphoreNegativeWeightPanics(t *testing.T) {
+	s := coord.NewSemaphore(1)
+	ctx := context.Background()
+	mustPanic(t, "Semaphore.AcquireN: negative", func() { s.AcquireN(ctx, -1) })
+	mustPanic(t, "Semaphore.TryAcquireN: negative", func() { s.TryAcquireN(-1) })
+	mustPanic(t, "Semaphore.ReleaseN: negative", func() { s.ReleaseN(-1) })
+	if got := s.Available(); got != 1 {
+		t.Fatalf("Available = %d after refused calls, want 1", got)
+	}
+}
+
+// x/sync TestWeightedTryAcquire.
+func TestSemaphoreTryAcquire(t *testing.T) {
+	ctx := context.Background()
+	s := coord.NewSemaphore(2)
+	var tries []bool
+	s.Acquire(ctx)
+	tries = append(tries, s.TryAcquire())
+	tries = append(tries, s.TryAcquire())
+	s.ReleaseN(2)
+	tries = append(tries, s.TryAcquire())
+	s.Acquire(ctx)
+	tries = append(tries, s.TryAcquire())
+	if want := []bool{true, false, true, false}; !slices.Equal(tries, want) {
+		t.Fatalf("tries = %v, want %v", tries, want)
+	}
+}
+
+// x/sync TestWeightedAcquire, with synctest's clock for the timeouts.
+func TestSemaphoreAcquireTimeout(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		ctx := context.Background()
+		s := coord.NewSemaphore(2)
+		try := func() bool {
+			ctx, cancel := context.WithTimeout(ctx, 10*time.Millisecond)
+			defer cancel()
+			return s.Acquire(ctx) == nil
+		}
+		var tries []bool
+		s.Acquire(ctx)
+		tries = append(tries, try())
+		tries = append(tries, try())
+		s.ReleaseN(2)
+		tries = append(tries, try())
+		s.Acquire(ctx)
+		tries = append(tries, try())
+		if want := []bool{true, false, true, false}; !slices.Equal(tries, want) {
+			t.Fatalf("tries = %v, want %v", tries, want)
+		}
+	})
+}
+
+// x/sync TestWeightedDoesntBlockIfTooBig, as coord states it: on a bounded
+// semaphore a request larger than the bound fails at once with
+// ErrOverCapacity and so blocks nobody.
+func TestBoundedSemaphoreOverCapacity(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		const n = 2
+		s := coord.NewBoundedSemaphore(n)
+		if err := s.AcquireN(context.Background(), n+1); err != coord.ErrOverCapacity {
+			t.Fatalf("AcquireN(n+1) = %v, want ErrOverCapacity", err)
+		}
+		if s.TryAcquireN(n + 1) {
+			t.Fatal("TryAcquireN(n+1) succeeded")
+		}
+		if got := s.Available(); got != n {
+			t.Fatalf("Available = %d, want %d", got, n)
+		}
+		// Rule 2 comes first: a done ctx wins over ErrOverCapacity.
+		ctx, cancel := context.WithCancel(context.Background())
+		cancel()
+		if err := s.AcquireN(ctx, n+1); err != context.Canceled {
+			t.Fatalf("AcquireN(done ctx, n+1) = %v, want context.Canceled", err)
+		}
+		var wg sync.WaitGroup
+		for range 3 * n {
+			wg.Go(func() {
+				if err := s.Acquire(context.Background()); err != nil {
+					t.Error(err)
+					return
+				}
+				time.Sleep(time.Millisecond)
+				s.Release()
+			})
+		}
+		wg.Wait()
+	})
+}
+
+// x/sync TestLargeAcquireDoesntStarve: a large request at the head of the
+// queue blocks the small ones behind it until it is served.
+func TestSemaphoreLargeAcquireDoesntStarve(t *testing.T) {
+	ctx := context.Background()
+	const n = 4
+	s := coord.NewSemaphore(n)
+	var running atomic.Bool
+	running.Store(true)
+	var wg sync.WaitGroup
+	for range n {
+		s.Acquire(ctx)
+		wg.Go(func() {
+			defer s.Release()
+			for running.Load() {
+				time.Sleep(100 * time.Microsecond)
+				s.Release()
+				s.Acquire(ctx)
+			}
+		})
+	}
+	done := make(chan struct{})
+	go func() {
+		s.AcquireN(ctx, n)
+		running.Store(false)
+		s.ReleaseN(n)
+		close(done)
+	}()
+	select {
+	case <-done:
+	case <-time.After(5 * time.Second):
+		t.Fatal("AcquireN(n) starved by a stream of Acquire(1)")
+	}
+	wg.Wait()
+}
+
+// x/sync TestAllocCancelDoesntStarve: when the head of the queue gives up,
+// the smaller requests it was blocking are served.
+func TestSemaphoreCancelledHeadUnblocksQueue(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		s := coord.NewSemaphore(10)
+		s.Acquire(context.Background())
+		ctx, cancel := context.WithCancel(context.Background())
+		big := make(chan error, 1)
+		go func() { big <- s.AcquireN(ctx, 10) }()
+		synctest.Wait()
+		small := make(chan error, 1)
+		go func() { small <- s.Acquire(context.Background()) }()
+		synctest.Wait()
+		select {
+		case <-small:
+			t.Fatal("Acquire(1) passed a queued AcquireN(10)")
+		default:
+		}
+		cancel()
+		if err := <-big; err != context.Canceled {
+			t.Fatalf("AcquireN(10) = %v, want context.Canceled", err)
+		}
+		if err := <-small; err != nil {
+			t.Fatalf("Acquire(1) = %v", err)
+		}
+		if got := s.Available(); got != 8 {
+			t.Fatalf("Available = %d, want 8", got)
+		}
+	})
+}
+
+// x/sync TestWeightedAcquireCanceled, the regression test for
+// go.dev/issue/63615: a ctx that is cancelled before enough permits are
+// released fails the Acquire, the permits are not lost, and a done ctx
+// fails even an Acquire that would not have to wait.
+func TestSemaphoreAcquireCanceled(t *testing.T) {
+	s := coord.NewSemaphore(2)
+	ctx, cancel := context.WithCancel(context.Background())
+	s.Acquire(context.Background())
+	ch := make(chan struct{})
+	go func() {
+		// Synchronize with the AcquireN(2) below: once it is queued,
+		// TryAcquire refuses.
+		for s.TryAcquire() {
+			s.Release()
+		}
+		cancel()
+		s.Release()
+		close(ch)
+	}()
+	if err := s.AcquireN(ctx, 2); err != context.Canceled {
+		t.Errorf("AcquireN with cancelled ctx = %v, want context.Canceled", err)
+	}
+	<-ch
+	if !s.TryAcquireN(2) {
+		t.Fatal("TryAcquireN(2) after the cancelled AcquireN failed: a permit was lost")
+	}
+	s.ReleaseN(2)
+	if err := s.Acquire(ctx); err != context.Canceled {
+		t.Errorf("Acquire with done ctx on a free semaphore = %v, want context.Canceled", err)
+	}
+	if err := s.AcquireN(ctx, 0); err != context.Canceled {
+		t.Errorf("AcquireN(done ctx, 0) = %v, want context.Canceled", err)
+	}
+	if got := s.Available(); got != 2 {
+		t.Fatalf("Available = %d, want 2", got)
+	}
+}
+
+// asyncio test_acquire: releases are granted to queued waiters in order.
+func TestSemaphoreAcquire(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		ctx := context.Background()
+		s := coord.NewSemaphore(3)
+		s.Acquire(ctx)
+		s.Acquire(ctx)
+		var mu sync.Mutex
+		var result []int
+		var wg sync.WaitGroup
+		start := func(i int) {
+			wg.Go(func() {
+				if err := s.Acquire(ctx); err != nil {
+					t.Error(err)
+					return
+				}
+				mu.Lock()
+				result = append(result, i)
+				mu.Unlock()
+			})
+			synctest.Wait()
+		}
+		start(1)
+		start(2)
+		start(3)
+		if !slices.Equal(result, []int{1}) || s.Available() != 0 {
+			t.Fatalf("result %v, Available %d; want [1], 0", result, s.Available())
+		}
+		start(4)
+		s.Release()
+		synctest.Wait()
+		if !slices.Equal(result, []int{1, 2}) || s.Available() != 0 {
+			t.Fatalf("result %v, Available %d; want [1 2], 0", result, s.Available())
+		}
+		s.Release()
+		synctest.Wait()
+		if !slices.Equal(result, []int{1, 2, 3}) || s.Available() != 0 {
+			t.Fatalf("result %v, Available %d; want [1 2 3], 0", result, s.Available())
+		}
+		s.Release()
+		wg.Wait()
+		if !slices.Equal(result, []int{1, 2, 3, 4}) {
+			t.Fatalf("result %v, want [1 2 3 4]", result)
+		}
+	})
+}
+
+// asyncio test_acquire_cancel: a cancelled waiter leaves the queue.
+func TestSemaphoreAcquireCancel(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		s := coord.NewSemaphore(1)
+		s.Acquire(context.Background())
+		ctx, cancel := context.WithCancel(context.Background())
+		errc := make(chan error, 1)
+		go func() { errc <- s.Acquire(ctx) }()
+		synctest.Wait()
+		cancel()
+		if err := <-errc; err != context.Canceled {
+			t.Fatalf("Acquire = %v, want context.Canceled", err)
+		}
+		// The queue is empty again: TryAcquire would succeed once the
+		// permit is back, and nobody takes it in between.
+		s.Release()
+		if !s.TryAcquire() {
+			t.Fatal("TryAcquire after the waiter gave up failed")
+		}
+	})
+}
+
+// asyncio test_acquire_cancel_before_awoken and test_acquire_hang: waiters
+// cancelled before a Release do not absorb it.
+func TestSemaphoreAcquireCancelBeforeAwoken(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		s := coord.NewSemaphore(0)
+		ctxs := make([]context.Context, 4)
+		cancels := make([]context.CancelFunc, 4)
+		errs := make([]chan error, 4)
+		for i := range 4 {
+			ctxs[i], cancels[i] = context.WithCancel(context.Background())
+			errs[i] = make(chan error, 1)
+			go func() { errs[i] <- s.Acquire(ctxs[i]) }()
+			synctest.Wait()
+		}
+		cancels[0]()
+		cancels[1]()
+		s.Release()
+		synctest.Wait()
+		for i, want := range []error{context.Canceled, context.Canceled, nil} {
+			if err := <-errs[i]; err != want {
+				t.Fatalf("waiter %d: %v, want %v", i, err, want)
+			}
+		}
+		select {
+		case err := <-errs[3]:
+			t.Fatalf("waiter 3 returned %v; the one permit went to waiter 2", err)
+		default:
+		}
+		cancels[2]()
+		cancels[3]()
+		if err := <-errs[3]; err != context.Canceled {
+			t.Fatalf("waiter 3: %v", err)
+		}
+		if got := s.Available(); got != 0 {
+			t.Fatalf("Available = %d, want 0", got)
+		}
+	})
+}
+
+// Rule 3: a waiter whose ctx is cancelled before the Release that would
+// grant it fails, even if it only notices both at once, and the permit goes
+// to the next waiter (asyncio test_acquire_no_hang; go.dev/issue/63615).
+func TestSemaphoreCancelBeforeGrantHandsOn(t *testing.T) {
+	for range 50 { // the waiter's select sees both; run both of its choices
+		synctest.Test(t, func(t *testing.T) {
+			s := coord.NewSemaphore(0)
+			ctx, cancel := context.WithCancel(context.Background())
+			first := make(chan error, 1)
+			go func() { first <- s.Acquire(ctx) }()
+			synctest.Wait()
+			second := make(chan error, 1)
+			go func() { second <- s.Acquire(context.Background()) }()
+			synctest.Wait()
+			cancel()
+			s.Release() // the first waiter has not run since cancel
+			if err := <-first; err != context.Canceled {
+				t.Fatalf("first waiter: %v, want context.Canceled", err)
+			}
+			if err := <-second; err != nil {
+				t.Fatalf("second waiter: %v; the permit was lost", err)
+			}
+			if got := s.Available(); got != 0 {
+				t.Fatalf("Available = %d, want 0", got)
+			}
+		})
+	}
+}
+
+// A grant and a cancellation racing the other way: whatever the waiter
+// returns, the permit is counted exactly once.
+func TestSemaphoreGrantThenCancel(t *testing.T) {
+	for range 50 {
+		synctest.Test(t, func(t *testing.T) {
+			s := coord.NewSemaphore(0)
+			ctx, cancel := context.WithCancel(context.Background())
+			errc := make(chan error, 1)
+			go func() { errc <- s.Acquire(ctx) }()
+			synctest.Wait()
+			s.Release()
+			cancel()
+			err := <-errc
+			want := 1
+			if err == nil {
+				want = 0
+			} else if err != context.Canceled {
+				t.Fatalf("Acquire = %v", err)
+			}
+			if got := s.Available(); got != want {
+				t.Fatalf("Acquire returned %v and Available = %d, want %d", err, got, want)
+			}
+		})
+	}
+}
+
+// asyncio test_acquire_fifo_order.
+func TestSemaphoreFIFOOrder(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		s := coord.NewSemaphore(1)
+		var mu sync.Mutex
+		var result []string
+		var wg sync.WaitGroup
+		for _, tag := range []string{"c1", "c2", "c3"} {
+			wg.Go(func() {
+				for _, round := range []string{"_1", "_2"} {
+					s.Acquire(context.Background())
+					mu.Lock()
+					result = append(result, tag+round)
+					mu.Unlock()
+					time.Sleep(10 * time.Millisecond)
+					s.Release()
+				}
+			})
+			synctest.Wait()
+		}
+		wg.Wait()
+		want := []string{"c1_1", "c2_1", "c3_1", "c1_2", "c2_2", "c3_2"}
+		if !slices.Equal(result, want) {
+			t.Fatalf("order %v, want %v", result, want)
+		}
+	})
+}
+
+// asyncio test_acquire_fifo_order_3: a cancelled waiter does not disturb
+// the order of the others.
+func TestSemaphoreFIFOOrderWithCancel(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		s := coord.NewSemaphore(0)
+		var mu sync.Mutex
+		var result []int
+		ctx1, cancel1 := context.WithCancel(context.Background())
+		var wg sync.WaitGroup
+		for i, ctx := range []context.Context{ctx1, context.Background(), context.Background()} {
+			wg.Go(func() {
+				if s.Acquire(ctx) == nil {
+					mu.Lock()
+					result = append(result, i+1)
+					mu.Unlock()
+				}
+			})
+			synctest.Wait()
+		}
+		cancel1()
+		synctest.Wait()
+		s.Release()
+		synctest.Wait()
+		if !slices.Equal(result, []int{2}) {
+			t.Fatalf("after one Release: %v, want [2]", result)
+		}
+		s.Release()
+		wg.Wait()
+		if !slices.Equal(result, []int{2, 3}) {
+			t.Fatalf("result %v, want [2 3]", result)
+		}
+	})
+}
+
+// A newcomer does not take permits ahead of a queued waiter: TryAcquire
+// refuses while anyone is queued, even with permits free, and AcquireN
+// queues behind.
+func TestSemaphoreNoBargingPastQueue(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		s := coord.NewSemaphore(3)
+		s.Acquire(context.Background())
+		head := make(chan error, 1)
+		go func() { head <- s.AcquireN(context.Background(), 3) }()
+		synctest.Wait()
+		if got := s.Available(); got != 2 {
+			t.Fatalf("Available = %d, want 2", got)
+		}
+		if s.TryAcquire() {
+			t.Fatal("TryAcquire took a permit while a waiter was queued")
+		}
+		if s.TryAcquireN(1) {
+			t.Fatal("TryAcquireN(1) took a permit while a waiter was queued")
+		}
+		behind := make(chan error, 1)
+		go func() { behind <- s.Acquire(context.Background()) }()
+		synctest.Wait()
+		select {
+		case <-behind:
+			t.Fatal("Acquire(1) passed the queued AcquireN(3)")
+		default:
+		}
+		// AcquireN(ctx, 0) succeeds at once even with a queue.
+		if err := s.AcquireN(context.Background(), 0); err != nil {
+			t.Fatalf("AcquireN(ctx, 0) with a queue = %v", err)
+		}
+		s.Release()
+		if err := <-head; err != nil {
+			t.Fatal(err)
+		}
+		synctest.Wait()
+		select {
+		case <-behind:
+			t.Fatal("Acquire(1) got a permit while AcquireN(3) holds them all")
+		default:
+		}
+		s.ReleaseN(3)
+		if err := <-behind; err != nil {
+			t.Fatal(err)
+		}
+		if got := s.Available(); got != 2 {
+			t.Fatalf("Available = %d, want 2", got)
+		}
+	})
+}
+
+// One ReleaseN grants every waiter at the head that it satisfies.
+func TestSemaphoreReleaseNGrantsSeveral(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		s := coord.NewSemaphore(0)
+		var got atomic.Int32
+		var wg sync.WaitGroup
+		for _, n := range []int{1, 2, 3, 1} {
+			wg.Go(func() {
+				if s.AcquireN(context.Background(), n) == nil {
+					got.Add(int32(n))
+				}
+			})
+			synctest.Wait()
+		}
+		s.ReleaseN(6) // serves 1, 2, 3; the last 1 waits
+		synctest.Wait()
+		if g := got.Load(); g != 6 || s.Available() != 0 {
+			t.Fatalf("granted %d, Available %d; want 6, 0", g, s.Available())
+		}
+		s.ReleaseN(2)
+		wg.Wait()
+		if g := got.Load(); g != 7 || s.Available() != 1 {
+			t.Fatalf("granted %d, Available %d; want 7, 1", g, s.Available())
+		}
+	})
+}
+
+// An unbounded semaphore may be released past its initial count; a queued
+// request larger than the initial count is served once enough is released.
+func TestSemaphoreUnboundedGrows(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		s := coord.NewSemaphore(1)
+		errc := make(chan error, 1)
+		go func() { errc <- s.AcquireN(context.Background(), 5) }()
+		synctest.Wait()
+		s.ReleaseN(4)
+		if err := <-errc; err != nil {
+			t.Fatal(err)
+		}
+		s.ReleaseN(10)
+		if got := s.Available(); got != 10 {
+			t.Fatalf("Available = %d, want 10", got)
+		}
+	})
+}
+
+// Stress: thousands of goroutines with random weights and random
+// cancellation race against each other's releases. Every call either takes
+// its permits (nil) or returns its own ctx error having taken nothing; the
+// permits held never exceed the bound; every permit comes back.
+func TestSemaphoreStress(t *testing.T) {
+	noGoroutineLeak(t)
+	for _, bounded := range []bool{false, true} {
+		const size = 8
+		var s *coord.Semaphore
+		if bounded {
+			s = coord.NewBoundedSemaphore(size)
+		} else {
+			s = coord.NewSemaphore(size)
+		}
+		var held, maxHeld, ok, cancelled atomic.Int64
+		var wg sync.WaitGroup
+		const goroutines = 3000
+		for i := range goroutines {
+			wg.Go(func() {
+				n := 1 + i%3
+				ctx, cancel := context.WithCancel(context.Background())
+				defer cancel()
+				if i%2 == 0 {
+					go cancel() // races the grant
+				} else if i%5 == 0 {
+					cancel() // already done: rule 2
+				}
+				err := s.AcquireN(ctx, n)
+				if err != nil {
+					if err != ctx.Err() {
+						t.Errorf("AcquireN = %v, ctx.Err() = %v", err, ctx.Err())
+					}
+					cancelled.Add(1)
+					return
+				}
+				ok.Add(1)
+				h := held.Add(int64(n))
+				for {
+					m := maxHeld.Load()
+					if h <= m || maxHeld.CompareAndSwap(m, h) {
+						break
+					}
+				}
+				runtime.Gosched()
+				held.Add(-int64(n))
+				if i%7 == 0 {
+					for range n {
+						s.Release()
+					}
+				} else {
+					s.ReleaseN(n)
+				}
+			})
+		}
+		wg.Wait()
+		if m := maxHeld.Load(); m > size {
+			t.Errorf("bounded=%v: %d permits held at once, more than %d", bounded, m, size)
+		}
+		if ok.Load()+cancelled.Load() != goroutines {
+			t.Errorf("bounded=%v: %d ok + %d cancelled != %d", bounded, ok.Load(), cancelled.Load(), goroutines)
+		}
+		if ok.Load() == 0 || cancelled.Load() == 0 {
+			t.Errorf("bounded=%v: %d ok, %d cancelled: the race was not exercised", bounded, ok.Load(), cancelled.Load())
+		}
+		if got := s.Available(); got != size {
+			t.Errorf("bounded=%v: Available = %d after the stress, want %d", bounded, got, size)
+		}
+		if !s.TryAcquireN(size) {
+			t.Errorf("bounded=%v: TryAcquireN(%d) failed: a waiter is still queued", bounded, size)
+		}
+	}
+}
+
+// Stress with deadlines inside a synctest bubble: waiters time out while
+// holders sleep, and at the end nothing is leaked (the bubble checks for
+// goroutines left blocked) and every permit is back.
+func TestSemaphoreStressTimeouts(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		const size = 3
+		s := coord.NewBoundedSemaphore(size)
+		var held atomic.Int64
+		var wg sync.WaitGroup
+		var timeouts atomic.Int64
+		for i := range 500 {
+			wg.Go(func() {
+				ctx, cancel := context.WithTimeout(context.Background(), time.Duration(i%17)*time.Millisecond)
+				defer cancel()
+				n := 1 + i%size
+				if err := s.AcquireN(ctx, n); err != nil {
+					if !errors.Is(err, context.DeadlineExceeded) {
+						t.Error(err)
+					}
+					timeouts.Add(1)
+					return
+				}
+				if h := held.Add(int64(n)); h > size {
+					t.Errorf("%d permits held, bound %d", h, size)
+				}
+				time.Sleep(time.Duration(i%5) * time.Millisecond)
+				held.Add(-int64(n))
+				s.ReleaseN(n)
+			})
+		}
+		wg.Wait()
+		if got := s.Available(); got != size {
+			t.Fatalf("Available = %d, want %d", got, size)
+		}
+		if timeouts.Load() == 0 {
+			t.Fatal("no waiter timed out: the test exercised nothing")
+		}
+	})
+}
