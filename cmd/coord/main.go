@@ -1,11 +1,34 @@
-// Command coord runs the seed's scenarios in-process and coord's primitives
+// Command coord runs the seed's scenarios in-process, and coord's primitives
 // across processes on etcd.
 //
 // Usage:
 //
 //	coord demo [race|rlock|event|condition|ratelimit|timeout] [--list] [--seed]
+//	coord serve [--data-dir DIR] [--addr 127.0.0.1:2379] [--peer-addr 127.0.0.1:0]
+//	coord lock NAME [--timeout D] [--ttl D] -- CMD ARGS...
+//	coord sem NAME --limit N [--timeout D] [--ttl D] -- CMD ARGS...
+//	coord event set|clear|wait NAME [--timeout D]
+//	coord barrier NAME --parties N [--timeout D]
+//	coord ls [PREFIX] [--json]
 //
 // `coord demo` with no scenario runs them all, in order; `--list` lists them.
+//
+// The cluster commands take the global flags --endpoints (env
+// COORD_ENDPOINTS, default 127.0.0.1:2379), --prefix, --cacert, --cert,
+// --key and --user (password from env COORD_PASSWORD), before or after the
+// command's own arguments. Flags may stand before or after NAME; "--" ends
+// coord's arguments and is required before CMD.
+//
+// lock and sem run CMD with COORD_FENCING_TOKEN in its environment (a number
+// that grows with every new holder, for storage that refuses stale writers),
+// pass its exit code through, and forward SIGINT and SIGTERM to it. If the
+// hold is lost while CMD runs, CMD's process group gets SIGTERM, then
+// SIGKILL within the session's safety margin, and coord exits 4.
+//
+// Exit codes: 0 success (lock and sem: CMD's code); 1 a cluster error or an
+// unreachable cluster; 2 a usage error; 3 gave up waiting (--timeout); 4 the
+// hold was lost; 128+N interrupted by signal N while waiting. Every failure
+// is one line on stderr.
 package main
 
 import (
@@ -17,6 +40,8 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
+
+	"github.com/coordkit/coord/etcd"
 )
 
 // Exit codes shared by every subcommand.
@@ -26,10 +51,20 @@ const (
 	exitUsage   = 2 // the command line is wrong
 )
 
-const usageMain = `usage: coord <command> [arguments]
+const usageMain = `usage: coord [global flags] <command> [arguments]
 
 commands:
-  demo [NAME] [--list] [--seed]   the seed's scenarios, in-process (all of them without NAME)
+  demo [NAME] [--list] [--seed]              the seed's scenarios, in-process (all without NAME)
+  serve [--data-dir DIR] [--addr HOST:PORT]  a local single-node etcd; prints its endpoint
+  lock NAME [--timeout D] [--ttl D] -- CMD   run CMD while holding NAME
+  sem NAME --limit N [...] -- CMD            run CMD while holding one of N permits of NAME
+  event set|clear|wait NAME [--timeout D]    a flag in the cluster
+  barrier NAME --parties N [--timeout D]     wait for N processes; prints this one's index
+  ls [PREFIX] [--json]                       live holders, waiters and set events
+
+global flags: --endpoints (env COORD_ENDPOINTS, default 127.0.0.1:2379), --prefix,
+  --cacert/--cert/--key, --user (password from env COORD_PASSWORD)
+exit codes: 0 ok (lock, sem: CMD's), 1 cluster error, 2 usage, 3 timeout, 4 hold lost
 
 Run "coord <command> --help" for a command's flags.`
 
@@ -39,6 +74,19 @@ func main() {
 
 // run is main without the process: it returns the exit code.
 func run(args []string, stdout, stderr io.Writer) int {
+	// Global flags may also stand before the command.
+	g := defaultGlobals()
+	gfs := newFlagSet("coord")
+	g.register(gfs)
+	if err := gfs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			fmt.Fprintln(stdout, usageMain)
+			return exitOK
+		}
+		fmt.Fprintf(stderr, "coord: %v; run \"coord --help\" for usage\n", err)
+		return exitUsage
+	}
+	args = gfs.Args()
 	if len(args) == 0 {
 		fmt.Fprintln(stderr, "coord: missing command; run \"coord --help\" for usage")
 		return exitUsage
@@ -46,9 +94,25 @@ func run(args []string, stdout, stderr io.Writer) int {
 	switch cmd := args[0]; cmd {
 	case "demo":
 		return cmdDemo(args[1:], stdout, stderr)
-	case "-h", "-help", "--help", "help":
+	case "help":
 		fmt.Fprintln(stdout, usageMain)
 		return exitOK
+	case "serve", "lock", "sem", "event", "barrier", "ls":
+		// The gRPC library logs through a global logger; coord's only
+		// output on failure is its own one line.
+		etcd.DiscardGRPCLogs()
+		switch cmd {
+		case "serve":
+			return cmdServe(g, args[1:], stdout, stderr)
+		case "lock", "sem":
+			return cmdHold(cmd, g, args[1:], stdout, stderr)
+		case "event":
+			return cmdEvent(g, args[1:], stdout, stderr)
+		case "barrier":
+			return cmdBarrier(g, args[1:], stdout, stderr)
+		default:
+			return cmdLs(g, args[1:], stdout, stderr)
+		}
 	default:
 		fmt.Fprintf(stderr, "coord: unknown command %q; run \"coord --help\" for usage\n", cmd)
 		return exitUsage
