@@ -370,6 +370,15 @@ func TestCLILockExitCodeAndEnv(t *testing.T) {
 	if out, err := cmd.CombinedOutput(); err != nil {
 		t.Errorf("coord lock with COORD_ENDPOINTS: %v: %s", err, out)
 	}
+	// SIGINT to coord reaches CMD, whose own exit code coord passes on.
+	dir := t.TempDir()
+	ready := filepath.Join(dir, "ready")
+	p = c.start(t, "lock", "code", "--", "sh", "-c", `trap 'echo got INT; exit 5' INT; touch "$0"; while :; do sleep 0.05; done`, ready)
+	waitFile(t, ready, 20*time.Second)
+	p.cmd.Process.Signal(syscall.SIGINT)
+	if code := p.wait(t, 10*time.Second); code != 5 || p.stdout.String() != "got INT\n" {
+		t.Errorf("SIGINT to coord lock: exit %d, stdout %q; want CMD's trap to run and exit 5", code, p.stdout.String())
+	}
 	p = c.run(t, 20*time.Second, "lock", "code", "--", "/nonexistent/cmd")
 	if p.code != 127 {
 		t.Errorf("coord lock -- /nonexistent/cmd: exit %d, want 127", p.code)
@@ -507,6 +516,14 @@ func TestCLIEvent(t *testing.T) {
 	if p := c.run(t, 10*time.Second, "event", "clear", "ev"); p.code != 0 {
 		t.Fatalf("event clear: exit %d, stderr %q", p.code, p.stderr.String())
 	}
+	// Interrupted while waiting: 128+signal.
+	w = c.start(t, "event", "wait", "ev")
+	time.Sleep(300 * time.Millisecond)
+	w.cmd.Process.Signal(syscall.SIGTERM)
+	if code := w.wait(t, 10*time.Second); code != 128+int(syscall.SIGTERM) {
+		t.Errorf("event wait after SIGTERM: exit %d, want %d", code, 128+int(syscall.SIGTERM))
+	}
+	oneLine(t, w, "interrupted")
 	p := c.run(t, 10*time.Second, "event", "wait", "ev", "--timeout", "200ms")
 	if p.code != 3 {
 		t.Errorf("event wait on a cleared event with --timeout: exit %d, want 3", p.code)
@@ -561,13 +578,27 @@ func TestCLILostHold(t *testing.T) {
 	p := startCoord(t, []string{"D=" + dir}, c.args("lock", "lost", "--ttl", "2s", "--", "sh", "-c", script)...)
 	waitFile(t, filepath.Join(dir, "child"), 20*time.Second)
 	waitFile(t, filepath.Join(dir, "pid"), 5*time.Second)
+	// A waiter without --timeout: losing its session, it must not hang.
+	w := c.start(t, "lock", "lost", "--ttl", "2s", "--", "true")
+	for deadline := time.Now().Add(10 * time.Second); len(c.lsRows(t)) < 2; {
+		if time.Now().After(deadline) {
+			t.Fatal("the waiter did not show in ls")
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
 	if err := s.cmd.Process.Signal(syscall.SIGSTOP); err != nil {
 		t.Fatal(err)
 	}
 	start := time.Now()
 	code := p.wait(t, 15*time.Second)
 	took := time.Since(start)
+	wcode := w.wait(t, 15*time.Second)
+	wtook := time.Since(start)
 	s.cmd.Process.Signal(syscall.SIGCONT)
+	if wcode != 1 || wtook > 8*time.Second {
+		t.Errorf("waiter after the server stopped: exit %d after %v, want 1 within seconds; stderr %q", wcode, wtook, w.stderr.String())
+	}
+	oneLine(t, w, "lost the session")
 	if code != 4 {
 		t.Errorf("coord lock after the server stopped: exit %d, want 4; stderr %q", code, p.stderr.String())
 	}

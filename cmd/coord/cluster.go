@@ -147,15 +147,15 @@ func (f failer) usage(usage, format string, args ...any) int {
 // cluster reports an error that came from reaching or using the cluster.
 func (f failer) cluster(what string, err error) int {
 	switch {
+	case errors.Is(err, etcd.ErrSessionDone):
+		fmt.Fprintf(f.stderr, "%s: %s: lost the session with etcd at %s (%v); check that the cluster is up and reachable\n",
+			f.cmd, what, f.g.endpoints, err)
 	case errors.Is(err, context.DeadlineExceeded) || isUnavailable(err):
 		hint := "start one with `coord serve` or point --endpoints (env COORD_ENDPOINTS) at a running cluster"
 		if f.g.cacert == "" {
 			hint += ", with --cacert if it serves TLS"
 		}
 		fmt.Fprintf(f.stderr, "%s: %s: cannot reach etcd at %s (%v); %s\n", f.cmd, what, f.g.endpoints, err, hint)
-	case errors.Is(err, etcd.ErrSessionDone):
-		fmt.Fprintf(f.stderr, "%s: %s: lost the session with etcd at %s (%v); check that the cluster is up and reachable\n",
-			f.cmd, what, f.g.endpoints, err)
 	default:
 		fmt.Fprintf(f.stderr, "%s: %s: %v; check the cluster at %s and the flags --endpoints, --user, --cacert/--cert/--key\n",
 			f.cmd, what, err, f.g.endpoints)
@@ -227,7 +227,7 @@ func (f failer) waitFailed(what string, r waitResult, timeout time.Duration) int
 	case r.sig != nil:
 		fmt.Fprintf(f.stderr, "%s: interrupted (%v) while waiting for %s; left nothing behind\n", f.cmd, r.sig, what)
 		return signalExit(r.sig)
-	case errors.Is(r.err, context.DeadlineExceeded) && timeout > 0:
+	case r.err == context.DeadlineExceeded && timeout > 0: // ctx.Err() itself, not a cluster error that wraps one
 		fmt.Fprintf(f.stderr, "%s: gave up waiting for %s after %v (--timeout); see who holds it with `coord ls`, or wait longer\n", f.cmd, what, timeout)
 		return exitTimeout
 	default:
