@@ -6,6 +6,7 @@ package main
 import (
 	"bufio"
 	"bytes"
+	"context"
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
@@ -27,6 +28,9 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	clientv3 "go.etcd.io/etcd/client/v3"
+	"go.uber.org/zap"
 )
 
 // server is a `coord serve` process.
@@ -768,7 +772,7 @@ func TestCLITLS(t *testing.T) {
 	if p.code != 1 {
 		t.Errorf("coord ls without --cacert against a TLS server: exit %d, want 1", p.code)
 	}
-	oneLine(t, p, "coord ls")
+	oneLine(t, p, "--user")
 }
 
 // TestCLIServeDataDirInUse starts a second server on the shared server's
@@ -785,4 +789,43 @@ func TestCLIServeDataDirInUse(t *testing.T) {
 		t.Errorf("took %v to fail", d)
 	}
 	oneLine(t, p, "in use")
+}
+
+// TestCLIAuth enables authentication on a server of its own and checks that
+// --user with COORD_PASSWORD gets in, and that a wrong password fails with
+// exit 1 and one line.
+func TestCLIAuth(t *testing.T) {
+	t.Parallel()
+	s := startServer(t)
+	cli, err := clientv3.New(clientv3.Config{Endpoints: []string{s.endpoint}, DialTimeout: 5 * time.Second, Logger: zap.NewNop()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cli.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if _, err := cli.UserAdd(ctx, "root", "s3cret"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := cli.UserGrantRole(ctx, "root", "root"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := cli.AuthEnable(ctx); err != nil {
+		t.Fatal(err)
+	}
+	c := newCluster(t, s)
+	p := startCoord(t, []string{"COORD_PASSWORD=s3cret"}, c.args("lock", "auth", "--user", "root", "--", "true")...)
+	if code := p.wait(t, 20*time.Second); code != 0 {
+		t.Errorf("coord lock --user root with the password: exit %d, stderr %q", code, p.stderr.String())
+	}
+	p = startCoord(t, []string{"COORD_PASSWORD=wrong"}, c.args("lock", "auth", "--user", "root", "--", "true")...)
+	if code := p.wait(t, 20*time.Second); code != 1 {
+		t.Errorf("coord lock --user root with a wrong password: exit %d, want 1", code)
+	}
+	oneLine(t, p, "COORD_PASSWORD")
+	p = startCoord(t, nil, c.args("ls")...) // no user at all
+	if code := p.wait(t, 20*time.Second); code != 1 {
+		t.Errorf("coord ls without --user on a server with auth: exit %d, want 1", code)
+	}
+	oneLine(t, p, "--user")
 }

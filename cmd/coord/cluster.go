@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/coordkit/coord/etcd"
+	"go.etcd.io/etcd/api/v3/v3rpc/rpctypes"
 	"go.etcd.io/etcd/client/pkg/v3/transport"
 	clientv3 "go.etcd.io/etcd/client/v3"
 	"go.uber.org/zap"
@@ -150,6 +151,9 @@ func (f failer) cluster(what string, err error) int {
 	case errors.Is(err, etcd.ErrSessionDone):
 		fmt.Fprintf(f.stderr, "%s: %s: lost the session with etcd at %s (%v); check that the cluster is up and reachable\n",
 			f.cmd, what, f.g.endpoints, err)
+	case errors.Is(err, rpctypes.ErrAuthFailed) || errors.Is(err, rpctypes.ErrUserEmpty) ||
+		errors.Is(err, rpctypes.ErrPermissionDenied) || errors.Is(err, rpctypes.ErrInvalidAuthToken):
+		fmt.Fprintf(f.stderr, "%s: %s: %v; check --user and the password in COORD_PASSWORD\n", f.cmd, what, err)
 	case errors.Is(err, context.DeadlineExceeded) || isUnavailable(err):
 		hint := "start one with `coord serve` or point --endpoints (env COORD_ENDPOINTS) at a running cluster"
 		if f.g.cacert == "" {
