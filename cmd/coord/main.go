@@ -25,6 +25,17 @@
 // hold is lost while CMD runs, CMD's process group gets SIGTERM, then
 // SIGKILL within the session's safety margin, and coord exits 4.
 //
+// CMD runs in a process group of its own, so that a lost hold reaches its
+// children too. That group is not the terminal's foreground group: coord
+// receives the terminal's Ctrl-C and forwards it, and a CMD that reads from
+// the terminal is stopped (SIGTTIN); give such a CMD its input by a pipe or
+// a file.
+//
+// serve runs a single-node etcd for local use and tests, with its data in
+// the user's cache directory (coord/etcd under os.UserCacheDir) unless
+// --data-dir says otherwise. It prints its client endpoint as its first line
+// on stdout.
+//
 // Exit codes: 0 success (lock and sem: CMD's code); 1 a cluster error or an
 // unreachable cluster; 2 a usage error; 3 gave up waiting (--timeout); 4 the
 // hold was lost; 128+N interrupted by signal N while waiting. Every failure
