@@ -68,7 +68,7 @@ func demoRateLimit(ctx context.Context, w io.Writer, seed bool) (RateLimitResult
 			return res, fmt.Errorf("seed's logger: %w", err)
 		}
 		res.Seed = &run
-		p.note("Mistake 1, the lock held while sleeping: a worker waited up to %s for the lock while the other slept, though it had nothing to wait for but a slot.", secs(run.MaxLockWait))
+		p.note("Mistake 1, the lock held across the sleep: a worker was blocked up to %s behind the other's sleep; while one sleeps, nobody else can even look at the window.", secs(run.MaxLockWait))
 		p.note("Mistake 2, the time read before the sleep: stamps were stale by up to %s, and the stale times kept in the window let it slide early.", secs(run.MaxStale))
 		if run.MaxPerWindow > rlLimit {
 			p.note("So the limit itself broke: %d lines were written within one second (limit %d).", run.MaxPerWindow, rlLimit)
