@@ -576,6 +576,9 @@ func TestEvent(t *testing.T, newEvent func(t *testing.T, name string) Event, opt
 		for i := range res {
 			blocked(t, res[i], "Wait on a clear event")
 		}
+		// A waiter is waiting once it has read the event clear; give a
+		// backend whose Wait makes round trips time to get there.
+		time.Sleep(4 * settle)
 		// Every waiter waiting at Set returns nil, even though Clear follows.
 		if err := newEvent(t, "wake").Set(c.ctx(t)); err != nil {
 			t.Fatal(err)

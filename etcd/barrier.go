@@ -70,9 +70,8 @@ func (b *Barrier) Wait(ctx context.Context) (int, error) {
 		return -1, err
 	}
 	defer cancel()
-	key, rev, _, err := s.enqueue(b.pfx, keyMeta{Parties: b.parties})
+	key, rev, _, err := s.enqueue(wctx, b.pfx, keyMeta{Parties: b.parties})
 	if err != nil {
-		s.remove(key, 0)
 		return -1, s.fail(ctx, op, b.name, err)
 	}
 	idx, err := b.wait(wctx, key)

@@ -138,7 +138,7 @@ func TestFaultLeaderKilled(t *testing.T) {
 	killed := time.Now()
 	c.kill(c.leader())
 	// Locks are granted again once a new leader is elected.
-	deadline := time.Now().Add(15 * time.Second)
+	deadline := time.Now().Add(30 * time.Second)
 	for {
 		rec.mu.Lock()
 		after := 0
@@ -152,7 +152,7 @@ func TestFaultLeaderKilled(t *testing.T) {
 			break
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("%d holds in 15s after the leader was killed", after)
+			t.Fatalf("%d holds in 30s after the leader was killed", after)
 		}
 		time.Sleep(50 * time.Millisecond)
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"net/url"
 	"strconv"
 	"strings"
@@ -145,10 +146,33 @@ func (s *Session) start(ctx context.Context, op, name string) (context.Context, 
 // after a delete sent later, since the server does not order requests on
 // different streams; a key written that way would stay until the session
 // ended and block everyone behind it. So the caller learns the outcome and,
-// if its ctx ended meanwhile, deletes the key it knows. On error the key may
-// or may not exist; the caller removes it with s.remove(key, 0). ahead is
-// the number of keys under pfx that precede the new one.
-func (s *Session) enqueue(pfx string, meta keyMeta) (key string, rev int64, ahead int64, err error) {
+// if its ctx ended meanwhile, deletes the key it knows. When the cluster
+// does not answer within opTimeout, enqueue tries again with a new key for
+// as long as ctx and the session live. On error the key may or may not
+// exist, and the session deletes it later (addOrphan): the caller does not
+// wait on a cluster that just failed to answer. ahead is the number of keys
+// under pfx that precede the new one.
+func (s *Session) enqueue(ctx context.Context, pfx string, meta keyMeta) (key string, rev int64, ahead int64, err error) {
+	for {
+		key, rev, ahead, err = s.enqueueOnce(pfx, meta)
+		if err != nil && !errors.Is(err, errNoAnswer) || ctx.Err() != nil || s.ctx.Err() != nil {
+			if err != nil {
+				s.addOrphan(key, 0)
+			}
+			return key, rev, ahead, err
+		}
+		if err == nil {
+			return key, rev, ahead, nil
+		}
+		// The cluster did not answer in time, but neither the caller nor
+		// the session has given up: the key may yet be written, so leave
+		// it to the session to delete, and try again with a new one. The
+		// session ends at its early deadline if the cluster stays away.
+		s.addOrphan(key, 0)
+	}
+}
+
+func (s *Session) enqueueOnce(pfx string, meta keyMeta) (key string, rev int64, ahead int64, err error) {
 	ctx, cancel := context.WithTimeout(s.ctx, opTimeout)
 	defer cancel()
 	key = pfx + s.nextID()
@@ -165,12 +189,26 @@ func (s *Session) enqueue(pfx string, meta keyMeta) (key string, rev int64, ahea
 		).
 		Commit()
 	if err != nil {
-		return key, 0, 0, err
+		return key, 0, 0, timedOut(ctx, err)
 	}
 	if !resp.Succeeded { // cannot happen: the key is unique to this attempt
 		return key, 0, 0, errors.New("holder key already exists")
 	}
 	return key, resp.Header.Revision, resp.Responses[1].GetResponseRange().Count - 1, nil
+}
+
+// errNoAnswer is the error of a call bounded by opTimeout that the cluster
+// did not answer in time. It replaces the context's DeadlineExceeded, which
+// a caller would take for the expiry of its own ctx.
+var errNoAnswer = fmt.Errorf("no answer from the cluster within %v", opTimeout)
+
+// timedOut returns errNoAnswer when err is the expiry of ctx, a ctx made
+// with opTimeout, and err otherwise.
+func timedOut(ctx context.Context, err error) error {
+	if err != nil && errors.Is(ctx.Err(), context.DeadlineExceeded) {
+		return errNoAnswer
+	}
+	return err
 }
 
 // remove deletes a key this session wrote, fenced by its create revision
@@ -192,7 +230,7 @@ func (s *Session) remove(key string, rev int64) (bool, error) {
 	if err != nil {
 		s.addOrphan(key, rev)
 	}
-	return ok, err
+	return ok, timedOut(ctx, err)
 }
 
 func (s *Session) deleteKey(ctx context.Context, key string, rev int64) (bool, error) {
@@ -445,10 +483,14 @@ func (h *hold) release(ctx context.Context) error {
 		// The key is gone, or goes with the session's lease.
 		return ErrLost
 	}
+	caller := ctx
 	ctx, cancel := context.WithTimeout(ctx, opTimeout)
 	defer cancel()
 	ok, err := s.deleteKey(ctx, h.key, h.rev)
 	if err != nil {
+		if caller.Err() == nil {
+			err = timedOut(ctx, err)
+		}
 		// Leave the key to the session to delete: the lease keeps it alive
 		// while the session lives, and it must not block others forever.
 		s.addOrphan(h.key, h.rev)

@@ -128,17 +128,16 @@ func (m *Mutex) acquire(ctx, wctx context.Context, op string, try bool) (*hold, 
 			Then(clientv3.OpPut(key, keyMeta{Who: s.who, Since: now()}.encode(), clientv3.WithLease(s.lease))).
 			Commit()
 		if err != nil {
-			s.remove(key, 0)
-			return nil, s.fail(ctx, op, m.name, err)
+			s.addOrphan(key, 0) // as after a failed enqueue
+			return nil, s.fail(ctx, op, m.name, timedOut(tctx, err))
 		}
 		if !resp.Succeeded {
 			return nil, wrapErr(op, m.name, ErrLocked)
 		}
 		return m.granted(ctx, op, key, resp.Header.Revision)
 	}
-	key, rev, ahead, err := s.enqueue(m.pfx, keyMeta{})
+	key, rev, ahead, err := s.enqueue(wctx, m.pfx, keyMeta{})
 	if err != nil {
-		s.remove(key, 0)
 		return nil, s.fail(ctx, op, m.name, err)
 	}
 	if ctx.Err() != nil {

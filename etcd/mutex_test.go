@@ -401,14 +401,21 @@ func TestSessionTTL(t *testing.T) {
 	if s.TTL() != time.Second {
 		t.Fatalf("TTL = %v, want the 1s minimum", s.TTL())
 	}
-	if m := s.SafetyMargin(); m <= 0 || m >= s.TTL() {
+	s = newSession(t, nil, testPrefix(t), etcd.WithTTL(1500*time.Millisecond))
+	if s.TTL() != 2*time.Second {
+		t.Fatalf("TTL = %v, want 1.5s rounded up to whole seconds", s.TTL())
+	}
+	if m := s.SafetyMargin(); m <= 0 || m >= s.TTL()/2 {
 		t.Fatalf("SafetyMargin = %v", m)
 	}
-	// The session keeps its lease alive past several TTLs.
+	// The session keeps its lease alive past its TTL.
 	select {
 	case <-s.Done():
 		t.Fatalf("session done: %v", s.Err())
-	case <-time.After(2500 * time.Millisecond):
+	case <-time.After(3 * time.Second):
+	}
+	if s.Err() != nil {
+		t.Fatal(s.Err())
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()

@@ -5,7 +5,6 @@ import (
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
-	"crypto/tls"
 	"crypto/x509"
 	"crypto/x509/pkix"
 	"encoding/pem"
@@ -21,7 +20,6 @@ import (
 	"github.com/coordkit/coord/etcd"
 	"go.etcd.io/etcd/api/v3/v3rpc/rpctypes"
 	clientv3 "go.etcd.io/etcd/client/v3"
-	"go.uber.org/zap"
 )
 
 // certPair is a certificate and its key, in PEM files and parsed.
@@ -104,17 +102,9 @@ func TestTLSClientCertificates(t *testing.T) {
 	if !strings.HasPrefix(srv.URL(), "https://") {
 		t.Fatalf("URL %q of a TLS server", srv.URL())
 	}
-	pool := x509.NewCertPool()
-	pool.AddCert(ca.cert)
-	kp, err := tls.LoadX509KeyPair(client.certFile, client.keyFile)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cli, err := clientv3.New(clientv3.Config{
-		Endpoints:   []string{srv.Endpoint()},
-		DialTimeout: 5 * time.Second,
-		TLS:         &tls.Config{RootCAs: pool, Certificates: []tls.Certificate{kp}},
-		Logger:      zap.NewNop(),
+	cli, err := etcd.NewClient(etcd.ClientConfig{
+		Endpoints: []string{srv.Endpoint()},
+		CACert:    ca.certFile, Cert: client.certFile, Key: client.keyFile,
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -131,12 +121,7 @@ func TestTLSClientCertificates(t *testing.T) {
 	m.Unlock()
 
 	// Without a client certificate the server refuses the connection.
-	nocert, err := clientv3.New(clientv3.Config{
-		Endpoints:   []string{srv.Endpoint()},
-		DialTimeout: 5 * time.Second,
-		TLS:         &tls.Config{RootCAs: pool},
-		Logger:      zap.NewNop(),
-	})
+	nocert, err := etcd.NewClient(etcd.ClientConfig{Endpoints: []string{srv.Endpoint()}, CACert: ca.certFile})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -171,9 +156,8 @@ func TestAuthUserPassword(t *testing.T) {
 		}
 	}
 	user := func(name, pw string) *clientv3.Client {
-		cli, err := clientv3.New(clientv3.Config{
-			Endpoints: []string{srv.Endpoint()}, DialTimeout: 5 * time.Second,
-			Username: name, Password: pw, Logger: zap.NewNop(),
+		cli, err := etcd.NewClient(etcd.ClientConfig{
+			Endpoints: []string{srv.Endpoint()}, Username: name, Password: pw,
 		})
 		if err != nil {
 			t.Fatal(err)

@@ -75,9 +75,8 @@ func (m *Semaphore) Acquire(ctx context.Context) error {
 	case <-wctx.Done():
 		return s.fail(ctx, op, m.name, wctx.Err())
 	}
-	key, rev, ahead, err := s.enqueue(m.pfx, keyMeta{Limit: m.limit})
+	key, rev, ahead, err := s.enqueue(wctx, m.pfx, keyMeta{Limit: m.limit})
 	if err != nil {
-		s.remove(key, 0)
 		<-m.turn
 		return s.fail(ctx, op, m.name, err)
 	}

@@ -228,7 +228,7 @@ func (s *Session) Close() error {
 	defer cancel()
 	_, err := s.cli.Revoke(ctx, s.lease)
 	if err != nil && !errors.Is(err, rpctypes.ErrLeaseNotFound) {
-		return wrapErr("close session", "", err)
+		return wrapErr("close session", "", timedOut(ctx, err))
 	}
 	return nil
 }
@@ -315,7 +315,9 @@ func (s *Session) cleanOrphans() {
 		ctx, cancel := context.WithTimeout(s.ctx, opTimeout)
 		_, err := s.deleteKey(ctx, k, r)
 		cancel()
-		if err == nil {
+		// A delete refused for want of permission will always be, and
+		// then the write it follows up was refused too: drop it.
+		if err == nil || errors.Is(err, rpctypes.ErrPermissionDenied) {
 			s.mu.Lock()
 			delete(s.orphans, k)
 			s.mu.Unlock()
