@@ -772,7 +772,7 @@ func TestCLITLS(t *testing.T) {
 	if p.code != 1 {
 		t.Errorf("coord ls without --cacert against a TLS server: exit %d, want 1", p.code)
 	}
-	oneLine(t, p, "--user")
+	oneLine(t, p, "with --cacert if it serves TLS")
 }
 
 // TestCLIServeDataDirInUse starts a second server on the shared server's

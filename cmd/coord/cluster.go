@@ -14,9 +14,7 @@ import (
 
 	"github.com/coordkit/coord/etcd"
 	"go.etcd.io/etcd/api/v3/v3rpc/rpctypes"
-	"go.etcd.io/etcd/client/pkg/v3/transport"
 	clientv3 "go.etcd.io/etcd/client/v3"
-	"go.uber.org/zap"
 )
 
 // Exit codes of the cluster commands, beyond exitOK, exitFailure (a cluster
@@ -80,22 +78,15 @@ func (g *globalFlags) client() (*clientv3.Client, error) {
 	if len(eps) == 0 {
 		return nil, errors.New("no endpoints given")
 	}
-	cfg := clientv3.Config{
+	return etcd.NewClient(etcd.ClientConfig{
 		Endpoints:   eps,
-		DialTimeout: connectTimeout,
-		Logger:      zap.NewNop(),
+		CACert:      g.cacert,
+		Cert:        g.cert,
+		Key:         g.key,
 		Username:    g.user,
 		Password:    os.Getenv("COORD_PASSWORD"),
-	}
-	if g.cacert != "" || g.cert != "" || g.key != "" {
-		info := transport.TLSInfo{CertFile: g.cert, KeyFile: g.key, TrustedCAFile: g.cacert}
-		tc, err := info.ClientConfig()
-		if err != nil {
-			return nil, fmt.Errorf("TLS: %w", err)
-		}
-		cfg.TLS = tc
-	}
-	return clientv3.New(cfg)
+		DialTimeout: connectTimeout,
+	})
 }
 
 // conn is a connection to the cluster: a client and one session.
