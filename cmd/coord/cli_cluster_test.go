@@ -829,3 +829,46 @@ func TestCLIAuth(t *testing.T) {
 	}
 	oneLine(t, p, "--user")
 }
+
+// TestCLIHolderKilled kills coord with SIGKILL while CMD runs: CMD must die
+// with it (its lease will expire and another process may take the lock), and
+// a closed terminal's SIGHUP to coord must reach CMD too.
+func TestCLIHolderKilled(t *testing.T) {
+	t.Parallel()
+	c := newCluster(t, sharedServer(t))
+	for _, sig := range []syscall.Signal{syscall.SIGKILL, syscall.SIGHUP} {
+		dir := t.TempDir()
+		pidFile := filepath.Join(dir, "pid")
+		p := c.start(t, "lock", "killed-"+sig.String(), "--ttl", "1s", "--", "sh", "-c", `echo $$ > "$0"; exec sleep 60`, pidFile)
+		waitFile(t, pidFile, 20*time.Second)
+		var pid int
+		for range 100 { // the file exists before its content is written
+			b, _ := os.ReadFile(pidFile)
+			if n, err := strconv.Atoi(strings.TrimSpace(string(b))); err == nil {
+				pid = n
+				break
+			}
+			time.Sleep(10 * time.Millisecond)
+		}
+		if pid == 0 {
+			t.Fatal("CMD wrote no pid")
+		}
+		p.cmd.Process.Signal(sig)
+		p.wait(t, 10*time.Second)
+		gone := false
+		for range 200 {
+			if syscall.Kill(pid, 0) == syscall.ESRCH || isZombie(pid) {
+				gone = true
+				break
+			}
+			time.Sleep(10 * time.Millisecond)
+		}
+		if !gone {
+			syscall.Kill(pid, syscall.SIGKILL)
+			t.Errorf("CMD (pid %d) outlived coord after %v", pid, sig)
+		}
+		if sig == syscall.SIGHUP && p.code != 128+int(syscall.SIGHUP) {
+			t.Errorf("coord lock after SIGHUP: exit %d, want %d (CMD ended by the forwarded SIGHUP)", p.code, 128+int(syscall.SIGHUP))
+		}
+	}
+}

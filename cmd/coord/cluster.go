@@ -165,11 +165,13 @@ func isUnavailable(err error) bool {
 		strings.Contains(s, "no such host") || strings.Contains(s, "context deadline exceeded")
 }
 
-// signals delivers SIGINT and SIGTERM to the returned channel instead of
-// ending the process; stop undoes that.
+// signals delivers SIGINT, SIGTERM and SIGHUP to the returned channel
+// instead of ending the process; stop undoes that.
 func signals() (ch chan os.Signal, stop func()) {
 	ch = make(chan os.Signal, 4)
-	signal.Notify(ch, os.Interrupt, syscall.SIGTERM)
+	// SIGHUP too: a closed terminal sends it to coord's group, not to CMD's,
+	// and CMD must not outlive coord's hold.
+	signal.Notify(ch, os.Interrupt, syscall.SIGTERM, syscall.SIGHUP)
 	return ch, func() { signal.Stop(ch) }
 }
 

@@ -8,6 +8,7 @@ import (
 	"io"
 	"os"
 	"os/exec"
+	"runtime"
 	"strconv"
 	"syscall"
 	"time"
@@ -161,7 +162,15 @@ func runHeld(h holder, sess *etcd.Session, args []string, sigs <-chan os.Signal,
 	// Its own process group, so that a lost hold can kill CMD's children
 	// too. It is not the terminal's foreground group: coord receives the
 	// terminal's SIGINT and forwards it.
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	//
+	// Pdeathsig kills CMD if coord itself dies (kill -9, the OOM killer):
+	// the lease then expires within its TTL and another process may be
+	// granted the hold, so CMD must not run on. The kernel sends it when the
+	// thread that forked CMD exits, so that thread is kept: the goroutine is
+	// locked to it and never unlocked, and Go does not end a thread whose
+	// goroutine still runs.
+	runtime.LockOSThread()
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
 	if err := cmd.Start(); err != nil {
 		code := 126
 		if errors.Is(err, exec.ErrNotFound) || errors.Is(err, os.ErrNotExist) {
