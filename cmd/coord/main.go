@@ -21,9 +21,10 @@
 //
 // lock and sem run CMD with COORD_FENCING_TOKEN in its environment (a number
 // that grows with every new holder, for storage that refuses stale writers),
-// pass its exit code through, and forward SIGINT and SIGTERM to it. If the
-// hold is lost while CMD runs, CMD's process group gets SIGTERM, then
-// SIGKILL within the session's safety margin, and coord exits 4.
+// pass its exit code through, and forward SIGINT, SIGTERM and SIGHUP to it.
+// If the hold is lost while CMD runs, CMD's process group gets SIGTERM, then
+// SIGKILL within the session's safety margin, and coord exits 4. If coord
+// itself is killed, CMD gets SIGKILL (Linux's parent-death signal).
 //
 // CMD runs in a process group of its own, so that a lost hold reaches its
 // children too. That group is not the terminal's foreground group: coord
