@@ -1,0 +1,874 @@
+package main
+
+// Black-box tests of the cluster commands: they build coord, start `coord
+// serve` on a free loopback port, and run coord processes against it.
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/json"
+	"encoding/pem"
+	"errors"
+	"fmt"
+	"math/big"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	clientv3 "go.etcd.io/etcd/client/v3"
+	"go.uber.org/zap"
+)
+
+// server is a `coord serve` process.
+type server struct {
+	cmd      *exec.Cmd
+	endpoint string
+	stderr   *bytes.Buffer
+	dataDir  string
+}
+
+// launchServer starts `coord serve` on a free loopback port, with its data
+// in a new temporary directory, and returns once it has printed its endpoint.
+func launchServer(extra ...string) (*server, error) {
+	bin, err := coordBinary()
+	if err != nil {
+		return nil, err
+	}
+	dir, err := os.MkdirTemp("", "coord-serve-")
+	if err != nil {
+		return nil, err
+	}
+	s := &server{stderr: &bytes.Buffer{}, dataDir: dir}
+	s.cmd = exec.Command(bin, append([]string{"serve", "--addr", "127.0.0.1:0", "--data-dir", dir}, extra...)...)
+	s.cmd.Stderr = s.stderr
+	out, err := s.cmd.StdoutPipe()
+	if err != nil {
+		return nil, err
+	}
+	if err := s.cmd.Start(); err != nil {
+		return nil, err
+	}
+	line := make(chan string, 1)
+	go func() {
+		sc := bufio.NewScanner(out)
+		sc.Scan()
+		line <- sc.Text()
+		for sc.Scan() { // keep draining: serve must not block on stdout
+		}
+	}()
+	select {
+	case l := <-line:
+		if !strings.HasPrefix(l, "127.0.0.1:") {
+			s.cmd.Process.Kill()
+			s.cmd.Wait()
+			return nil, fmt.Errorf("coord serve: first line %q, want 127.0.0.1:PORT; stderr %q", l, s.stderr)
+		}
+		s.endpoint = l
+	case <-time.After(30 * time.Second):
+		s.cmd.Process.Kill()
+		s.cmd.Wait()
+		return nil, fmt.Errorf("coord serve printed no endpoint within 30s; stderr %q", s.stderr)
+	}
+	return s, nil
+}
+
+// stop stops the server with SIGTERM and reports whether it exited
+// cleanly (status 0) within 15 s.
+func (s *server) stop() error { return s.stopWith(syscall.SIGTERM) }
+
+// stopWith stops the server with sig (SIGINT or SIGTERM).
+func (s *server) stopWith(sig syscall.Signal) error {
+	defer os.RemoveAll(s.dataDir)
+	s.cmd.Process.Signal(syscall.SIGCONT) // in case a test stopped it
+	s.cmd.Process.Signal(sig)
+	done := make(chan error, 1)
+	go func() { done <- s.cmd.Wait() }()
+	select {
+	case err := <-done:
+		if err != nil {
+			return fmt.Errorf("coord serve after %v: %v; stderr %q", sig, err, s.stderr)
+		}
+		if s.stderr.Len() != 0 {
+			return fmt.Errorf("coord serve wrote on stderr: %q", s.stderr)
+		}
+		return nil
+	case <-time.After(15 * time.Second):
+		s.cmd.Process.Kill()
+		<-done
+		return fmt.Errorf("coord serve did not stop within 15s of %v", sig)
+	}
+}
+
+// startServer starts a server of the test's own, stopped when it ends.
+func startServer(t *testing.T) *server {
+	t.Helper()
+	s, err := launchServer()
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if err := s.stop(); err != nil {
+			t.Error(err)
+		}
+	})
+	return s
+}
+
+// The shared server serves every test that does not stop its server; each
+// test keeps to a key prefix of its own. TestMain stops it.
+var (
+	sharedMu  sync.Mutex
+	shared    *server
+	sharedErr error
+)
+
+func sharedServer(t *testing.T) *server {
+	t.Helper()
+	sharedMu.Lock()
+	defer sharedMu.Unlock()
+	if shared == nil && sharedErr == nil {
+		shared, sharedErr = launchServer()
+	}
+	if sharedErr != nil {
+		t.Fatal(sharedErr)
+	}
+	return shared
+}
+
+// stopSharedServer stops the shared server, if one was started.
+func stopSharedServer() error {
+	sharedMu.Lock()
+	defer sharedMu.Unlock()
+	if shared == nil {
+		return nil
+	}
+	return shared.stop()
+}
+
+// proc is a coord process started in the background.
+type proc struct {
+	cmd            *exec.Cmd
+	stdout, stderr bytes.Buffer
+	done           chan struct{}
+	code           int
+}
+
+func startCoord(t *testing.T, env []string, args ...string) *proc {
+	t.Helper()
+	bin, err := coordBinary()
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := &proc{done: make(chan struct{})}
+	p.cmd = exec.Command(bin, args...)
+	p.cmd.Env = append(os.Environ(), env...)
+	p.cmd.Stdout, p.cmd.Stderr = &p.stdout, &p.stderr
+	if err := p.cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	go func() {
+		err := p.cmd.Wait()
+		var ee *exec.ExitError
+		if errors.As(err, &ee) {
+			p.code = ee.ExitCode()
+			if ws, ok := ee.Sys().(syscall.WaitStatus); ok && ws.Signaled() {
+				p.code = 128 + int(ws.Signal())
+			}
+		} else if err != nil {
+			p.code = -1
+		}
+		close(p.done)
+	}()
+	t.Cleanup(func() {
+		select {
+		case <-p.done:
+		default:
+			p.cmd.Process.Kill()
+			<-p.done
+		}
+	})
+	return p
+}
+
+// wait waits up to limit for p to exit and returns its exit code.
+func (p *proc) wait(t *testing.T, limit time.Duration) int {
+	t.Helper()
+	select {
+	case <-p.done:
+		return p.code
+	case <-time.After(limit):
+		t.Fatalf("coord %q did not exit within %v; stderr %q", p.cmd.Args[1:], limit, p.stderr.String())
+		return 0
+	}
+}
+
+// exited reports whether p has exited.
+func (p *proc) exited() bool {
+	select {
+	case <-p.done:
+		return true
+	default:
+		return false
+	}
+}
+
+// cluster is one test's view of a server: its endpoint and a key prefix of
+// its own, so that parallel tests do not see each other in `coord ls`.
+type cluster struct {
+	s      *server
+	prefix string
+}
+
+func newCluster(t *testing.T, s *server) cluster {
+	return cluster{s: s, prefix: "/coordtest/" + strings.ReplaceAll(t.Name(), "/", "_") + "/"}
+}
+
+func (c cluster) args(args ...string) []string {
+	return append([]string{"--endpoints", c.s.endpoint, "--prefix", c.prefix}, args...)
+}
+
+// start runs coord with c's endpoint and prefix in the background.
+func (c cluster) start(t *testing.T, args ...string) *proc {
+	t.Helper()
+	return startCoord(t, nil, c.args(args...)...)
+}
+
+// run runs coord with c's endpoint and prefix and waits for it.
+func (c cluster) run(t *testing.T, limit time.Duration, args ...string) *proc {
+	t.Helper()
+	p := c.start(t, args...)
+	p.wait(t, limit)
+	return p
+}
+
+// lsRows returns `coord ls --json` for c.
+func (c cluster) lsRows(t *testing.T) []map[string]any {
+	t.Helper()
+	p := c.run(t, 10*time.Second, "ls", "--json")
+	if p.code != 0 {
+		t.Fatalf("coord ls --json: exit %d, stderr %q", p.code, p.stderr.String())
+	}
+	var rows []map[string]any
+	if err := json.Unmarshal(p.stdout.Bytes(), &rows); err != nil {
+		t.Fatalf("coord ls --json printed %q: %v", p.stdout.String(), err)
+	}
+	return rows
+}
+
+// checkEmpty checks that `coord ls` shows nothing under c's prefix: every
+// hold was released, and every waiter that gave up left no key behind.
+func (c cluster) checkEmpty(t *testing.T) {
+	t.Helper()
+	if rows := c.lsRows(t); len(rows) != 0 {
+		t.Errorf("coord ls after the test: %v, want no rows", rows)
+	}
+	if p := c.run(t, 10*time.Second, "ls"); p.code != 0 || p.stdout.Len() != 0 {
+		t.Errorf("coord ls after the test: exit %d, output %q; want nothing", p.code, p.stdout.String())
+	}
+}
+
+// oneLine checks that a failing coord wrote exactly one line on stderr and
+// that it contains want.
+func oneLine(t *testing.T, p *proc, want string) {
+	t.Helper()
+	s := p.stderr.String()
+	if strings.Count(s, "\n") != 1 || !strings.HasSuffix(s, "\n") || !strings.Contains(s, want) {
+		t.Errorf("coord %q: stderr %q, want one line containing %q", p.cmd.Args[1:], s, want)
+	}
+}
+
+// waitFile waits until path exists.
+func waitFile(t *testing.T, path string, limit time.Duration) {
+	t.Helper()
+	deadline := time.Now().Add(limit)
+	for {
+		if _, err := os.Stat(path); err == nil {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%s did not appear within %v", path, limit)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+func TestCLILockMutualExclusion(t *testing.T) {
+	t.Parallel()
+	c := newCluster(t, sharedServer(t))
+	dir := t.TempDir()
+	// Each CMD takes a directory as its "held" flag (mkdir fails if it
+	// exists, so an overlap is caught), appends its fencing token, pauses,
+	// and gives the flag back.
+	script := `mkdir "$D/held" || exit 99; echo "$COORD_FENCING_TOKEN" >> "$D/tokens"; sleep 0.2; rmdir "$D/held"`
+	const n = 4
+	var ps []*proc
+	for i := range n {
+		// Flags before NAME, after NAME, and global flags before the command.
+		args := []string{"lock", "job", "--timeout", "30s", "--", "sh", "-c", script}
+		if i%2 == 1 {
+			args = []string{"lock", "--ttl", "5s", "job", "--", "sh", "-c", script}
+		}
+		p := startCoord(t, []string{"D=" + dir}, c.args(args...)...)
+		ps = append(ps, p)
+	}
+	for _, p := range ps {
+		if code := p.wait(t, 30*time.Second); code != 0 {
+			t.Errorf("coord lock: exit %d, stderr %q", code, p.stderr.String())
+		}
+	}
+	b, err := os.ReadFile(filepath.Join(dir, "tokens"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var tokens []int64
+	for _, f := range strings.Fields(string(b)) {
+		tok, err := strconv.ParseInt(f, 10, 64)
+		if err != nil || tok <= 0 {
+			t.Fatalf("COORD_FENCING_TOKEN %q is not a positive number", f)
+		}
+		tokens = append(tokens, tok)
+	}
+	if len(tokens) != n {
+		t.Fatalf("%d tokens recorded, want %d: %v", len(tokens), n, tokens)
+	}
+	for i := 1; i < len(tokens); i++ {
+		if tokens[i] <= tokens[i-1] {
+			t.Errorf("fencing tokens %v do not increase from holder to holder", tokens)
+		}
+	}
+	c.checkEmpty(t)
+}
+
+func TestCLILockExitCodeAndEnv(t *testing.T) {
+	t.Parallel()
+	c := newCluster(t, sharedServer(t))
+	p := c.run(t, 20*time.Second, "lock", "code", "--", "sh", "-c", "exit 7")
+	if p.code != 7 {
+		t.Errorf("coord lock -- sh -c 'exit 7': exit %d, want 7 (stderr %q)", p.code, p.stderr.String())
+	}
+	if p.stderr.Len() != 0 {
+		t.Errorf("stderr %q, want nothing (CMD's own code is no failure of coord's)", p.stderr.String())
+	}
+	p = c.run(t, 20*time.Second, "lock", "code", "--", "sh", "-c", `echo "token=$COORD_FENCING_TOKEN"`)
+	if p.code != 0 || !strings.HasPrefix(p.stdout.String(), "token=") || strings.TrimSpace(p.stdout.String()) == "token=" {
+		t.Errorf("exit %d, stdout %q: want CMD's output with COORD_FENCING_TOKEN set", p.code, p.stdout.String())
+	}
+	// COORD_ENDPOINTS stands in for --endpoints.
+	bin, _ := coordBinary()
+	cmd := exec.Command(bin, "lock", "--prefix", c.prefix, "env", "--", "true")
+	cmd.Env = append(os.Environ(), "COORD_ENDPOINTS="+c.s.endpoint)
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Errorf("coord lock with COORD_ENDPOINTS: %v: %s", err, out)
+	}
+	// SIGINT to coord reaches CMD, whose own exit code coord passes on.
+	dir := t.TempDir()
+	ready := filepath.Join(dir, "ready")
+	p = c.start(t, "lock", "code", "--", "sh", "-c", `trap 'echo got INT; exit 5' INT; touch "$0"; while :; do sleep 0.05; done`, ready)
+	waitFile(t, ready, 20*time.Second)
+	p.cmd.Process.Signal(syscall.SIGINT)
+	if code := p.wait(t, 10*time.Second); code != 5 || p.stdout.String() != "got INT\n" {
+		t.Errorf("SIGINT to coord lock: exit %d, stdout %q; want CMD's trap to run and exit 5", code, p.stdout.String())
+	}
+	p = c.run(t, 20*time.Second, "lock", "code", "--", "/nonexistent/cmd")
+	if p.code != 127 {
+		t.Errorf("coord lock -- /nonexistent/cmd: exit %d, want 127", p.code)
+	}
+	oneLine(t, p, "cannot run")
+	c.checkEmpty(t)
+}
+
+func TestCLILockTimeoutAndInterrupt(t *testing.T) {
+	t.Parallel()
+	c := newCluster(t, sharedServer(t))
+	dir := t.TempDir()
+	ready := filepath.Join(dir, "ready")
+	holder := startCoord(t, nil, c.args("lock", "t", "--", "sh", "-c", `touch "$0"; exec sleep 30`, ready)...)
+	waitFile(t, ready, 20*time.Second)
+
+	start := time.Now()
+	p := c.run(t, 20*time.Second, "lock", "t", "--timeout", "300ms", "--", "true")
+	if p.code != 3 {
+		t.Errorf("coord lock --timeout 300ms on a held lock: exit %d, want 3 (stderr %q)", p.code, p.stderr.String())
+	}
+	if d := time.Since(start); d > 10*time.Second {
+		t.Errorf("timed out after %v, want about 300ms", d)
+	}
+	oneLine(t, p, "gave up")
+
+	// A waiter shows in ls; interrupted, it exits 128+SIGINT and leaves no key.
+	w := c.start(t, "lock", "t", "--", "true")
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		rows := c.lsRows(t)
+		states := map[string]int{}
+		for _, r := range rows {
+			states[fmt.Sprint(r["state"])]++
+			if r["name"] != "t" {
+				t.Errorf("ls row %v: want name t", r)
+			}
+		}
+		if states["holder"] == 1 && states["waiter"] == 1 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("ls shows %v, want one holder and one waiter", rows)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	ls := c.run(t, 10*time.Second, "ls")
+	if !strings.Contains(ls.stdout.String(), "holder") || !strings.Contains(ls.stdout.String(), "waiter") {
+		t.Errorf("coord ls: %q, want a holder row and a waiter row", ls.stdout.String())
+	}
+	w.cmd.Process.Signal(syscall.SIGINT)
+	if code := w.wait(t, 10*time.Second); code != 128+int(syscall.SIGINT) {
+		t.Errorf("waiter after SIGINT: exit %d, want %d", code, 128+int(syscall.SIGINT))
+	}
+	oneLine(t, w, "interrupted")
+	if rows := c.lsRows(t); len(rows) != 1 || rows[0]["state"] != "holder" {
+		t.Errorf("after the waiter was interrupted, ls shows %v; want the holder alone", rows)
+	}
+	// ls PREFIX shows only the names that start with PREFIX.
+	if p := c.run(t, 10*time.Second, "ls", "zz", "--json"); p.code != 0 || strings.TrimSpace(p.stdout.String()) != "[]" {
+		t.Errorf("coord ls zz --json: exit %d, output %q; want []", p.code, p.stdout.String())
+	}
+	if p := c.run(t, 10*time.Second, "ls", "t"); p.code != 0 || strings.Count(p.stdout.String(), "\n") != 2 {
+		t.Errorf("coord ls t: exit %d, output %q; want a header and one row", p.code, p.stdout.String())
+	}
+
+	// SIGTERM to coord is forwarded to CMD; coord passes on its status.
+	holder.cmd.Process.Signal(syscall.SIGTERM)
+	if code := holder.wait(t, 10*time.Second); code != 128+int(syscall.SIGTERM) {
+		t.Errorf("holder after SIGTERM: exit %d, want %d (CMD killed by the forwarded SIGTERM); stderr %q", code, 128+int(syscall.SIGTERM), holder.stderr.String())
+	}
+	c.checkEmpty(t)
+}
+
+func TestCLISemaphore(t *testing.T) {
+	t.Parallel()
+	c := newCluster(t, sharedServer(t))
+	dir := t.TempDir()
+	// Each CMD takes a slot directory of its own, counts the slots taken,
+	// and gives its slot back.
+	script := `mkdir "$D/slot.$$"; ls -d "$D"/slot.* | wc -l >> "$D/counts"; sleep 0.3; rmdir "$D/slot.$$"`
+	var ps []*proc
+	for range 5 {
+		ps = append(ps, startCoord(t, []string{"D=" + dir}, c.args("sem", "pool", "--limit", "2", "--", "sh", "-c", script)...))
+	}
+	for _, p := range ps {
+		if code := p.wait(t, 30*time.Second); code != 0 {
+			t.Errorf("coord sem: exit %d, stderr %q", code, p.stderr.String())
+		}
+	}
+	b, err := os.ReadFile(filepath.Join(dir, "counts"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	counts := strings.Fields(string(b))
+	if len(counts) != 5 {
+		t.Fatalf("counts %q, want 5", counts)
+	}
+	most := 0
+	for _, s := range counts {
+		n, _ := strconv.Atoi(s)
+		most = max(most, n)
+	}
+	if most > 2 {
+		t.Errorf("%d CMDs held the semaphore at once, limit 2 (counts %v)", most, counts)
+	}
+	if most < 2 {
+		t.Errorf("never 2 holders at once (counts %v): the semaphore admits one at a time", counts)
+	}
+	c.checkEmpty(t)
+}
+
+func TestCLIEvent(t *testing.T) {
+	t.Parallel()
+	c := newCluster(t, sharedServer(t))
+	w := c.start(t, "event", "wait", "ev", "--timeout", "20s")
+	time.Sleep(300 * time.Millisecond)
+	if w.exited() {
+		t.Fatalf("event wait returned before set: exit %d, stderr %q", w.code, w.stderr.String())
+	}
+	if p := c.run(t, 10*time.Second, "event", "set", "ev"); p.code != 0 {
+		t.Fatalf("event set: exit %d, stderr %q", p.code, p.stderr.String())
+	}
+	if code := w.wait(t, 10*time.Second); code != 0 {
+		t.Errorf("event wait after set: exit %d, stderr %q", code, w.stderr.String())
+	}
+	// The event stays set after its setter exited; ls shows it.
+	if p := c.run(t, 10*time.Second, "event", "wait", "ev", "--timeout", "2s"); p.code != 0 {
+		t.Errorf("event wait on a set event: exit %d", p.code)
+	}
+	rows := c.lsRows(t)
+	if len(rows) != 1 || rows[0]["name"] != "ev" || rows[0]["state"] != "set" {
+		t.Errorf("ls with ev set: %v, want one row, state set", rows)
+	}
+	if p := c.run(t, 10*time.Second, "event", "clear", "ev"); p.code != 0 {
+		t.Fatalf("event clear: exit %d, stderr %q", p.code, p.stderr.String())
+	}
+	// Interrupted while waiting: 128+signal.
+	w = c.start(t, "event", "wait", "ev")
+	time.Sleep(300 * time.Millisecond)
+	w.cmd.Process.Signal(syscall.SIGTERM)
+	if code := w.wait(t, 10*time.Second); code != 128+int(syscall.SIGTERM) {
+		t.Errorf("event wait after SIGTERM: exit %d, want %d", code, 128+int(syscall.SIGTERM))
+	}
+	oneLine(t, w, "interrupted")
+	p := c.run(t, 10*time.Second, "event", "wait", "ev", "--timeout", "200ms")
+	if p.code != 3 {
+		t.Errorf("event wait on a cleared event with --timeout: exit %d, want 3", p.code)
+	}
+	oneLine(t, p, "gave up")
+	c.checkEmpty(t)
+}
+
+func TestCLIBarrier(t *testing.T) {
+	t.Parallel()
+	c := newCluster(t, sharedServer(t))
+	var ps []*proc
+	for range 3 {
+		ps = append(ps, c.start(t, "barrier", "b", "--parties", "3", "--timeout", "30s"))
+		time.Sleep(50 * time.Millisecond)
+	}
+	var idx []int
+	for _, p := range ps {
+		if code := p.wait(t, 30*time.Second); code != 0 {
+			t.Fatalf("coord barrier: exit %d, stderr %q", code, p.stderr.String())
+		}
+		i, err := strconv.Atoi(strings.TrimSpace(p.stdout.String()))
+		if err != nil {
+			t.Fatalf("coord barrier printed %q, want an index", p.stdout.String())
+		}
+		idx = append(idx, i)
+	}
+	slices.Sort(idx)
+	if !slices.Equal(idx, []int{0, 1, 2}) {
+		t.Errorf("indices %v, want 0, 1 and 2", idx)
+	}
+	// Two parties of three: they give up, and leave nothing behind.
+	p1 := c.start(t, "barrier", "b2", "--parties", "3", "--timeout", "500ms")
+	p2 := c.start(t, "barrier", "b2", "--parties", "3", "--timeout", "500ms")
+	for _, p := range []*proc{p1, p2} {
+		if code := p.wait(t, 15*time.Second); code != 3 {
+			t.Errorf("barrier short of parties: exit %d, want 3 (stderr %q)", code, p.stderr.String())
+		}
+	}
+	c.checkEmpty(t)
+}
+
+// TestCLILostHold stops the server while coord runs CMD: the session's lease
+// cannot be renewed, so coord must kill CMD and its children and exit 4
+// within seconds, without waiting on the server.
+func TestCLILostHold(t *testing.T) {
+	t.Parallel()
+	s := startServer(t)
+	c := newCluster(t, s)
+	dir := t.TempDir()
+	script := `sleep 60 & echo $! > "$D/child"; echo $$ > "$D/pid"; wait`
+	p := startCoord(t, []string{"D=" + dir}, c.args("lock", "lost", "--ttl", "2s", "--", "sh", "-c", script)...)
+	waitFile(t, filepath.Join(dir, "child"), 20*time.Second)
+	waitFile(t, filepath.Join(dir, "pid"), 5*time.Second)
+	// A waiter without --timeout: losing its session, it must not hang.
+	w := c.start(t, "lock", "lost", "--ttl", "2s", "--", "true")
+	for deadline := time.Now().Add(10 * time.Second); len(c.lsRows(t)) < 2; {
+		if time.Now().After(deadline) {
+			t.Fatal("the waiter did not show in ls")
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	if err := s.cmd.Process.Signal(syscall.SIGSTOP); err != nil {
+		t.Fatal(err)
+	}
+	start := time.Now()
+	code := p.wait(t, 15*time.Second)
+	took := time.Since(start)
+	wcode := w.wait(t, 15*time.Second)
+	wtook := time.Since(start)
+	s.cmd.Process.Signal(syscall.SIGCONT)
+	if wcode != 1 || wtook > 8*time.Second {
+		t.Errorf("waiter after the server stopped: exit %d after %v, want 1 within seconds; stderr %q", wcode, wtook, w.stderr.String())
+	}
+	oneLine(t, w, "lost the session")
+	if code != 4 {
+		t.Errorf("coord lock after the server stopped: exit %d, want 4; stderr %q", code, p.stderr.String())
+	}
+	if took > 5*time.Second {
+		t.Errorf("coord noticed the lost hold after %v, want within the 2s TTL and a little", took)
+	}
+	oneLine(t, p, "lost the hold")
+	for _, f := range []string{"pid", "child"} {
+		b, _ := os.ReadFile(filepath.Join(dir, f))
+		pid, err := strconv.Atoi(strings.TrimSpace(string(b)))
+		if err != nil {
+			t.Fatalf("%s file: %q", f, b)
+		}
+		// The process may linger a moment as a zombie of its reaper.
+		gone := false
+		for range 100 {
+			if syscall.Kill(pid, 0) == syscall.ESRCH || isZombie(pid) {
+				gone = true
+				break
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+		if !gone {
+			syscall.Kill(pid, syscall.SIGKILL)
+			t.Errorf("CMD's %s (pid %d) survived the lost hold", f, pid)
+		}
+	}
+}
+
+// isZombie reports whether pid has exited and awaits reaping.
+func isZombie(pid int) bool {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return false
+	}
+	s := string(b)
+	i := strings.LastIndexByte(s, ')')
+	return i >= 0 && i+2 < len(s) && s[i+2] == 'Z'
+}
+
+func TestCLIUnreachable(t *testing.T) {
+	t.Parallel()
+	// Nothing listens on port 1 of the loopback interface.
+	for _, args := range [][]string{
+		{"lock", "x", "--", "true"},
+		{"sem", "x", "--limit", "1", "--", "true"},
+		{"event", "wait", "x"},
+		{"event", "set", "x"},
+		{"barrier", "x", "--parties", "2"},
+		{"ls"},
+	} {
+		t.Run(args[0], func(t *testing.T) {
+			t.Parallel()
+			start := time.Now()
+			p := startCoord(t, nil, append([]string{"--endpoints", "127.0.0.1:1"}, args...)...)
+			code := p.wait(t, 20*time.Second)
+			if code != 1 {
+				t.Errorf("coord %q on an unreachable endpoint: exit %d, want 1", args, code)
+			}
+			if d := time.Since(start); d > 8*time.Second {
+				t.Errorf("coord %q took %v to fail, want a few seconds", args, d)
+			}
+			oneLine(t, p, "cannot reach etcd at 127.0.0.1:1")
+			if p.stdout.Len() != 0 {
+				t.Errorf("coord %q wrote %q on stdout", args, p.stdout.String())
+			}
+		})
+	}
+}
+
+func TestCLIUsageErrors(t *testing.T) {
+	t.Parallel()
+	for _, args := range [][]string{
+		{"lock"},
+		{"lock", "x"},
+		{"lock", "x", "true"},
+		{"lock", "x", "--"},
+		{"lock", "x", "--bogus", "--", "true"},
+		{"lock", "x", "--timeout", "soon", "--", "true"},
+		{"sem", "x", "--", "true"},
+		{"sem", "x", "--limit", "0", "--", "true"},
+		{"event"},
+		{"event", "set"},
+		{"event", "toggle", "x"},
+		{"barrier", "x"},
+		{"barrier", "x", "--parties", "0"},
+		{"barrier"},
+		{"ls", "a", "b"},
+		{"serve", "--addr", "0.0.0.0:0"},
+		{"--bogus", "ls"},
+	} {
+		// An unreachable endpoint: a usage error must be found first.
+		p := startCoord(t, []string{"COORD_ENDPOINTS=127.0.0.1:1"}, args...)
+		if code := p.wait(t, 10*time.Second); code != 2 {
+			t.Errorf("coord %q: exit %d, want 2 (stderr %q)", args, code, p.stderr.String())
+			continue
+		}
+		oneLine(t, p, "usage")
+	}
+	p := startCoord(t, nil, "lock", "--help")
+	if code := p.wait(t, 10*time.Second); code != 0 || !strings.Contains(p.stdout.String(), "usage: coord lock") {
+		t.Errorf("coord lock --help: exit %d, stdout %q", code, p.stdout.String())
+	}
+}
+
+// writeSelfSigned writes a self-signed certificate for 127.0.0.1 and its key
+// into dir, and returns their paths.
+func writeSelfSigned(t *testing.T, dir string) (certFile, keyFile string) {
+	t.Helper()
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tmpl := &x509.Certificate{
+		SerialNumber:          big.NewInt(1),
+		Subject:               pkix.Name{CommonName: "coord test"},
+		NotBefore:             time.Now().Add(-time.Hour),
+		NotAfter:              time.Now().Add(time.Hour),
+		IPAddresses:           []net.IP{net.IPv4(127, 0, 0, 1)},
+		KeyUsage:              x509.KeyUsageDigitalSignature | x509.KeyUsageCertSign,
+		ExtKeyUsage:           []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth, x509.ExtKeyUsageClientAuth},
+		BasicConstraintsValid: true,
+		IsCA:                  true,
+	}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	kder, err := x509.MarshalECPrivateKey(key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	certFile, keyFile = filepath.Join(dir, "cert.pem"), filepath.Join(dir, "key.pem")
+	if err := os.WriteFile(certFile, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(keyFile, pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: kder}), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return certFile, keyFile
+}
+
+// TestCLITLS serves with --cert/--key and reaches the server with --cacert.
+func TestCLITLS(t *testing.T) {
+	t.Parallel()
+	cert, key := writeSelfSigned(t, t.TempDir())
+	s, err := launchServer("--cert", cert, "--key", key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if err := s.stopWith(syscall.SIGINT); err != nil {
+			t.Error(err)
+		}
+	})
+	c := newCluster(t, s)
+	p := c.run(t, 20*time.Second, "lock", "tls", "--cacert", cert, "--", "true")
+	if p.code != 0 {
+		t.Errorf("coord lock --cacert against a TLS server: exit %d, stderr %q", p.code, p.stderr.String())
+	}
+	p = c.run(t, 20*time.Second, "ls", "--cacert", cert)
+	if p.code != 0 || p.stdout.Len() != 0 {
+		t.Errorf("coord ls --cacert: exit %d, stdout %q, stderr %q", p.code, p.stdout.String(), p.stderr.String())
+	}
+	// Without the CA the client cannot verify the server, and says so.
+	p = c.run(t, 20*time.Second, "ls")
+	if p.code != 1 {
+		t.Errorf("coord ls without --cacert against a TLS server: exit %d, want 1", p.code)
+	}
+	oneLine(t, p, "with --cacert if it serves TLS")
+}
+
+// TestCLIServeDataDirInUse starts a second server on the shared server's
+// data directory: it must fail at once, not wait on etcd's file lock.
+func TestCLIServeDataDirInUse(t *testing.T) {
+	t.Parallel()
+	s := sharedServer(t)
+	start := time.Now()
+	p := startCoord(t, nil, "serve", "--addr", "127.0.0.1:0", "--data-dir", s.dataDir)
+	if code := p.wait(t, 15*time.Second); code != 1 {
+		t.Errorf("second coord serve on one data directory: exit %d, want 1", code)
+	}
+	if d := time.Since(start); d > 5*time.Second {
+		t.Errorf("took %v to fail", d)
+	}
+	oneLine(t, p, "in use")
+}
+
+// TestCLIAuth enables authentication on a server of its own and checks that
+// --user with COORD_PASSWORD gets in, and that a wrong password fails with
+// exit 1 and one line.
+func TestCLIAuth(t *testing.T) {
+	t.Parallel()
+	s := startServer(t)
+	cli, err := clientv3.New(clientv3.Config{Endpoints: []string{s.endpoint}, DialTimeout: 5 * time.Second, Logger: zap.NewNop()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cli.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if _, err := cli.UserAdd(ctx, "root", "s3cret"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := cli.UserGrantRole(ctx, "root", "root"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := cli.AuthEnable(ctx); err != nil {
+		t.Fatal(err)
+	}
+	c := newCluster(t, s)
+	p := startCoord(t, []string{"COORD_PASSWORD=s3cret"}, c.args("lock", "auth", "--user", "root", "--", "true")...)
+	if code := p.wait(t, 20*time.Second); code != 0 {
+		t.Errorf("coord lock --user root with the password: exit %d, stderr %q", code, p.stderr.String())
+	}
+	p = startCoord(t, []string{"COORD_PASSWORD=wrong"}, c.args("lock", "auth", "--user", "root", "--", "true")...)
+	if code := p.wait(t, 20*time.Second); code != 1 {
+		t.Errorf("coord lock --user root with a wrong password: exit %d, want 1", code)
+	}
+	oneLine(t, p, "COORD_PASSWORD")
+	p = startCoord(t, nil, c.args("ls")...) // no user at all
+	if code := p.wait(t, 20*time.Second); code != 1 {
+		t.Errorf("coord ls without --user on a server with auth: exit %d, want 1", code)
+	}
+	oneLine(t, p, "--user")
+}
+
+// TestCLIHolderKilled kills coord with SIGKILL while CMD runs: CMD must die
+// with it (its lease will expire and another process may take the lock), and
+// a closed terminal's SIGHUP to coord must reach CMD too.
+func TestCLIHolderKilled(t *testing.T) {
+	t.Parallel()
+	c := newCluster(t, sharedServer(t))
+	for _, sig := range []syscall.Signal{syscall.SIGKILL, syscall.SIGHUP} {
+		dir := t.TempDir()
+		pidFile := filepath.Join(dir, "pid")
+		p := c.start(t, "lock", "killed-"+sig.String(), "--ttl", "1s", "--", "sh", "-c", `echo $$ > "$0"; exec sleep 60`, pidFile)
+		waitFile(t, pidFile, 20*time.Second)
+		var pid int
+		for range 100 { // the file exists before its content is written
+			b, _ := os.ReadFile(pidFile)
+			if n, err := strconv.Atoi(strings.TrimSpace(string(b))); err == nil {
+				pid = n
+				break
+			}
+			time.Sleep(10 * time.Millisecond)
+		}
+		if pid == 0 {
+			t.Fatal("CMD wrote no pid")
+		}
+		p.cmd.Process.Signal(sig)
+		p.wait(t, 10*time.Second)
+		gone := false
+		for range 200 {
+			if syscall.Kill(pid, 0) == syscall.ESRCH || isZombie(pid) {
+				gone = true
+				break
+			}
+			time.Sleep(10 * time.Millisecond)
+		}
+		if !gone {
+			syscall.Kill(pid, syscall.SIGKILL)
+			t.Errorf("CMD (pid %d) outlived coord after %v", pid, sig)
+		}
+		if sig == syscall.SIGHUP && p.code != 128+int(syscall.SIGHUP) {
+			t.Errorf("coord lock after SIGHUP: exit %d, want %d (CMD ended by the forwarded SIGHUP)", p.code, 128+int(syscall.SIGHUP))
+		}
+	}
+}

@@ -1,0 +1,252 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/coordkit/coord/etcd"
+	"go.etcd.io/etcd/api/v3/v3rpc/rpctypes"
+	clientv3 "go.etcd.io/etcd/client/v3"
+)
+
+// Exit codes of the cluster commands, beyond exitOK, exitFailure (a cluster
+// error or an unreachable cluster) and exitUsage.
+const (
+	exitTimeout = 3 // gave up waiting (--timeout)
+	exitLost    = 4 // the hold was lost while CMD ran
+)
+
+// connectTimeout bounds reaching the cluster (dialing, authenticating and
+// granting the session's lease), so that an unreachable endpoint fails fast
+// whatever --timeout says.
+const connectTimeout = 3 * time.Second
+
+// opTimeout bounds a single call that does not wait on other processes
+// (event set and clear, release, ls).
+const opTimeout = 5 * time.Second
+
+// globalFlags are the flags every cluster command takes.
+type globalFlags struct {
+	endpoints string
+	prefix    string
+	cacert    string
+	cert      string
+	key       string
+	user      string
+}
+
+func defaultGlobals() globalFlags {
+	ep := os.Getenv("COORD_ENDPOINTS")
+	if ep == "" {
+		ep = "127.0.0.1:2379"
+	}
+	return globalFlags{endpoints: ep, prefix: "/coord/"}
+}
+
+// register adds the global flags to fs, with g's current values (which may
+// come from flags given before the command) as defaults.
+func (g *globalFlags) register(fs *flag.FlagSet) {
+	fs.StringVar(&g.endpoints, "endpoints", g.endpoints, "comma-separated etcd endpoints (env COORD_ENDPOINTS)")
+	fs.StringVar(&g.prefix, "prefix", g.prefix, "key namespace shared by the processes that coordinate")
+	fs.StringVar(&g.cacert, "cacert", g.cacert, "verify the server's certificate with this CA bundle")
+	fs.StringVar(&g.cert, "cert", g.cert, "client certificate (serve: the server's certificate)")
+	fs.StringVar(&g.key, "key", g.key, "key of --cert")
+	fs.StringVar(&g.user, "user", g.user, "etcd user name (password from env COORD_PASSWORD)")
+}
+
+func (g *globalFlags) endpointList() []string {
+	var eps []string
+	for _, e := range strings.Split(g.endpoints, ",") {
+		if e = strings.TrimSpace(e); e != "" {
+			eps = append(eps, e)
+		}
+	}
+	return eps
+}
+
+// client returns a client of the cluster that logs nothing.
+func (g *globalFlags) client() (*clientv3.Client, error) {
+	eps := g.endpointList()
+	if len(eps) == 0 {
+		return nil, errors.New("no endpoints given")
+	}
+	return etcd.NewClient(etcd.ClientConfig{
+		Endpoints:   eps,
+		CACert:      g.cacert,
+		Cert:        g.cert,
+		Key:         g.key,
+		Username:    g.user,
+		Password:    os.Getenv("COORD_PASSWORD"),
+		DialTimeout: connectTimeout,
+	})
+}
+
+// conn is a connection to the cluster: a client and one session.
+type conn struct {
+	cli  *clientv3.Client
+	sess *etcd.Session
+}
+
+// connect reaches the cluster and opens a session with the given TTL (0:
+// the default), within connectTimeout.
+func (g *globalFlags) connect(ctx context.Context, ttl time.Duration) (*conn, error) {
+	cli, err := g.client()
+	if err != nil {
+		return nil, err
+	}
+	opts := []etcd.Option{etcd.WithPrefix(g.prefix)}
+	if ttl > 0 {
+		opts = append(opts, etcd.WithTTL(ttl))
+	}
+	cctx, cancel := context.WithTimeout(ctx, connectTimeout)
+	defer cancel()
+	sess, err := etcd.NewSession(cctx, cli, opts...)
+	if err != nil {
+		cli.Close()
+		return nil, err
+	}
+	return &conn{cli: cli, sess: sess}, nil
+}
+
+// close ends the session (releasing whatever it still holds) and the client;
+// both are bounded, also with the cluster unreachable.
+func (c *conn) close() {
+	c.sess.Close()
+	c.cli.Close()
+}
+
+// failer prints the one line a failed cluster command writes on stderr, and
+// returns its exit code.
+type failer struct {
+	cmd    string // "coord lock"
+	stderr io.Writer
+	g      *globalFlags
+}
+
+func (f failer) usage(usage, format string, args ...any) int {
+	fmt.Fprintf(f.stderr, "%s: %s; %s\n", f.cmd, fmt.Sprintf(format, args...), usage)
+	return exitUsage
+}
+
+// cluster reports an error that came from reaching or using the cluster.
+func (f failer) cluster(what string, err error) int {
+	switch {
+	case errors.Is(err, etcd.ErrSessionDone):
+		fmt.Fprintf(f.stderr, "%s: %s: lost the session with etcd at %s (%v); check that the cluster is up and reachable\n",
+			f.cmd, what, f.g.endpoints, err)
+	case errors.Is(err, rpctypes.ErrAuthFailed) || errors.Is(err, rpctypes.ErrUserEmpty) ||
+		errors.Is(err, rpctypes.ErrPermissionDenied) || errors.Is(err, rpctypes.ErrInvalidAuthToken):
+		fmt.Fprintf(f.stderr, "%s: %s: %v; check --user and the password in COORD_PASSWORD\n", f.cmd, what, err)
+	case errors.Is(err, context.DeadlineExceeded) || isUnavailable(err):
+		hint := "start one with `coord serve` or point --endpoints (env COORD_ENDPOINTS) at a running cluster"
+		if f.g.cacert == "" {
+			hint += ", with --cacert if it serves TLS"
+		}
+		fmt.Fprintf(f.stderr, "%s: %s: cannot reach etcd at %s (%v); %s\n", f.cmd, what, f.g.endpoints, err, hint)
+	default:
+		fmt.Fprintf(f.stderr, "%s: %s: %v; check the cluster at %s and the flags --endpoints, --user, --cacert/--cert/--key\n",
+			f.cmd, what, err, f.g.endpoints)
+	}
+	return exitFailure
+}
+
+// isUnavailable reports whether err says the cluster could not be reached.
+func isUnavailable(err error) bool {
+	s := err.Error()
+	return strings.Contains(s, "Unavailable") || strings.Contains(s, "connection refused") ||
+		strings.Contains(s, "no such host") || strings.Contains(s, "context deadline exceeded")
+}
+
+// signals delivers SIGINT, SIGTERM and SIGHUP to the returned channel
+// instead of ending the process; stop undoes that.
+func signals() (ch chan os.Signal, stop func()) {
+	ch = make(chan os.Signal, 4)
+	// SIGHUP too: a closed terminal sends it to coord's group, not to CMD's,
+	// and CMD must not outlive coord's hold.
+	signal.Notify(ch, os.Interrupt, syscall.SIGTERM, syscall.SIGHUP)
+	return ch, func() { signal.Stop(ch) }
+}
+
+// signalExit is the exit code of a process ended by sig: 128 plus its number.
+func signalExit(sig os.Signal) int {
+	if s, ok := sig.(syscall.Signal); ok {
+		return 128 + int(s)
+	}
+	return 128 + int(syscall.SIGINT)
+}
+
+// waitResult is the outcome of waitInterruptible.
+type waitResult struct {
+	err error
+	sig os.Signal // the signal that interrupted the wait, if any
+}
+
+// waitInterruptible runs wait with a ctx that ends at timeout (when it is
+// positive) or when SIGINT or SIGTERM arrives, and returns once wait has
+// returned, so that a wait that gave up has also cleaned up after itself (a
+// waiter's key is deleted before Lock returns).
+func waitInterruptible(sigs <-chan os.Signal, timeout time.Duration, wait func(ctx context.Context) error) waitResult {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	if timeout > 0 {
+		var c context.CancelFunc
+		ctx, c = context.WithTimeout(ctx, timeout)
+		defer c()
+	}
+	done := make(chan error, 1)
+	go func() { done <- wait(ctx) }()
+	var sig os.Signal
+	for {
+		select {
+		case err := <-done:
+			return waitResult{err: err, sig: sig}
+		case s := <-sigs:
+			if sig == nil {
+				sig = s
+			}
+			cancel()
+		}
+	}
+}
+
+// waitFailed turns a failed wait into the line on stderr and the exit code:
+// 128+signal when interrupted, 3 when --timeout ran out, 1 otherwise.
+func (f failer) waitFailed(what string, r waitResult, timeout time.Duration) int {
+	switch {
+	case r.sig != nil:
+		fmt.Fprintf(f.stderr, "%s: interrupted (%v) while waiting for %s; left nothing behind\n", f.cmd, r.sig, what)
+		return signalExit(r.sig)
+	case r.err == context.DeadlineExceeded && timeout > 0: // ctx.Err() itself, not a cluster error that wraps one
+		fmt.Fprintf(f.stderr, "%s: gave up waiting for %s after %v (--timeout); see who holds it with `coord ls`, or wait longer\n", f.cmd, what, timeout)
+		return exitTimeout
+	default:
+		return f.cluster("waiting for "+what, r.err)
+	}
+}
+
+// parseCommand parses a cluster command's args with fs (which already has
+// the command's own flags) plus the global flags, and reports a usage error
+// or --help. done is true when the caller should return code at once.
+func parseCommand(fs *flag.FlagSet, g *globalFlags, args []string, usage string, stdout io.Writer, f failer) (pos, rest []string, code int, done bool) {
+	g.register(fs)
+	pos, rest, err := parseArgs(fs, args)
+	if errors.Is(err, flag.ErrHelp) {
+		fmt.Fprintln(stdout, usage)
+		fmt.Fprintln(stdout, "\nflags:")
+		fs.SetOutput(stdout)
+		fs.PrintDefaults()
+		return nil, nil, exitOK, true
+	}
+	if err != nil {
+		return nil, nil, f.usage(usage, "%v", err), true
+	}
+	return pos, rest, 0, false
+}

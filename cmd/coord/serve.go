@@ -1,0 +1,132 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"syscall"
+
+	"github.com/coordkit/coord/etcd"
+)
+
+const usageServe = "usage: coord serve [--data-dir DIR] [--addr 127.0.0.1:2379] [--peer-addr 127.0.0.1:0] [--cert FILE --key FILE [--cacert FILE]]"
+
+// defaultDataDir is where `coord serve` keeps its data unless told: the
+// user's cache directory, since a local coordination server's state is
+// worth keeping across restarts but not worth backing up.
+func defaultDataDir() string {
+	dir, err := os.UserCacheDir()
+	if err != nil {
+		dir = os.TempDir()
+	}
+	return filepath.Join(dir, "coord", "etcd")
+}
+
+// isLoopback reports whether host names the loopback interface only.
+func isLoopback(host string) bool {
+	if host == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
+}
+
+// cmdServe runs `coord serve`: a single-node etcd for local use and tests.
+func cmdServe(g globalFlags, args []string, stdout, stderr io.Writer) int {
+	f := failer{cmd: "coord serve", stderr: stderr, g: &g}
+	fs := newFlagSet("serve")
+	dataDir := fs.String("data-dir", defaultDataDir(), "where the server keeps its data")
+	addr := fs.String("addr", "127.0.0.1:2379", "client address (port 0: a free port); non-loopback only with --cert and --key")
+	peerAddr := fs.String("peer-addr", "127.0.0.1:0", "peer address (port 0: a free port); loopback only")
+	pos, rest, code, done := parseCommand(fs, &g, args, usageServe, stdout, f)
+	if done {
+		return code
+	}
+	if len(pos) > 0 || rest != nil {
+		return f.usage(usageServe, "unexpected arguments")
+	}
+	host, _, err := net.SplitHostPort(*addr)
+	if err != nil {
+		return f.usage(usageServe, "--addr %q: %v", *addr, err)
+	}
+	tlsOn := g.cert != "" && g.key != ""
+	if (g.cert != "") != (g.key != "") {
+		return f.usage(usageServe, "--cert and --key go together")
+	}
+	if !isLoopback(host) && !tlsOn {
+		return f.usage(usageServe, "refusing to serve on non-loopback address %q without TLS: give --cert and --key, or listen on 127.0.0.1", *addr)
+	}
+	phost, _, err := net.SplitHostPort(*peerAddr)
+	if err != nil {
+		return f.usage(usageServe, "--peer-addr %q: %v", *peerAddr, err)
+	}
+	if !isLoopback(phost) {
+		return f.usage(usageServe, "refusing non-loopback --peer-addr %q: peer traffic is not encrypted, and a single node needs no peers", *peerAddr)
+	}
+	if err := os.MkdirAll(*dataDir, 0o700); err != nil {
+		fmt.Fprintf(stderr, "coord serve: data directory: %v; choose another with --data-dir\n", err)
+		return exitFailure
+	}
+
+	// etcd waits without end for a data directory another server has open;
+	// say so at once instead.
+	lock, err := lockDataDir(*dataDir)
+	if err != nil {
+		fmt.Fprintf(stderr, "coord serve: %v; stop the other server or choose another --data-dir\n", err)
+		return exitFailure
+	}
+	defer lock.Close()
+
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	// A second signal ends coord at once, should stopping hang.
+	context.AfterFunc(ctx, stop)
+	srv, err := etcd.StartServer(ctx, etcd.ServerConfig{
+		DataDir:        *dataDir,
+		ClientAddr:     *addr,
+		PeerAddr:       *peerAddr,
+		CertFile:       g.cert,
+		KeyFile:        g.key,
+		TrustedCAFile:  g.cacert,
+		ClientCertAuth: tlsOn && g.cacert != "",
+	})
+	if err != nil {
+		if ctx.Err() != nil {
+			return exitOK // stopped while starting
+		}
+		fmt.Fprintf(stderr, "coord serve: %v; is another server using %s or the data directory %s?\n", err, *addr, *dataDir)
+		return exitFailure
+	}
+	fmt.Fprintln(stdout, srv.Endpoint())
+	select {
+	case <-ctx.Done():
+		srv.Close()
+		return exitOK
+	case <-srv.Done():
+		srv.Close()
+		fmt.Fprintf(stderr, "coord serve: the server stopped on its own; check its data directory %s and restart\n", *dataDir)
+		return exitFailure
+	}
+}
+
+// lockDataDir takes an exclusive lock on a file in dir, held until the
+// returned file is closed (or the process ends), so that two servers never
+// share a data directory.
+func lockDataDir(dir string) (*os.File, error) {
+	f, err := os.OpenFile(filepath.Join(dir, "coord-serve.lock"), os.O_CREATE|os.O_RDWR, 0o600)
+	if err != nil {
+		return nil, fmt.Errorf("data directory: %w", err)
+	}
+	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
+		f.Close()
+		if err == syscall.EWOULDBLOCK {
+			return nil, fmt.Errorf("data directory %s is in use by another server", dir)
+		}
+		return nil, fmt.Errorf("data directory %s: lock: %w", dir, err)
+	}
+	return f, nil
+}

@@ -1,0 +1,221 @@
+package etcd
+
+import (
+	"context"
+	"strconv"
+
+	"go.etcd.io/etcd/api/v3/mvccpb"
+	clientv3 "go.etcd.io/etcd/client/v3"
+)
+
+// A Barrier makes a fixed number of parties across processes wait for each
+// other, round after round (cyclic), as coord.Barrier in one process.
+//
+// Each Wait writes a key on the session's lease. The parties keys that have
+// not yet tripped, taken in create-revision (arrival) order, make up a round
+// as soon as there are that many: whichever of them sees it first trips the
+// round with one transaction that writes each member's index (its arrival
+// position, 0..parties-1) into the member's key, on condition that none of
+// those keys changed since it read them, so a round trips once, with the
+// members it was read with. Each member learns its index from its own key,
+// deletes the key and returns; later arrivals form the next round.
+//
+// A party that gives up (ctx done) deletes its key unless its round has
+// already tripped, and so leaves its round without a trace: the round then
+// waits for another arrival. A party whose process dies leaves when its lease
+// expires. Every waiting member re-reads the range when it changes, so a
+// round completes even when the party that would have tripped it dies first;
+// parties are few, and those reads are the price of that.
+//
+// Processes sharing a name must pass the same parties. A Barrier is safe for
+// use by any number of goroutines and must be made with NewBarrier.
+type Barrier struct {
+	s       *Session
+	name    string
+	pfx     string
+	parties int
+}
+
+// NewBarrier returns the barrier called name on s's prefix, for parties
+// parties a round. parties below 1 panics.
+func NewBarrier(s *Session, name string, parties int) *Barrier {
+	if s == nil {
+		panic("coord: etcd.NewBarrier with a nil session")
+	}
+	if parties < 1 {
+		panic("coord: etcd.NewBarrier with parties " + strconv.Itoa(parties) + " < 1")
+	}
+	return &Barrier{s: s, name: name, pfx: namePrefix(s.prefix, kindBarrier, name), parties: parties}
+}
+
+// Name returns the name the barrier was made with.
+func (b *Barrier) Name() string { return b.name }
+
+// Parties returns the number of parties a round needs.
+func (b *Barrier) Parties() int { return b.parties }
+
+// Wait waits until parties parties (this one included) have arrived, and
+// returns this party's index in the round, distinct among them, in 0..parties-1
+// by arrival order. If ctx ends first it leaves the round and returns -1 and
+// ctx.Err(), unless the round tripped meanwhile: a tripped round is not
+// handed on, so Wait then returns the index and nil. A ctx that is already
+// done returns -1 and ctx.Err() and changes nothing, even for what would be
+// the last party. A done session makes Wait return an error errors.Is
+// ErrSessionDone.
+func (b *Barrier) Wait(ctx context.Context) (int, error) {
+	const op = "wait barrier"
+	s := b.s
+	wctx, cancel, err := s.start(ctx, op, b.name)
+	if err != nil {
+		return -1, err
+	}
+	defer cancel()
+	key, rev, _, err := s.enqueue(wctx, b.pfx, keyMeta{Parties: b.parties})
+	if err != nil {
+		return -1, s.fail(ctx, op, b.name, err)
+	}
+	idx, err := b.wait(wctx, key)
+	if err != nil {
+		// Leave the round, unless it tripped with us in it.
+		if i, ok := b.leave(key, rev); ok {
+			return i, nil
+		}
+		return -1, s.fail(ctx, op, b.name, err)
+	}
+	s.remove(key, 0)
+	return idx, nil
+}
+
+// wait returns this party's index once its round has tripped.
+func (b *Barrier) wait(ctx context.Context, key string) (int, error) {
+	for {
+		idx, err := b.waitOnce(ctx, key)
+		if err != nil || idx >= 0 {
+			return idx, err
+		}
+	}
+}
+
+// waitOnce watches the range, reads it, trips the round if it can, and
+// otherwise waits for a change under the range. It returns -1 and no error
+// when the caller should look again.
+func (b *Barrier) waitOnce(ctx context.Context, key string) (int, error) {
+	s := b.s
+	wctx, cancel := context.WithCancel(clientv3.WithRequireLeader(ctx))
+	defer cancel()
+	wch, _, err := s.watch(wctx, b.pfx, clientv3.WithPrefix())
+	if err != nil {
+		if ctx.Err() != nil {
+			return -1, ctx.Err()
+		}
+		return -1, s.pause(ctx)
+	}
+	resp, err := s.cli.Get(ctx, b.pfx, clientv3.WithPrefix(), clientv3.WithSort(clientv3.SortByCreateRevision, clientv3.SortAscend))
+	if err != nil {
+		return -1, err
+	}
+	var round []*mvccpb.KeyValue // untripped keys in arrival order
+	found := false
+	for _, kv := range resp.Kvs {
+		m := decodeMeta(kv.Value)
+		if string(kv.Key) == key {
+			found = true
+			if m.Index != nil {
+				return *m.Index, nil
+			}
+		}
+		if m.Index == nil {
+			round = append(round, kv)
+		}
+	}
+	if !found {
+		return -1, errKeyGone
+	}
+	if len(round) >= b.parties {
+		round = round[:b.parties]
+		if i := position(round, key); i >= 0 {
+			ok, err := b.trip(ctx, round)
+			if err != nil {
+				return -1, err
+			}
+			if ok {
+				return i, nil
+			}
+			return -1, nil // the round changed under us: look again
+		}
+	}
+	for wr := range wch {
+		if wr.Err() != nil {
+			break
+		}
+		if len(wr.Events) > 0 {
+			return -1, nil
+		}
+	}
+	if err := ctx.Err(); err != nil {
+		return -1, err
+	}
+	return -1, s.pause(ctx)
+}
+
+func position(round []*mvccpb.KeyValue, key string) int {
+	for i, kv := range round {
+		if string(kv.Key) == key {
+			return i
+		}
+	}
+	return -1
+}
+
+// trip writes each member's index into its key, if none of them changed
+// since they were read (none left, none tripped by someone else).
+func (b *Barrier) trip(ctx context.Context, round []*mvccpb.KeyValue) (bool, error) {
+	cmps := make([]clientv3.Cmp, len(round))
+	ops := make([]clientv3.Op, len(round))
+	for i, kv := range round {
+		cmps[i] = clientv3.Compare(clientv3.ModRevision(string(kv.Key)), "=", kv.ModRevision)
+		m := decodeMeta(kv.Value)
+		idx := i
+		m.Index = &idx
+		ops[i] = clientv3.OpPut(string(kv.Key), m.encode(), clientv3.WithIgnoreLease())
+	}
+	resp, err := b.s.cli.Txn(ctx).If(cmps...).Then(ops...).Commit()
+	if err != nil {
+		return false, err
+	}
+	return resp.Succeeded, nil
+}
+
+// leave deletes the key of a party that gives up, unless its round tripped
+// (the key then carries an index, and ModRevision moved past rev): it then
+// reports the index and true, and deletes the key anyway. Bounded like every
+// cleanup; when the session is done the key goes with the lease.
+func (b *Barrier) leave(key string, rev int64) (int, bool) {
+	s := b.s
+	if s.ctx.Err() != nil {
+		return -1, false
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), opTimeout)
+	defer cancel()
+	resp, err := s.cli.Txn(ctx).
+		If(clientv3.Compare(clientv3.ModRevision(key), "=", rev)).
+		Then(clientv3.OpDelete(key)).
+		Else(clientv3.OpGet(key)).
+		Commit()
+	if err != nil {
+		s.addOrphan(key, 0)
+		return -1, false
+	}
+	if resp.Succeeded {
+		return -1, false
+	}
+	kvs := resp.Responses[0].GetResponseRange().Kvs
+	if len(kvs) == 0 {
+		return -1, false
+	}
+	s.remove(key, 0)
+	if m := decodeMeta(kvs[0].Value); m.Index != nil {
+		return *m.Index, true
+	}
+	return -1, false
+}

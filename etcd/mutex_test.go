@@ -1,0 +1,425 @@
+package etcd_test
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/coordkit/coord/etcd"
+	clientv3 "go.etcd.io/etcd/client/v3"
+)
+
+func TestMutexExclusion(t *testing.T) {
+	p := testPrefix(t)
+	const workers, rounds = 4, 8
+	var inside, total atomic.Int64
+	var last atomic.Int64
+	var wg sync.WaitGroup
+	errc := make(chan error, workers)
+	for range workers {
+		m := etcd.NewMutex(newSession(t, nil, p), "x")
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for range rounds {
+				if err := m.Lock(bg(t)); err != nil {
+					errc <- err
+					return
+				}
+				if n := inside.Add(1); n != 1 {
+					errc <- errors.New("two holders at once")
+				}
+				if tok := m.Token(); tok <= last.Load() {
+					errc <- errors.New("token did not increase")
+				} else {
+					last.Store(tok)
+				}
+				total.Add(1)
+				inside.Add(-1)
+				m.Unlock()
+			}
+		}()
+	}
+	wg.Wait()
+	close(errc)
+	for err := range errc {
+		t.Fatal(err)
+	}
+	if got := total.Load(); got != workers*rounds {
+		t.Fatalf("%d holds, want %d", got, workers*rounds)
+	}
+	waitKeys(t, newClient(t), p, 0)
+}
+
+func TestMutexFIFO(t *testing.T) {
+	p := testPrefix(t)
+	cli := newClient(t)
+	a := etcd.NewMutex(newSession(t, nil, p), "q")
+	if err := a.Lock(bg(t)); err != nil {
+		t.Fatal(err)
+	}
+	const n = 4
+	order := make(chan int, n)
+	var ms []*etcd.Mutex
+	for i := range n {
+		m := etcd.NewMutex(newSession(t, nil, p), "q")
+		ms = append(ms, m)
+		go func() {
+			if err := m.Lock(bg(t)); err != nil {
+				t.Error(err)
+				return
+			}
+			order <- i
+			m.Unlock()
+		}()
+		// Let each waiter queue before the next arrives.
+		waitKeys(t, cli, p, int64(i+2))
+	}
+	a.Unlock()
+	for want := range n {
+		select {
+		case got := <-order:
+			if got != want {
+				t.Fatalf("waiter %d got the lock in turn %d", got, want)
+			}
+		case <-time.After(10 * time.Second):
+			t.Fatal("handoff stalled")
+		}
+	}
+}
+
+func TestMutexCancelledWaiterLeavesNoKey(t *testing.T) {
+	p := testPrefix(t)
+	cli := newClient(t)
+	a := etcd.NewMutex(newSession(t, nil, p), "c")
+	b := etcd.NewMutex(newSession(t, nil, p), "c")
+	c := etcd.NewMutex(newSession(t, nil, p), "c")
+	if err := a.Lock(bg(t)); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	bres := result(func() error { return b.Lock(ctx) })
+	waitKeys(t, cli, p, 2)
+	cres := result(func() error { return c.Lock(bg(t)) })
+	waitKeys(t, cli, p, 3)
+	cancel()
+	if err := wait(t, bres, 5*time.Second, "cancelled Lock"); err != context.Canceled {
+		t.Fatalf("cancelled Lock = %v, want context.Canceled itself", err)
+	}
+	waitKeys(t, cli, p, 2) // b's key is gone, c still waits behind a
+	pending(t, cres, 100*time.Millisecond, "c.Lock while a holds")
+	a.Unlock()
+	if err := wait(t, cres, 5*time.Second, "c.Lock"); err != nil {
+		t.Fatal(err)
+	}
+	c.Unlock()
+	if b.Token() != 0 {
+		t.Fatal("cancelled waiter has a token")
+	}
+}
+
+func TestMutexDoneContextChangesNothing(t *testing.T) {
+	p := testPrefix(t)
+	cli := newClient(t)
+	m := etcd.NewMutex(newSession(t, nil, p), "d")
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if err := m.Lock(ctx); err != context.Canceled {
+		t.Fatalf("Lock(done ctx) on a free mutex = %v, want context.Canceled", err)
+	}
+	if err := m.TryLock(ctx); err != context.Canceled {
+		t.Fatalf("TryLock(done ctx) = %v, want context.Canceled", err)
+	}
+	if n := countKeys(t, cli, p); n != 0 {
+		t.Fatalf("%d keys after a Lock with a done ctx", n)
+	}
+	if err := m.Lock(bg(t)); err != nil {
+		t.Fatal(err)
+	}
+	if err := m.Release(ctx); err != context.Canceled {
+		t.Fatalf("Release(done ctx) = %v, want context.Canceled", err)
+	}
+	if m.Token() == 0 || countKeys(t, cli, p) != 1 {
+		t.Fatal("Release with a done ctx changed the hold")
+	}
+	if err := m.Release(bg(t)); err != nil {
+		t.Fatal(err)
+	}
+	if n := countKeys(t, cli, p); n != 0 {
+		t.Fatalf("%d keys after Release", n)
+	}
+}
+
+func TestMutexDeadline(t *testing.T) {
+	p := testPrefix(t)
+	a := etcd.NewMutex(newSession(t, nil, p), "t")
+	b := etcd.NewMutex(newSession(t, nil, p), "t")
+	if err := a.Lock(bg(t)); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
+	defer cancel()
+	start := time.Now()
+	if err := b.Lock(ctx); err != context.DeadlineExceeded {
+		t.Fatalf("Lock past its deadline = %v, want context.DeadlineExceeded", err)
+	}
+	if d := time.Since(start); d > 3*time.Second {
+		t.Fatalf("Lock returned %v after its deadline", d)
+	}
+	waitKeys(t, newClient(t), p, 1)
+}
+
+func TestMutexTryLock(t *testing.T) {
+	p := testPrefix(t)
+	cli := newClient(t)
+	a := etcd.NewMutex(newSession(t, nil, p), "try")
+	b := etcd.NewMutex(newSession(t, nil, p), "try")
+	if err := a.TryLock(bg(t)); err != nil {
+		t.Fatalf("TryLock of a free mutex: %v", err)
+	}
+	err := b.TryLock(bg(t))
+	if !errors.Is(err, etcd.ErrLocked) {
+		t.Fatalf("TryLock of a held mutex = %v, want ErrLocked", err)
+	}
+	if !strings.HasPrefix(err.Error(), `coord/etcd: trylock "try": `) {
+		t.Fatalf("error %q does not name the operation", err)
+	}
+	if err := a.TryLock(bg(t)); !errors.Is(err, etcd.ErrLocked) {
+		t.Fatalf("TryLock of a value that holds = %v, want ErrLocked", err)
+	}
+	if n := countKeys(t, cli, p); n != 1 {
+		t.Fatalf("%d keys, want only the holder's: a failed TryLock queued", n)
+	}
+	// A waiter in line also makes TryLock fail: it would jump the queue.
+	c := etcd.NewMutex(newSession(t, nil, p), "try")
+	cres := result(func() error { return c.Lock(bg(t)) })
+	waitKeys(t, cli, p, 2)
+	a.Unlock()
+	if err := wait(t, cres, 5*time.Second, "c.Lock"); err != nil {
+		t.Fatal(err)
+	}
+	if err := b.TryLock(bg(t)); !errors.Is(err, etcd.ErrLocked) {
+		t.Fatalf("TryLock while c holds = %v", err)
+	}
+	c.Unlock()
+	if err := b.TryLock(bg(t)); err != nil {
+		t.Fatal(err)
+	}
+	b.Unlock()
+}
+
+func TestMutexSameSessionDistinctHolders(t *testing.T) {
+	p := testPrefix(t)
+	s := newSession(t, nil, p)
+	a, b := etcd.NewMutex(s, "same"), etcd.NewMutex(s, "same")
+	if err := a.Lock(bg(t)); err != nil {
+		t.Fatal(err)
+	}
+	bres := result(func() error { return b.Lock(bg(t)) })
+	pending(t, bres, 300*time.Millisecond, "second Mutex on the same session")
+	a.Unlock()
+	if err := wait(t, bres, 5*time.Second, "b.Lock"); err != nil {
+		t.Fatal(err)
+	}
+	b.Unlock()
+}
+
+func TestMutexValueSharedByGoroutines(t *testing.T) {
+	p := testPrefix(t)
+	m := etcd.NewMutex(newSession(t, nil, p), "shared")
+	var inside atomic.Int32
+	var wg sync.WaitGroup
+	for range 3 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for range 3 {
+				if err := m.Lock(bg(t)); err != nil {
+					t.Error(err)
+					return
+				}
+				if inside.Add(1) != 1 {
+					t.Error("two goroutines hold one Mutex value")
+				}
+				inside.Add(-1)
+				m.Unlock()
+			}
+		}()
+	}
+	wg.Wait()
+}
+
+func TestMutexLostOnKeyDeleted(t *testing.T) {
+	p := testPrefix(t)
+	cli := newClient(t)
+	m := etcd.NewMutex(newSession(t, nil, p), "l")
+	if err := m.Lock(bg(t)); err != nil {
+		t.Fatal(err)
+	}
+	lost := m.Lost()
+	select {
+	case <-lost:
+		t.Fatal("Lost closed while held")
+	default:
+	}
+	if _, err := cli.Delete(bg(t), p, clientv3.WithPrefix()); err != nil {
+		t.Fatal(err)
+	}
+	within(t, lost, 5*time.Second, "Lost after the key was deleted")
+	err := m.Release(bg(t))
+	if !errors.Is(err, etcd.ErrLost) {
+		t.Fatalf("Release after loss = %v, want ErrLost", err)
+	}
+	// The mutex is usable again, and Unlock after a loss does not panic.
+	if err := m.Lock(bg(t)); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := cli.Delete(bg(t), p, clientv3.WithPrefix()); err != nil {
+		t.Fatal(err)
+	}
+	within(t, m.Lost(), 5*time.Second, "Lost of the second hold")
+	m.Unlock()
+}
+
+func TestMutexUnlockDoesNotReportLost(t *testing.T) {
+	p := testPrefix(t)
+	m := etcd.NewMutex(newSession(t, nil, p), "u")
+	if err := m.Lock(bg(t)); err != nil {
+		t.Fatal(err)
+	}
+	lost := m.Lost()
+	m.Unlock()
+	select {
+	case <-lost:
+		t.Fatal("Lost closed by Unlock")
+	case <-time.After(200 * time.Millisecond):
+	}
+	if m.Token() != 0 {
+		t.Fatal("Token after Unlock")
+	}
+}
+
+func TestMutexUnlockUnlockedPanics(t *testing.T) {
+	m := etcd.NewMutex(newSession(t, nil, testPrefix(t)), "p")
+	defer func() {
+		r := recover()
+		if s, ok := r.(string); !ok || !strings.HasPrefix(s, "coord: ") {
+			t.Fatalf("Unlock of an unlocked Mutex: recovered %v, want a coord: panic", r)
+		}
+	}()
+	m.Unlock()
+}
+
+func TestMutexGuard(t *testing.T) {
+	p := testPrefix(t)
+	cli := newClient(t)
+	m := etcd.NewMutex(newSession(t, nil, p), "g")
+	write := func(g clientv3.Cmp) bool {
+		resp, err := cli.Txn(bg(t)).If(g).Then(clientv3.OpPut("/t/guarded", "x")).Commit()
+		if err != nil {
+			t.Fatal(err)
+		}
+		return resp.Succeeded
+	}
+	if write(m.Guard()) {
+		t.Fatal("Guard of an unheld mutex held")
+	}
+	if err := m.Lock(bg(t)); err != nil {
+		t.Fatal(err)
+	}
+	g := m.Guard()
+	if !write(g) {
+		t.Fatal("Guard of the current hold refused the write")
+	}
+	m.Unlock()
+	if write(g) {
+		t.Fatal("Guard of a released hold allowed the write")
+	}
+}
+
+func TestMutexOnClosedSession(t *testing.T) {
+	p := testPrefix(t)
+	s := newSession(t, nil, p)
+	a := etcd.NewMutex(newSession(t, nil, p), "s")
+	b := etcd.NewMutex(s, "s")
+	if err := a.Lock(bg(t)); err != nil {
+		t.Fatal(err)
+	}
+	// A waiter whose ctx has no deadline ends when its session does.
+	bres := result(func() error { return b.Lock(context.Background()) })
+	waitKeys(t, newClient(t), p, 2)
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	within(t, s.Done(), time.Second, "Done after Close")
+	if err := wait(t, bres, 5*time.Second, "Lock on a closed session"); !errors.Is(err, etcd.ErrSessionDone) {
+		t.Fatalf("Lock = %v, want ErrSessionDone", err)
+	}
+	start := time.Now()
+	if err := b.Lock(context.Background()); !errors.Is(err, etcd.ErrSessionDone) {
+		t.Fatalf("Lock on a done session = %v, want ErrSessionDone", err)
+	}
+	if time.Since(start) > 100*time.Millisecond {
+		t.Fatal("Lock on a done session did not fail at once")
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if err := b.Lock(ctx); err != context.Canceled {
+		t.Fatalf("ctx.Err() must win over ErrSessionDone, got %v", err)
+	}
+	if err := s.Close(); err != nil {
+		t.Fatalf("second Close = %v", err)
+	}
+}
+
+func TestMutexLostOnSessionClose(t *testing.T) {
+	p := testPrefix(t)
+	s := newSession(t, nil, p)
+	a := etcd.NewMutex(s, "sc")
+	b := etcd.NewMutex(newSession(t, nil, p), "sc")
+	if err := a.Lock(bg(t)); err != nil {
+		t.Fatal(err)
+	}
+	bres := result(func() error { return b.Lock(bg(t)) })
+	s.Close()
+	within(t, a.Lost(), time.Second, "Lost after Close")
+	if err := wait(t, bres, 5*time.Second, "b.Lock after the holder's session closed"); err != nil {
+		t.Fatal(err)
+	}
+	if err := a.Release(bg(t)); !errors.Is(err, etcd.ErrLost) {
+		t.Fatalf("Release after the session closed = %v, want ErrLost", err)
+	}
+	b.Unlock()
+}
+
+func TestSessionTTL(t *testing.T) {
+	s := newSession(t, nil, testPrefix(t), etcd.WithTTL(300*time.Millisecond))
+	if s.TTL() != time.Second {
+		t.Fatalf("TTL = %v, want the 1s minimum", s.TTL())
+	}
+	s = newSession(t, nil, testPrefix(t), etcd.WithTTL(1500*time.Millisecond))
+	if s.TTL() != 2*time.Second {
+		t.Fatalf("TTL = %v, want 1.5s rounded up to whole seconds", s.TTL())
+	}
+	if m := s.SafetyMargin(); m <= 0 || m >= s.TTL()/2 {
+		t.Fatalf("SafetyMargin = %v", m)
+	}
+	// The session keeps its lease alive past its TTL.
+	select {
+	case <-s.Done():
+		t.Fatalf("session done: %v", s.Err())
+	case <-time.After(3 * time.Second):
+	}
+	if s.Err() != nil {
+		t.Fatal(s.Err())
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if _, err := etcd.NewSession(ctx, newClient(t)); err != context.Canceled {
+		t.Fatalf("NewSession(done ctx) = %v", err)
+	}
+}
