@@ -206,7 +206,9 @@ func Render(d *Doc) []byte {
 		p("queue), and goroutines woken by one Event broadcast, from 1 to 10 000. The Mutex and Semaphore numbers are\n")
 		p("the time per acquisition, the Event numbers the time per waiter woken: a waiter queue that does O(1) work\n")
 		p("per waiter keeps each curve flat. Slope is the least-squares slope of log(time) against log(waiters): 0 is\n")
-		p("flat, 1 would mean the cost per op grows in proportion to the waiters (quadratic work overall).\n\n")
+		p("flat, 1 would mean the cost per op grows in proportion to the waiters (quadratic work overall). Where\n")
+		p("coord and its anchor rise together, the rise is the runtime's and the machine's (more goroutines to\n")
+		p("schedule, more stacks to keep in cache), not the waiter queue's.\n\n")
 		if d.ChartPath != "" {
 			p("![scaling curves](%s)\n\n", d.ChartPath)
 		}

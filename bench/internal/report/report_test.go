@@ -229,7 +229,8 @@ func TestLogLogSlope(t *testing.T) {
 		{"flat", pts(func(float64) float64 { return 50 }), 0, "flat"},
 		{"linear", pts(func(n float64) float64 { return 3 * n }), 1, "linear"},
 		{"quadratic", pts(func(n float64) float64 { return n * n }), 2, "superlinear"},
-		{"sqrt", pts(func(n float64) float64 { return math.Sqrt(n) }), 0.5, "sublinear"},
+		{"root", pts(func(n float64) float64 { return math.Pow(n, 0.7) }), 0.7, "sublinear"},
+		{"slow rise", pts(func(n float64) float64 { return 100 * math.Pow(n, 0.3) }), 0.3, "flat"},
 	} {
 		got := report.LogLogSlope(tc.pts)
 		if !near(got, tc.slope) {

@@ -255,15 +255,16 @@ func LogLogSlope(pts []Point) float64 {
 }
 
 // Shape names what a slope means for a curve of per-op (or per-waiter)
-// cost: "flat" below 0.25, "sublinear" below 0.75, "linear" below 1.5
-// (quadratic work overall), "superlinear" beyond.
+// cost: "flat" below 0.5 (a rise of less than 100x over 10 000x the
+// waiters, which the runtime's own costs account for), "sublinear" below
+// 0.9, "linear" below 1.5 (quadratic work overall), "superlinear" beyond.
 func Shape(slope float64) string {
 	switch {
 	case math.IsNaN(slope):
 		return "n/a"
-	case slope < 0.25:
+	case slope < 0.5:
 		return "flat"
-	case slope < 0.75:
+	case slope < 0.9:
 		return "sublinear"
 	case slope < 1.5:
 		return "linear"
