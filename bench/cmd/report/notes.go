@@ -26,7 +26,7 @@ var notes = map[string]string{
 	"CondBoundedBuffer": "Where the time goes (CPU profile of the coord side): every Cond.Wait allocates a fresh " +
 		"waiter with its own channel (internal/waitq deliberately does not pool them, so that a wait inside a " +
 		"testing/synctest bubble never reuses a channel from another bubble) and a context.WithoutCancel for " +
-		"the re-lock, together about a quarter of the time; Notify takes the Cond's internal mutex even when " +
+		"the re-lock, together about a sixth of the CPU time; Notify takes the Cond's internal mutex even when " +
 		"nobody waits, where sync.Cond.Signal checks an atomic counter and returns; and a woken waiter " +
 		"re-locks a coord.Mutex. sync.Cond parks on the runtime's notify list with no allocation at all.",
 	"SemaphoreTenOf1000": "Each holder yields while it holds its permit, so the 990 others really queue. " +
