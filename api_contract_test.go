@@ -601,11 +601,22 @@ func TestRule6_MisusePanicsNamingTheCall(t *testing.T) {
 	mustPanic(t, "NewRateLimiter", func() { coord.NewRateLimiter(1, 0) })
 	mustPanic(t, "NewRateLimiter", func() { coord.NewRateLimiter(1, -time.Second) })
 	mustPanic(t, "NewCond", func() { coord.NewCond(nil) })
+	// Barrier and RateLimiter have no useful zero value; using one is the
+	// missing-constructor mistake, and must say so rather than block
+	// forever (Barrier) or fail with an index out of range (RateLimiter).
+	var zb coord.Barrier
+	mustPanic(t, "Barrier.Wait", func() { zb.Wait(bg) })
+	var zr coord.RateLimiter
+	mustPanic(t, "RateLimiter.Wait", func() { zr.Wait(bg) })
+	mustPanic(t, "RateLimiter.Allow", func() { zr.Allow() })
 
 	var c coord.Cond
 	mustPanic(t, "Cond.Wait", func() { c.Wait(bg) })
 	mustPanic(t, "Cond.Notify", func() { c.Notify(1) })
 	mustPanic(t, "Cond.NotifyAll", c.NotifyAll)
+	// WaitFor panics through Wait; a pred true at once returns without the
+	// lock check, as CPython's test_wait_for_unacquired wants.
+	mustPanic(t, "Cond.Wait", func() { c.WaitFor(bg, func() bool { return false }) })
 	c2 := coord.NewCond(new(coord.Mutex))
 	mustPanic(t, "Cond.Wait", func() { c2.Wait(bg) })
 	mustPanic(t, "Cond.Notify", func() { c2.Notify(1) })

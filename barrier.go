@@ -66,6 +66,11 @@ func NewBarrier(parties int) *Barrier {
 // If the barrier is broken (Abort), or Reset breaks the round while the
 // caller waits, Wait returns -1 and ErrBrokenBarrier.
 func (b *Barrier) Wait(ctx context.Context) (int, error) {
+	if b.parties == 0 {
+		// A zero Barrier has no parties and no round could ever trip: its
+		// Wait would block until ctx ends, hiding the missing NewBarrier.
+		panic("coord: Barrier.Wait on a Barrier not made by NewBarrier")
+	}
 	if err := ctx.Err(); err != nil {
 		return -1, err
 	}

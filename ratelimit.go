@@ -66,6 +66,14 @@ func NewRateLimiter(limit int, window time.Duration) *RateLimiter {
 	return &RateLimiter{limit: limit, window: window}
 }
 
+// checkMade panics if r is a zero RateLimiter, whose limit of 0 would
+// otherwise fail with an index out of range deep inside nextAllowed.
+func (r *RateLimiter) checkMade(method string) {
+	if r.limit == 0 {
+		panic("coord: RateLimiter." + method + " on a RateLimiter not made by NewRateLimiter")
+	}
+}
+
 // nextAllowed returns the earliest instant at which one more admission keeps
 // the log within the limit. r.mu is held.
 func (r *RateLimiter) nextAllowed() (t time.Time, free bool) {
@@ -101,6 +109,7 @@ func (r *RateLimiter) allowedAt(now time.Time) bool {
 // returns false, recording nothing, if the limit is reached or any caller is
 // waiting in Wait.
 func (r *RateLimiter) Allow() bool {
+	r.checkMade("Allow")
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if r.head {
@@ -122,6 +131,7 @@ func (r *RateLimiter) Allow() bool {
 // window allows. If ctx ends as the caller's turn comes, cancellation wins:
 // the caller returns ctx.Err() and the turn passes to the next caller.
 func (r *RateLimiter) Wait(ctx context.Context) error {
+	r.checkMade("Wait")
 	if err := ctx.Err(); err != nil {
 		return err
 	}
