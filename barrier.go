@@ -96,15 +96,9 @@ func (b *Barrier) Wait(ctx context.Context) (int, error) {
 	b.waiters.PushBack(w)
 	b.mu.Unlock()
 
-	err := w.Wait(ctx, &b.mu, func(granted bool) bool {
-		if granted {
-			// The round tripped (or was broken) as the ctx ended: the
-			// outcome stands, it is not handed on.
-			return true
-		}
-		b.waiters.Remove(w)
-		return false
-	})
+	// A round that tripped (or broke) as the ctx ended stands: it is not
+	// handed on (API.md rule 3).
+	err := w.Wait(ctx, &b.mu, b.waiters.Keep(w))
 	i, werr := w.Index, w.Err
 	if err != nil {
 		return -1, err

@@ -151,16 +151,9 @@ func (r *RateLimiter) Wait(ctx context.Context) error {
 	w := waitq.NewWaiter[struct{}]()
 	r.waiters.PushBack(w)
 	r.mu.Unlock()
-	err := w.Wait(ctx, &r.mu, func(granted bool) bool {
-		if granted {
-			// Made head as the ctx ended: give the headship to the next
-			// caller, who must not wait on our account.
-			r.passHead()
-		} else {
-			r.waiters.Remove(w)
-		}
-		return false
-	})
+	// Made head as the ctx ended: the headship goes to the next caller,
+	// who must not wait on our account.
+	err := w.Wait(ctx, &r.mu, r.waiters.HandOn(w, r.passHead))
 	if err != nil {
 		return err
 	}
