@@ -19,9 +19,9 @@ var ErrBrokenBarrier = errors.New("coord: barrier is broken")
 // The barrier is cyclic: once a round trips, the next round starts filling at
 // once, so a party may call Wait again straight away.
 //
-// There is no useful zero value: create a Barrier with NewBarrier. A Barrier
-// must not be copied after first use. It is safe for use by any number of
-// goroutines.
+// There is no useful zero value: create a Barrier with NewBarrier (Wait on a
+// zero Barrier panics). A Barrier must not be copied after first use. It is
+// safe for use by any number of goroutines.
 //
 // Ordering: each party of a round gets a distinct index in 0..parties-1, in
 // the order the parties still present at the trip arrived. Indices are

@@ -15,10 +15,11 @@ import (
 // averages and so allows bursts the log forbids). It is the seed tutorial's
 // RateLimitedLogger, done right.
 //
-// There is no useful zero value: create a RateLimiter with NewRateLimiter. A
-// RateLimiter must not be copied after first use. It is safe for use by any
-// number of goroutines. It keeps the times of the last limit admissions, so
-// it uses memory in proportion to limit.
+// There is no useful zero value: create a RateLimiter with NewRateLimiter
+// (Wait and Allow on a zero RateLimiter panic). A RateLimiter must not be
+// copied after first use. It is safe for use by any number of goroutines.
+// It keeps the times of the last limit admissions, so it uses memory in
+// proportion to limit.
 //
 // Waiters are admitted in arrival order (FIFO), each at the first instant the
 // log allows, not later: the admission limit places back, plus window. Only
