@@ -13,6 +13,7 @@ import (
 	"runtime"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"testing/synctest"
 	"time"
@@ -1521,4 +1522,128 @@ func TestQueue_ShutdownImmediateReleasesJoin(t *testing.T) {
 			t.Fatal(err)
 		}
 	})
+}
+
+// ---------------------------------------------------------------------------
+// Stress: cancellation racing handoff, counts conserved.
+
+// Mutex: "A waiter whose ctx is cancelled at the moment the mutex is handed
+// to it loses no wakeup" and "No waiter starves". Bargers (TryLock), holders
+// that sometimes keep the mutex past the 1 ms bound (so that Unlock hands it
+// over directly) and waiters with deadlines of the same order race; every
+// goroutine must finish (a lost wakeup leaves one parked forever), exclusion
+// must hold, and the mutex must end free.
+func TestMutex_StressHandoffModesWithCancel(t *testing.T) {
+	noGoroutineLeak(t)
+	var m coord.Mutex
+	var holders, got, gaveUp atomic.Int64
+	var wg sync.WaitGroup
+	stop := time.Now().Add(300 * time.Millisecond)
+	hold := func(i int) {
+		if holders.Add(1) != 1 {
+			t.Error("two holders at once")
+		}
+		got.Add(1)
+		if i%50 == 0 {
+			time.Sleep(1500 * time.Microsecond) // past the barging bound
+		}
+		holders.Add(-1)
+		m.Unlock()
+	}
+	for g := range 16 {
+		wg.Go(func() {
+			for i := 0; time.Now().Before(stop); i++ {
+				if g%4 == 0 {
+					if m.TryLock() {
+						hold(i)
+					}
+					runtime.Gosched()
+					continue
+				}
+				ctx, cancel := context.WithTimeout(context.Background(), time.Duration(i%7)*300*time.Microsecond)
+				if i%3 == 0 {
+					go cancel()
+				}
+				if err := m.Lock(ctx); err != nil {
+					if err != ctx.Err() {
+						t.Errorf("Lock = %v, ctx.Err() = %v", err, ctx.Err())
+					}
+					gaveUp.Add(1)
+				} else {
+					hold(i)
+				}
+				cancel()
+			}
+		})
+	}
+	done := make(chan struct{})
+	go func() { wg.Wait(); close(done) }()
+	select {
+	case <-done:
+	case <-time.After(10 * time.Second):
+		t.Fatal("goroutines stuck in Lock: a wakeup was lost")
+	}
+	if got.Load() == 0 || gaveUp.Load() == 0 {
+		t.Fatalf("got %d, gave up %d: both outcomes must occur", got.Load(), gaveUp.Load())
+	}
+	if m.Locked() || !m.TryLock() {
+		t.Fatal("mutex not free at the end")
+	}
+	m.Unlock()
+}
+
+// Semaphore: "A waiter that gives up returns its claim ... no permit is lost
+// or duplicated", on an unbounded semaphore whose Release takes the
+// lock-free Add path while waiters queue, with TryAcquireN callers and
+// weighted waiters cancelled at random. Every permit taken is given back,
+// so the count must end where it started, and nobody may be left parked.
+func TestSemaphore_StressUnboundedConservation(t *testing.T) {
+	noGoroutineLeak(t)
+	const start = 4
+	s := coord.NewSemaphore(start)
+	var out atomic.Int64 // permits held now
+	var wg sync.WaitGroup
+	stop := time.Now().Add(300 * time.Millisecond)
+	for g := range 12 {
+		wg.Go(func() {
+			for i := 0; time.Now().Before(stop); i++ {
+				n := 1 + (g+i)%3
+				if g%3 == 0 {
+					if s.TryAcquireN(n) {
+						out.Add(int64(n))
+						out.Add(-int64(n))
+						s.ReleaseN(n)
+					}
+					continue
+				}
+				ctx, cancel := context.WithTimeout(context.Background(), time.Duration(i%5)*100*time.Microsecond)
+				if i%4 == 0 {
+					go cancel()
+				}
+				if err := s.AcquireN(ctx, n); err == nil {
+					out.Add(int64(n))
+					runtime.Gosched()
+					out.Add(-int64(n))
+					// Release one at a time, so that grants to queued
+					// waiters happen from partial releases too.
+					for range n {
+						s.Release()
+					}
+				} else if err != ctx.Err() {
+					t.Errorf("AcquireN = %v", err)
+				}
+				cancel()
+			}
+		})
+	}
+	done := make(chan struct{})
+	go func() { wg.Wait(); close(done) }()
+	select {
+	case <-done:
+	case <-time.After(10 * time.Second):
+		t.Fatal("goroutines stuck in AcquireN: permits were lost")
+	}
+	if got := s.Available(); got != start {
+		t.Fatalf("Available = %d at the end; want %d", got, start)
+	}
 }
