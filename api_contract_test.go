@@ -435,11 +435,10 @@ func rule3Cases() map[string]rule3Setup {
 	}
 }
 
-// Rule 3: "a cancel that happens before the grant always fails the call ...
-// and passes what it was given on to the next waiter." Each case parks
-// waiter A then waiter B, cancels A and grants in the same step, before A
-// can run: A must fail with ctx.Err() and B must get what was granted.
-func TestRule3_CancelBeforeGrantFailsAndHandsOn(t *testing.T) {
+// testRule3 parks waiter A then waiter B on each primitive of rule3Cases,
+// then cancels A and grants, in the order given, before A can run: A must
+// fail with ctx.Err() and B must get what was granted.
+func testRule3(t *testing.T, grantFirst bool) {
 	bg := context.Background()
 	for name, mk := range rule3Cases() {
 		t.Run(name, func(t *testing.T) {
@@ -450,9 +449,14 @@ func TestRule3_CancelBeforeGrantFailsAndHandsOn(t *testing.T) {
 				synctest.Wait()
 				b := acGo(func() error { return wait(bg) })
 				synctest.Wait()
-				cancelA()
-				grant()
-				acIsCtxErr(t, "A (cancelled before the grant)", acResult(t, "A", a), context.Canceled)
+				if grantFirst {
+					grant()
+					cancelA()
+				} else {
+					cancelA()
+					grant()
+				}
+				acIsCtxErr(t, "A", acResult(t, "A", a), context.Canceled)
 				if err := acResult(t, "B", b); err != nil {
 					t.Fatalf("B = %v; want nil (A's grant handed on)", err)
 				}
@@ -460,6 +464,12 @@ func TestRule3_CancelBeforeGrantFailsAndHandsOn(t *testing.T) {
 			})
 		})
 	}
+}
+
+// Rule 3: "a cancel that happens before the grant always fails the call ...
+// and passes what it was given on to the next waiter."
+func TestRule3_CancelBeforeGrantFailsAndHandsOn(t *testing.T) {
+	testRule3(t, false)
 }
 
 // Rule 3: "cancellation wins whenever the waiter sees it: a waiter that finds
@@ -473,26 +483,7 @@ func TestRule3_CancelBeforeGrantFailsAndHandsOn(t *testing.T) {
 // legitimately keep its grant; the test would then prove nothing.)
 func TestRule3_CancelSeenAtWakeupFailsAndHandsOn(t *testing.T) {
 	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(1))
-	bg := context.Background()
-	for name, mk := range rule3Cases() {
-		t.Run(name, func(t *testing.T) {
-			synctest.Test(t, func(t *testing.T) {
-				wait, grant, after := mk()
-				ctxA, cancelA := context.WithCancel(bg)
-				a := acGo(func() error { return wait(ctxA) })
-				synctest.Wait()
-				b := acGo(func() error { return wait(bg) })
-				synctest.Wait()
-				grant()
-				cancelA()
-				acIsCtxErr(t, "A (cancelled after its grant, before it ran)", acResult(t, "A", a), context.Canceled)
-				if err := acResult(t, "B", b); err != nil {
-					t.Fatalf("B = %v; want nil (A's grant handed on)", err)
-				}
-				after(t)
-			})
-		})
-	}
+	testRule3(t, true)
 }
 
 // Rule 3 for the RateLimiter, whose grants are made by the sleeping head:
