@@ -98,16 +98,9 @@ func (c *Cond) Wait(ctx context.Context) error {
 	c.mu.Unlock()
 	l.Unlock()
 
-	err := w.Wait(ctx, &c.mu, func(granted bool) bool {
-		if granted {
-			// Picked by Notify but giving up: the notification goes to
-			// the next waiter (CPython's Condition.wait does _notify(1)).
-			c.notifyLocked(1)
-		} else {
-			c.waiters.Remove(w)
-		}
-		return false
-	})
+	// Picked by Notify but giving up: the notification goes to the next
+	// waiter (CPython's Condition.wait does _notify(1)).
+	err := w.Wait(ctx, &c.mu, c.waiters.HandOn(w, func() { c.notifyLocked(1) }))
 
 	if lerr := l.Lock(context.WithoutCancel(ctx)); lerr != nil {
 		if err == nil {
