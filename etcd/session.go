@@ -78,8 +78,10 @@ func WithPrefix(p string) Option {
 // caller's ctx ended too), and every call made on a done session fails so at
 // once. A done session stays done: make a new one.
 //
-// A Session is safe for use by any number of goroutines. Close it when done;
-// a process that exits without Close leaves its keys until the TTL runs out.
+// A Session is made by NewSession (there is no useful zero value) and must
+// not be copied. It is safe for use by any number of goroutines. Close it
+// when done: its keepalive loop runs until then, and a process that exits
+// without Close leaves its keys until the TTL runs out.
 type Session struct {
 	cli    *clientv3.Client
 	lease  clientv3.LeaseID
