@@ -122,7 +122,7 @@ func TestFaultLeaderKilled(t *testing.T) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			locker(t, cli, p, "x", fmt.Sprint("c", i), &rec, stop, 20*time.Millisecond, etcd.WithTTL(3*time.Second))
+			locker(t, cli, p, "x", fmt.Sprint("c", i), &rec, stop, 300*time.Millisecond, etcd.WithTTL(3*time.Second))
 		}()
 	}
 	time.Sleep(time.Second)
