@@ -19,9 +19,9 @@ var ErrBrokenBarrier = errors.New("coord: barrier is broken")
 // The barrier is cyclic: once a round trips, the next round starts filling at
 // once, so a party may call Wait again straight away.
 //
-// There is no useful zero value: create a Barrier with NewBarrier. A Barrier
-// must not be copied after first use. It is safe for use by any number of
-// goroutines.
+// There is no useful zero value: create a Barrier with NewBarrier (Wait on a
+// zero Barrier panics). A Barrier must not be copied after first use. It is
+// safe for use by any number of goroutines.
 //
 // Ordering: each party of a round gets a distinct index in 0..parties-1, in
 // the order the parties still present at the trip arrived. Indices are
@@ -66,6 +66,11 @@ func NewBarrier(parties int) *Barrier {
 // If the barrier is broken (Abort), or Reset breaks the round while the
 // caller waits, Wait returns -1 and ErrBrokenBarrier.
 func (b *Barrier) Wait(ctx context.Context) (int, error) {
+	if b.parties == 0 {
+		// A zero Barrier has no parties and no round could ever trip: its
+		// Wait would block until ctx ends, hiding the missing NewBarrier.
+		panic("coord: Barrier.Wait on a Barrier not made by NewBarrier")
+	}
 	if err := ctx.Err(); err != nil {
 		return -1, err
 	}
@@ -91,15 +96,9 @@ func (b *Barrier) Wait(ctx context.Context) (int, error) {
 	b.waiters.PushBack(w)
 	b.mu.Unlock()
 
-	err := w.Wait(ctx, &b.mu, func(granted bool) bool {
-		if granted {
-			// The round tripped (or was broken) as the ctx ended: the
-			// outcome stands, it is not handed on.
-			return true
-		}
-		b.waiters.Remove(w)
-		return false
-	})
+	// A round that tripped (or broke) as the ctx ended stands: it is not
+	// handed on (API.md rule 3).
+	err := w.Wait(ctx, &b.mu, b.waiters.Keep(w))
 	i, werr := w.Index, w.Err
 	if err != nil {
 		return -1, err

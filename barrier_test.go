@@ -14,21 +14,6 @@ import (
 	"github.com/coordkit/coord"
 )
 
-func expectCoordPanic(t *testing.T, name string, f func()) {
-	t.Helper()
-	defer func() {
-		t.Helper()
-		r := recover()
-		if r == nil {
-			t.Fatalf("%s did not panic", name)
-		}
-		if s, ok := r.(string); !ok || len(s) < 6 || s[:6] != "coord:" {
-			t.Fatalf("%s panicked with %v, want a message beginning \"coord:\"", name, r)
-		}
-	}()
-	f()
-}
-
 // barrierWaitAll runs Wait in n goroutines and returns their indices and errors.
 func barrierWaitAll(ctx context.Context, b *coord.Barrier, n int) ([]int, []error) {
 	idx := make([]int, n)
@@ -42,8 +27,8 @@ func barrierWaitAll(ctx context.Context, b *coord.Barrier, n int) ([]int, []erro
 }
 
 func TestBarrierParties(t *testing.T) {
-	expectCoordPanic(t, "NewBarrier(0)", func() { coord.NewBarrier(0) })
-	expectCoordPanic(t, "NewBarrier(-4)", func() { coord.NewBarrier(-4) })
+	mustPanic(t, "NewBarrier", func() { coord.NewBarrier(0) })
+	mustPanic(t, "NewBarrier", func() { coord.NewBarrier(-4) })
 	if got := coord.NewBarrier(5).Parties(); got != 5 {
 		t.Fatalf("Parties() = %d, want 5", got)
 	}

@@ -3,6 +3,7 @@ package coord
 import (
 	"context"
 	"sync"
+	"sync/atomic"
 
 	"github.com/coordkit/coord/internal/waitq"
 )
@@ -30,7 +31,13 @@ type Cond struct {
 	l   Locker // nil in the zero Cond: own is used
 	own Mutex
 
-	mu      sync.Mutex           // guards waiters; never held while waiting
+	mu sync.Mutex // guards waiters; never held while waiting
+	// queued is waiters.Len(), stored under mu after every change, so
+	// that Notify can return without mu when nobody waits, as
+	// sync.Cond.Signal does. A Notify is made with the lock held, and a
+	// waiter queues before it unlocks, so a waiter that Notify must wake
+	// is always counted in what Notify loads.
+	queued  atomic.Int32
 	waiters waitq.List[struct{}] // goroutines in Wait, in arrival order
 }
 
@@ -95,21 +102,23 @@ func (c *Cond) Wait(ctx context.Context) error {
 	// find us.
 	c.mu.Lock()
 	c.waiters.PushBack(w)
+	c.queued.Store(int32(c.waiters.Len()))
 	c.mu.Unlock()
 	l.Unlock()
 
+	// Picked by Notify but giving up: the notification goes to the next
+	// waiter (CPython's Condition.wait does _notify(1)).
 	err := w.Wait(ctx, &c.mu, func(granted bool) bool {
 		if granted {
-			// Picked by Notify but giving up: the notification goes to
-			// the next waiter (CPython's Condition.wait does _notify(1)).
 			c.notifyLocked(1)
 		} else {
 			c.waiters.Remove(w)
+			c.queued.Store(int32(c.waiters.Len()))
 		}
 		return false
 	})
 
-	if lerr := l.Lock(context.WithoutCancel(ctx)); lerr != nil {
+	if lerr := relock(ctx, l); lerr != nil {
 		if err == nil {
 			c.handOn()
 		}
@@ -122,6 +131,17 @@ func (c *Cond) Wait(ctx context.Context) error {
 		return ctx.Err()
 	}
 	return err
+}
+
+// relock takes l back for Wait, whatever ctx says. A coord Mutex's Lock
+// fails only through its ctx, so it gets context.Background(), which costs
+// nothing; another Locker (a distributed one) keeps ctx's values, which may
+// matter to it, through context.WithoutCancel.
+func relock(ctx context.Context, l Locker) error {
+	if m, ok := l.(*Mutex); ok {
+		return m.Lock(context.Background())
+	}
+	return l.Lock(context.WithoutCancel(ctx))
 }
 
 func (c *Cond) handOn() {
@@ -155,7 +175,7 @@ func (c *Cond) WaitFor(ctx context.Context, pred func() bool) error {
 // is not locked.
 func (c *Cond) Notify(n int) {
 	c.checkHeld("Notify")
-	if n <= 0 {
+	if n <= 0 || c.queued.Load() == 0 {
 		return
 	}
 	c.mu.Lock()
@@ -167,6 +187,9 @@ func (c *Cond) Notify(n int) {
 // lock: NotifyAll panics if c's lock is a Mutex that is not locked.
 func (c *Cond) NotifyAll() {
 	c.checkHeld("NotifyAll")
+	if c.queued.Load() == 0 {
+		return
+	}
 	c.mu.Lock()
 	c.notifyLocked(c.waiters.Len())
 	c.mu.Unlock()
@@ -176,8 +199,9 @@ func (c *Cond) notifyLocked(n int) {
 	for ; n > 0; n-- {
 		w := c.waiters.PopFront()
 		if w == nil {
-			return
+			break
 		}
 		w.Grant()
 	}
+	c.queued.Store(int32(c.waiters.Len()))
 }

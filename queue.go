@@ -158,15 +158,9 @@ func (q *Queue[T]) Put(ctx context.Context, v T) error {
 	q.putters.PushBack(w)
 	q.mu.Unlock()
 
-	err := w.Wait(ctx, &q.mu, func(granted bool) bool {
-		if granted {
-			// v is in the queue, or the queue shut down: either way the
-			// outcome stands.
-			return true
-		}
-		q.putters.Remove(w)
-		return false
-	})
+	// Granted, v is in the queue (and may be taken already) or the queue
+	// shut down: either way the outcome stands.
+	err := w.Wait(ctx, &q.mu, q.putters.Keep(w))
 	if err == nil {
 		err = w.Err
 	}
@@ -230,18 +224,13 @@ func (q *Queue[T]) Get(ctx context.Context) (T, error) {
 	q.getters.PushBack(w)
 	q.mu.Unlock()
 
-	err := w.Wait(ctx, &q.mu, func(granted bool) bool {
-		if !granted {
-			q.getters.Remove(w)
-			return false
-		}
+	err := w.Wait(ctx, &q.mu, q.getters.HandOn(w, func() {
 		if w.Err == nil {
 			// Handed an item as the ctx ended: cancellation wins, and
 			// the item goes on to whoever would have had it next.
 			q.handOn(w.Val.v)
 		}
-		return false
-	})
+	}))
 	v, werr := w.Val.v, w.Err
 	if err != nil {
 		return zero, err
@@ -324,14 +313,8 @@ func (q *Queue[T]) Join(ctx context.Context) error {
 	w := waitq.NewWaiter[struct{}]()
 	q.joiners.PushBack(w)
 	q.mu.Unlock()
-	err := w.Wait(ctx, &q.mu, func(granted bool) bool {
-		if granted {
-			return true // the count reached zero; that is not handed on
-		}
-		q.joiners.Remove(w)
-		return false
-	})
-	return err
+	// The count reaching zero is not handed on: a released Join keeps it.
+	return w.Wait(ctx, &q.mu, q.joiners.Keep(w))
 }
 
 // Shutdown shuts the queue down: every blocked Put and every later Put or

@@ -314,7 +314,7 @@ func TestQueueDoneCtx(t *testing.T) {
 func TestQueueTaskDoneJoin(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		q := coord.NewQueue[int](0)
-		expectCoordPanic(t, "TaskDone on a fresh queue", q.TaskDone)
+		mustPanic(t, "Queue.TaskDone", q.TaskDone)
 		if err := q.Join(t.Context()); err != nil {
 			t.Fatal(err)
 		}
@@ -344,7 +344,7 @@ func TestQueueTaskDoneJoin(t *testing.T) {
 		}
 		stop()
 		wg.Wait()
-		expectCoordPanic(t, "TaskDone past the items put", q.TaskDone)
+		mustPanic(t, "Queue.TaskDone", q.TaskDone)
 	})
 }
 
@@ -446,7 +446,7 @@ func TestQueueShutdownNonempty(t *testing.T) {
 		if err := <-joinErr; err != nil {
 			t.Fatal(err)
 		}
-		expectCoordPanic(t, "TaskDone", q.TaskDone)
+		mustPanic(t, "Queue.TaskDone", q.TaskDone)
 	})
 }
 
@@ -478,7 +478,7 @@ func TestQueueShutdownImmediate(t *testing.T) {
 			t.Fatalf("Put = %v", err)
 		}
 		q.TaskDone()
-		expectCoordPanic(t, "TaskDone", q.TaskDone)
+		mustPanic(t, "Queue.TaskDone", q.TaskDone)
 		if err := <-joinErr; err != nil {
 			t.Fatal(err)
 		}
@@ -492,7 +492,7 @@ func TestQueueShutdownImmediate(t *testing.T) {
 		if err := <-joinErr; err != nil {
 			t.Fatal(err)
 		}
-		expectCoordPanic(t, "TaskDone after immediate shutdown", q2.TaskDone)
+		mustPanic(t, "Queue.TaskDone", q2.TaskDone)
 	})
 }
 
@@ -679,6 +679,6 @@ func TestQueueStressShutdownImmediate(t *testing.T) {
 				t.Fatalf("round %d: item %d got %d times", round, v, n)
 			}
 		}
-		expectCoordPanic(t, "TaskDone with every task done", q.TaskDone)
+		mustPanic(t, "Queue.TaskDone", q.TaskDone)
 	}
 }

@@ -15,10 +15,11 @@ import (
 // averages and so allows bursts the log forbids). It is the seed tutorial's
 // RateLimitedLogger, done right.
 //
-// There is no useful zero value: create a RateLimiter with NewRateLimiter. A
-// RateLimiter must not be copied after first use. It is safe for use by any
-// number of goroutines. It keeps the times of the last limit admissions, so
-// it uses memory in proportion to limit.
+// There is no useful zero value: create a RateLimiter with NewRateLimiter
+// (Wait and Allow on a zero RateLimiter panic). A RateLimiter must not be
+// copied after first use. It is safe for use by any number of goroutines.
+// It keeps the times of the last limit admissions, so it uses memory in
+// proportion to limit.
 //
 // Waiters are admitted in arrival order (FIFO), each at the first instant the
 // log allows, not later: the admission limit places back, plus window. Only
@@ -66,6 +67,14 @@ func NewRateLimiter(limit int, window time.Duration) *RateLimiter {
 	return &RateLimiter{limit: limit, window: window}
 }
 
+// checkMade panics if r is a zero RateLimiter, whose limit of 0 would
+// otherwise fail with an index out of range deep inside nextAllowed.
+func (r *RateLimiter) checkMade(method string) {
+	if r.limit == 0 {
+		panic("coord: RateLimiter." + method + " on a RateLimiter not made by NewRateLimiter")
+	}
+}
+
 // nextAllowed returns the earliest instant at which one more admission keeps
 // the log within the limit. r.mu is held.
 func (r *RateLimiter) nextAllowed() (t time.Time, free bool) {
@@ -101,6 +110,7 @@ func (r *RateLimiter) allowedAt(now time.Time) bool {
 // returns false, recording nothing, if the limit is reached or any caller is
 // waiting in Wait.
 func (r *RateLimiter) Allow() bool {
+	r.checkMade("Allow")
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if r.head {
@@ -122,6 +132,7 @@ func (r *RateLimiter) Allow() bool {
 // window allows. If ctx ends as the caller's turn comes, cancellation wins:
 // the caller returns ctx.Err() and the turn passes to the next caller.
 func (r *RateLimiter) Wait(ctx context.Context) error {
+	r.checkMade("Wait")
 	if err := ctx.Err(); err != nil {
 		return err
 	}
@@ -141,16 +152,9 @@ func (r *RateLimiter) Wait(ctx context.Context) error {
 	w := waitq.NewWaiter[struct{}]()
 	r.waiters.PushBack(w)
 	r.mu.Unlock()
-	err := w.Wait(ctx, &r.mu, func(granted bool) bool {
-		if granted {
-			// Made head as the ctx ended: give the headship to the next
-			// caller, who must not wait on our account.
-			r.passHead()
-		} else {
-			r.waiters.Remove(w)
-		}
-		return false
-	})
+	// Made head as the ctx ended: the headship goes to the next caller,
+	// who must not wait on our account.
+	err := w.Wait(ctx, &r.mu, r.waiters.HandOn(w, r.passHead))
 	if err != nil {
 		return err
 	}

@@ -14,9 +14,9 @@ import (
 )
 
 func TestRateLimiterPanics(t *testing.T) {
-	expectCoordPanic(t, "NewRateLimiter(0, 1s)", func() { coord.NewRateLimiter(0, time.Second) })
-	expectCoordPanic(t, "NewRateLimiter(1, 0)", func() { coord.NewRateLimiter(1, 0) })
-	expectCoordPanic(t, "NewRateLimiter(1, -1)", func() { coord.NewRateLimiter(1, -time.Second) })
+	mustPanic(t, "NewRateLimiter", func() { coord.NewRateLimiter(0, time.Second) })
+	mustPanic(t, "NewRateLimiter", func() { coord.NewRateLimiter(1, 0) })
+	mustPanic(t, "NewRateLimiter", func() { coord.NewRateLimiter(1, -time.Second) })
 }
 
 // rlStartWaiters starts n goroutines that call Wait in turn (each queued before

@@ -108,7 +108,8 @@ func (s *Semaphore) Acquire(ctx context.Context) error {
 	return s.acquire(ctx, 1, "Acquire")
 }
 
-// TryAcquire is TryAcquireN(1).
+// TryAcquire takes one permit if it is free and nobody is queued, and
+// reports whether it did: TryAcquireN(1).
 func (s *Semaphore) TryAcquire() bool {
 	return s.tryAcquire(1)
 }

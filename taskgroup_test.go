@@ -230,7 +230,7 @@ func TestTaskGroupGoAfterWaitPanics(t *testing.T) {
 	if err := g.Wait(); err != nil {
 		t.Fatal(err)
 	}
-	expectCoordPanic(t, "Go after Wait", func() { g.Go(func(context.Context) error { return nil }) })
+	mustPanic(t, "TaskGroup.Go", func() { g.Go(func(context.Context) error { return nil }) })
 }
 
 // Tasks may start more tasks while Wait is waiting.

@@ -491,6 +491,58 @@ func TestSemaphore(t *testing.T, newSemaphore func(t *testing.T, name string, li
 		}
 	})
 
+	t.Run("HammerWithTimeouts", func(t *testing.T) {
+		// Acquisitions racing their own timeouts neither lose nor double a
+		// permit: never more than limit holders, and all permits free after.
+		const handles = 4
+		stop := time.Now().Add(time.Second)
+		var inside, holds atomic.Int32
+		var wg sync.WaitGroup
+		for h := range handles {
+			s := newSemaphore(t, "hammer", limit)
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				for i := 0; time.Now().Before(stop); i++ {
+					ctx, cancel := context.WithTimeout(context.Background(), time.Duration(1+(i*7+h*3)%20)*time.Millisecond)
+					err := s.Acquire(ctx)
+					cancel()
+					if err != nil {
+						if err != context.DeadlineExceeded {
+							t.Errorf("Acquire = %v, want nil or context.DeadlineExceeded", err)
+							return
+						}
+						continue
+					}
+					if n := inside.Add(1); n > limit {
+						t.Errorf("%d holders of a semaphore of limit %d", n, limit)
+					}
+					holds.Add(1)
+					inside.Add(-1)
+					if err := s.Release(c.ctx(t)); err != nil {
+						t.Error(err)
+						return
+					}
+				}
+			}()
+		}
+		wg.Wait()
+		var hs []Semaphore
+		for range limit {
+			h := newSemaphore(t, "hammer", limit)
+			if err := c.get(t, goErr(func() error { return h.Acquire(c.ctx(t)) }), "Acquire after the hammer"); err != nil {
+				t.Fatal(err)
+			}
+			hs = append(hs, h)
+		}
+		for _, h := range hs {
+			if err := h.Release(c.ctx(t)); err != nil {
+				t.Fatal(err)
+			}
+		}
+		t.Logf("%d holds", holds.Load())
+	})
+
 	t.Run("FIFO", func(t *testing.T) {
 		const waiters = 3
 		var hs []Semaphore

@@ -189,20 +189,21 @@ func (p *proxy) serve() {
 			continue
 		}
 		p.conns = append(p.conns, c, s)
+		cutc := p.cutc
 		p.mu.Unlock()
-		go p.pipe(s, c)
-		go p.pipe(c, s)
+		go p.pipe(s, c, cutc)
+		go p.pipe(c, s, cutc)
 	}
 }
 
 // pipe copies src to dst until the proxy is cut; then it stops reading, so
 // the bytes in flight stay in the kernel's buffers and nothing arrives.
-func (p *proxy) pipe(dst, src net.Conn) {
+func (p *proxy) pipe(dst, src net.Conn, cutc <-chan struct{}) {
 	buf := make([]byte, 32<<10)
 	for {
 		n, err := src.Read(buf)
 		select {
-		case <-p.cutc:
+		case <-cutc:
 			<-p.closed
 			return
 		default:
@@ -224,6 +225,22 @@ func (p *proxy) cutOff() {
 	if !p.cut {
 		p.cut = true
 		close(p.cutc)
+	}
+}
+
+// heal forwards new connections again and resets those open at the cut
+// (as a peer does for a connection it no longer knows), so the client
+// redials at once instead of after gRPC's keepalive, at least 10s.
+func (p *proxy) heal() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.cut {
+		p.cut = false
+		p.cutc = make(chan struct{})
+		for _, c := range p.conns {
+			c.Close()
+		}
+		p.conns = nil
 	}
 }
 

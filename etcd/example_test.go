@@ -312,3 +312,20 @@ func ExampleSession_Done() {
 	holder.Unlock()
 	// Output: true
 }
+
+// NewClient connects as coord's command line does, from endpoints and
+// optional TLS files and user.
+func ExampleNewClient() {
+	cli, err := etcd.NewClient(etcd.ClientConfig{Endpoints: endpoints()})
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer cli.Close()
+	session, err := etcd.NewSession(context.Background(), cli, etcd.WithTTL(5*time.Second))
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer session.Close()
+	fmt.Println(session.TTL(), session.SafetyMargin())
+	// Output: 5s 1s
+}

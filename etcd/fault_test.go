@@ -122,7 +122,7 @@ func TestFaultLeaderKilled(t *testing.T) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			locker(t, cli, p, "x", fmt.Sprint("c", i), &rec, stop, 20*time.Millisecond, etcd.WithTTL(3*time.Second))
+			locker(t, cli, p, "x", fmt.Sprint("c", i), &rec, stop, 300*time.Millisecond, etcd.WithTTL(3*time.Second))
 		}()
 	}
 	time.Sleep(time.Second)
@@ -315,4 +315,49 @@ func TestFaultHolderDiesWithoutClose(t *testing.T) {
 	}
 	t.Logf("holder lost after %v, next granted after %v", lostAt.Sub(died).Round(time.Millisecond), grantedAt.Sub(died).Round(time.Millisecond))
 	b.Unlock()
+}
+
+func TestFaultShortOutageLeavesNoKey(t *testing.T) {
+	skipShort(t)
+	// A waiter gives up while its cluster is unreachable: the bounded delete
+	// of its key fails, and its session, which outlives the outage, deletes
+	// the key once it reaches the cluster again, so the waiters behind it
+	// are not blocked until the session ends.
+	p := testPrefix(t)
+	px := newProxy(t, shared.Endpoint())
+	s := newSession(t, newClient(t, px.addr()), p, etcd.WithTTL(20*time.Second))
+	watcher := newClient(t)
+	holder := etcd.NewMutex(newSession(t, nil, p), "o")
+	if err := holder.Lock(bg(t)); err != nil {
+		t.Fatal(err)
+	}
+	m := etcd.NewMutex(s, "o")
+	ctx, cancel := context.WithCancel(context.Background())
+	res := result(func() error { return m.Lock(ctx) })
+	waitKeys(t, watcher, p, 2)
+	px.cutOff()
+	t0 := time.Now()
+	cancel()
+	if err := wait(t, res, 5*time.Second, "Lock cancelled during the outage"); err != context.Canceled {
+		t.Fatalf("Lock = %v, want context.Canceled", err)
+	}
+	if n := countKeys(t, watcher, p); n != 2 {
+		t.Fatalf("%d keys: the waiter's key went during the outage?", n)
+	}
+	t.Logf("cancelled Lock returned after %v", time.Since(t0).Round(time.Millisecond))
+	px.heal()
+	waitKeys(t, watcher, p, 1) // the session cleaned up after the outage
+	t.Logf("key deleted %v after the cut", time.Since(t0).Round(time.Millisecond))
+	select {
+	case <-s.Done():
+		t.Fatalf("session ended: %v", s.Err())
+	default:
+	}
+	next := etcd.NewMutex(newSession(t, nil, p), "o")
+	nres := result(func() error { return next.Lock(bg(t)) })
+	holder.Unlock()
+	if err := wait(t, nres, 5*time.Second, "Lock after the holder's Unlock"); err != nil {
+		t.Fatal(err)
+	}
+	next.Unlock()
 }

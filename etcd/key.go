@@ -475,7 +475,7 @@ func (h *hold) pause() error { return h.s.pause(h.ctx) }
 
 // release ends the hold and deletes its key, fenced by its create revision
 // so that it never deletes a later holder's key. The delete is bounded by
-// ctx and by opTimeout. It returns errLost when the hold had been lost.
+// ctx and by opTimeout. It returns ErrLost when the hold had been lost.
 func (h *hold) release(ctx context.Context) error {
 	wasLost := h.end()
 	s := h.s

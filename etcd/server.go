@@ -42,6 +42,9 @@ type ServerConfig struct {
 	// HeartbeatInterval and ElectionTimeout tune raft; defaults 100ms and
 	// 1s, etcd's own.
 	HeartbeatInterval, ElectionTimeout time.Duration
+	// BcryptCost is the cost of hashing user passwords for authentication;
+	// default bcrypt's 10. Tests lower it to 4, the minimum.
+	BcryptCost uint
 	// UnsafeNoFsync skips fsync: faster, and fit only for tests and
 	// throwaway clusters.
 	UnsafeNoFsync bool
@@ -158,6 +161,9 @@ func startServer(ctx context.Context, sc ServerConfig) (*Server, error) {
 		cfg.ElectionMs = uint(sc.ElectionTimeout / time.Millisecond)
 	}
 	cfg.UnsafeNoFsync = sc.UnsafeNoFsync
+	if sc.BcryptCost > 0 {
+		cfg.BcryptCost = sc.BcryptCost
+	}
 	cfg.ClientTLSInfo.CertFile = sc.CertFile
 	cfg.ClientTLSInfo.KeyFile = sc.KeyFile
 	cfg.ClientTLSInfo.TrustedCAFile = sc.TrustedCAFile

@@ -78,8 +78,10 @@ func WithPrefix(p string) Option {
 // caller's ctx ended too), and every call made on a done session fails so at
 // once. A done session stays done: make a new one.
 //
-// A Session is safe for use by any number of goroutines. Close it when done;
-// a process that exits without Close leaves its keys until the TTL runs out.
+// A Session is made by NewSession (there is no useful zero value) and must
+// not be copied. It is safe for use by any number of goroutines. Close it
+// when done: its keepalive loop runs until then, and a process that exits
+// without Close leaves its keys until the TTL runs out.
 type Session struct {
 	cli    *clientv3.Client
 	lease  clientv3.LeaseID
@@ -95,6 +97,7 @@ type Session struct {
 
 	seq      atomic.Uint64
 	loopDone chan struct{}
+	cleaning atomic.Bool // a cleanOrphans goroutine runs
 
 	mu       sync.Mutex
 	closed   bool
@@ -276,7 +279,6 @@ func (s *Session) keepAlive() {
 				dlTimer.Reset(time.Until(deadline))
 			}
 			kaTimer.Reset(interval)
-			s.cleanOrphans()
 		default:
 			if s.ctx.Err() != nil {
 				return
@@ -290,22 +292,49 @@ func (s *Session) keepAlive() {
 	}
 }
 
-// addOrphan records a key a bounded delete failed to remove. The keepalive
-// loop retries it: the lease keeps the key alive while the session lives, so
-// without a retry a Lock that gave up while the cluster was unreachable would
-// block every other process until the session ended.
+// addOrphan records a key a bounded delete failed to remove, and makes
+// sure a cleaner runs. The lease keeps the key alive while the session
+// lives, so without a retry a Lock that gave up while the cluster was
+// unreachable would block every other process until the session ended.
 func (s *Session) addOrphan(key string, rev int64) {
 	s.mu.Lock()
 	s.orphans[key] = rev
 	s.mu.Unlock()
+	s.startCleaner()
 }
 
-func (s *Session) cleanOrphans() {
-	s.mu.Lock()
-	if len(s.orphans) == 0 {
-		s.mu.Unlock()
+// startCleaner starts the cleaner goroutine unless it runs. The cleaner
+// retries until no orphan is left or the session is done (its keys then go
+// with the lease); it runs apart from the keepalive loop, so a slow delete
+// never delays a keepalive.
+func (s *Session) startCleaner() {
+	if s.ctx.Err() != nil || !s.cleaning.CompareAndSwap(false, true) {
 		return
 	}
+	go func() {
+		for {
+			for s.cleanOrphans() && s.pause(s.ctx) == nil {
+			}
+			s.cleaning.Store(false)
+			// An orphan added after the last look, while the flag was
+			// still set, found the cleaner running: look once more.
+			if !s.hasOrphans() || s.ctx.Err() != nil || !s.cleaning.CompareAndSwap(false, true) {
+				return
+			}
+		}
+	}()
+}
+
+func (s *Session) hasOrphans() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return len(s.orphans) > 0
+}
+
+// cleanOrphans tries to delete every orphan once and reports whether any
+// is left.
+func (s *Session) cleanOrphans() bool {
+	s.mu.Lock()
 	keys := make(map[string]int64, len(s.orphans))
 	for k, r := range s.orphans {
 		keys[k] = r
@@ -323,4 +352,5 @@ func (s *Session) cleanOrphans() {
 			s.mu.Unlock()
 		}
 	}
+	return s.hasOrphans()
 }

@@ -1,3 +1,5 @@
+//go:build unix
+
 package main
 
 // Black-box tests of the cluster commands: they build coord, start `coord

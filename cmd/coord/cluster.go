@@ -171,7 +171,7 @@ func signals() (ch chan os.Signal, stop func()) {
 	ch = make(chan os.Signal, 4)
 	// SIGHUP too: a closed terminal sends it to coord's group, not to CMD's,
 	// and CMD must not outlive coord's hold.
-	signal.Notify(ch, os.Interrupt, syscall.SIGTERM, syscall.SIGHUP)
+	signal.Notify(ch, forwarded...)
 	return ch, func() { signal.Stop(ch) }
 }
 

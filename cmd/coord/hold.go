@@ -8,7 +8,6 @@ import (
 	"io"
 	"os"
 	"os/exec"
-	"runtime"
 	"strconv"
 	"syscall"
 	"time"
@@ -159,18 +158,10 @@ func runHeld(h holder, sess *etcd.Session, args []string, sigs <-chan os.Signal,
 	cmd := exec.Command(args[0], args[1:]...)
 	cmd.Stdin, cmd.Stdout, cmd.Stderr = os.Stdin, os.Stdout, os.Stderr
 	cmd.Env = append(os.Environ(), "COORD_FENCING_TOKEN="+strconv.FormatInt(h.token(), 10))
-	// Its own process group, so that a lost hold can kill CMD's children
-	// too. It is not the terminal's foreground group: coord receives the
-	// terminal's SIGINT and forwards it.
-	//
-	// Pdeathsig kills CMD if coord itself dies (kill -9, the OOM killer):
-	// the lease then expires within its TTL and another process may be
-	// granted the hold, so CMD must not run on. The kernel sends it when the
-	// thread that forked CMD exits, so that thread is kept: the goroutine is
-	// locked to it and never unlocked, and Go does not end a thread whose
-	// goroutine still runs.
-	runtime.LockOSThread()
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
+	// CMD gets a process group of its own, so that a lost hold reaches its
+	// children too, and where the system has one a parent-death signal, so
+	// that it does not outlive coord (see proc_*.go).
+	prepareCmd(cmd)
 	if err := cmd.Start(); err != nil {
 		code := 126
 		if errors.Is(err, exec.ErrNotFound) || errors.Is(err, os.ErrNotExist) {
@@ -179,7 +170,6 @@ func runHeld(h holder, sess *etcd.Session, args []string, sigs <-chan os.Signal,
 		fmt.Fprintf(stderr, "%s: cannot run %s: %v\n", name, args[0], err)
 		return code, false
 	}
-	pgid := cmd.Process.Pid
 	waited := make(chan struct{})
 	go func() { cmd.Wait(); close(waited) }()
 
@@ -188,12 +178,10 @@ func runHeld(h holder, sess *etcd.Session, args []string, sigs <-chan os.Signal,
 		case <-waited:
 			return exitCodeOf(cmd.ProcessState), false
 		case s := <-sigs:
-			if sig, ok := s.(syscall.Signal); ok {
-				syscall.Kill(-pgid, sig)
-			}
+			signalGroup(cmd, s)
 		case <-h.lost():
 			grace := sess.SafetyMargin() / 2
-			syscall.Kill(-pgid, syscall.SIGTERM)
+			signalGroup(cmd, syscall.SIGTERM)
 			deadline := time.NewTimer(grace)
 			tick := time.NewTicker(10 * time.Millisecond)
 		wait:
@@ -202,33 +190,20 @@ func runHeld(h holder, sess *etcd.Session, args []string, sigs <-chan os.Signal,
 				case <-deadline.C:
 					break wait
 				case <-tick.C:
-					// ESRCH: no process is left in the group (CMD may
-					// still await reaping by the goroutine above).
-					if groupGone(pgid, waited) {
+					if groupGone(cmd, waited) {
 						break wait
 					}
 				}
 			}
 			tick.Stop()
 			deadline.Stop()
-			syscall.Kill(-pgid, syscall.SIGKILL)
+			signalGroup(cmd, os.Kill)
 			select {
 			case <-waited:
 			case <-time.After(time.Second):
 			}
 			return exitCodeOf(cmd.ProcessState), true
 		}
-	}
-}
-
-// groupGone reports whether no process of the group pgid is left but,
-// possibly, its leader waiting to be reaped.
-func groupGone(pgid int, waited <-chan struct{}) bool {
-	select {
-	case <-waited:
-		return syscall.Kill(-pgid, 0) == syscall.ESRCH
-	default:
-		return false
 	}
 }
 

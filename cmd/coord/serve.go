@@ -112,21 +112,3 @@ func cmdServe(g globalFlags, args []string, stdout, stderr io.Writer) int {
 		return exitFailure
 	}
 }
-
-// lockDataDir takes an exclusive lock on a file in dir, held until the
-// returned file is closed (or the process ends), so that two servers never
-// share a data directory.
-func lockDataDir(dir string) (*os.File, error) {
-	f, err := os.OpenFile(filepath.Join(dir, "coord-serve.lock"), os.O_CREATE|os.O_RDWR, 0o600)
-	if err != nil {
-		return nil, fmt.Errorf("data directory: %w", err)
-	}
-	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
-		f.Close()
-		if err == syscall.EWOULDBLOCK {
-			return nil, fmt.Errorf("data directory %s is in use by another server", dir)
-		}
-		return nil, fmt.Errorf("data directory %s: lock: %w", dir, err)
-	}
-	return f, nil
-}

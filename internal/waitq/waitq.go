@@ -139,6 +139,38 @@ func (w *Waiter[T]) Wait(ctx context.Context, mu *sync.Mutex, cancel func(grante
 	}
 }
 
+// Keep returns the cancel callback for Wait of a waiter on l whose grant is
+// an outcome for everyone, not a thing handed to it alone (a tripped Barrier
+// round, a Join released, a Put's item already in the queue): a granted w
+// keeps its grant, and Wait returns nil; an ungranted w leaves l without a
+// trace, and Wait returns ctx.Err().
+func (l *List[T]) Keep(w *Waiter[T]) func(granted bool) bool {
+	return func(granted bool) bool {
+		if granted {
+			return true
+		}
+		l.Remove(w)
+		return false
+	}
+}
+
+// HandOn returns the cancel callback for Wait of a waiter on l that was to
+// be handed something of its own (a Cond notification, a Queue item, a
+// RateLimiter's headship): cancellation wins, so a granted w calls pass to
+// give what it got to whoever would have had it next, and an ungranted w
+// leaves l. Either way Wait returns ctx.Err(). pass runs with the owner's
+// lock held.
+func (l *List[T]) HandOn(w *Waiter[T], pass func()) func(granted bool) bool {
+	return func(granted bool) bool {
+		if granted {
+			pass()
+		} else {
+			l.Remove(w)
+		}
+		return false
+	}
+}
+
 // A List is a FIFO of Waiters. The zero List is empty. It is guarded by its
 // owner's lock.
 type List[T any] struct {

@@ -1,0 +1,1640 @@
+package coord_test
+
+// The contract of /work/shared/API.md, bullet by bullet: each test below
+// quotes the promise it checks, and fails if that promise is broken. Tests
+// that wait run in testing/synctest bubbles, so they are fast, cannot hang on
+// the clock, and double as goroutine-leak checks (a bubble whose goroutines
+// are still blocked at its end fails the test).
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"runtime"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"testing/synctest"
+	"time"
+
+	"github.com/coordkit/coord"
+)
+
+// errCause is a cancellation cause. Rule 1 says a wait returns ctx.Err()
+// itself, so a call cancelled with this cause must return context.Canceled,
+// not errCause and not a wrapper of either.
+var errCause = errors.New("contract test cause")
+
+// acDone returns a ctx that is already cancelled, with errCause as cause.
+func acDone() context.Context {
+	ctx, cancel := context.WithCancelCause(context.Background())
+	cancel(errCause)
+	return ctx
+}
+
+// acGo runs f in a new goroutine and returns a channel that receives its
+// result.
+func acGo(f func() error) <-chan error {
+	ch := make(chan error, 1)
+	go func() { ch <- f() }()
+	return ch
+}
+
+// acBlocked checks, in a bubble, that the goroutine behind ch is still
+// blocked.
+func acBlocked(t *testing.T, what string, ch <-chan error) {
+	t.Helper()
+	synctest.Wait()
+	select {
+	case err := <-ch:
+		t.Fatalf("%s returned %v; want it still blocked", what, err)
+	default:
+	}
+}
+
+// acResult waits, in a bubble, for the goroutine behind ch, which must have
+// finished once every goroutine of the bubble is blocked.
+func acResult(t *testing.T, what string, ch <-chan error) error {
+	t.Helper()
+	synctest.Wait()
+	select {
+	case err := <-ch:
+		return err
+	default:
+		t.Fatalf("%s is still blocked", what)
+		return nil
+	}
+}
+
+// acIsCtxErr checks that err is exactly want (rule 1: not wrapped, not the
+// cause).
+func acIsCtxErr(t *testing.T, what string, err, want error) {
+	t.Helper()
+	if err != want {
+		t.Fatalf("%s = %#v; want exactly %v (rule 1: ctx.Err() itself)", what, err, want)
+	}
+}
+
+// ---------------------------------------------------------------------------
+// Rules for every wait.
+
+// Rule 2: "A call whose ctx is already done returns ctx.Err() and changes
+// nothing, whatever the state: also where it could have succeeded without
+// waiting (a free Mutex, a set Event, AcquireN(ctx, 0), a true WaitFor
+// predicate, a re-entry, an empty Join, the last party of a Barrier)."
+func TestRule2_DoneCtxChangesNothing(t *testing.T) {
+	ctx := acDone()
+	bg := context.Background()
+
+	t.Run("Mutex.Lock on a free Mutex", func(t *testing.T) {
+		var m coord.Mutex
+		acIsCtxErr(t, "Lock", m.Lock(ctx), context.Canceled)
+		if m.Locked() {
+			t.Fatal("a Lock with a done ctx locked the Mutex")
+		}
+	})
+	t.Run("ReentrantMutex.Lock free and re-entry", func(t *testing.T) {
+		synctest.Test(t, func(t *testing.T) {
+			var r coord.ReentrantMutex
+			c2, err := r.Lock(ctx)
+			acIsCtxErr(t, "Lock on a free mutex", err, context.Canceled)
+			if r.Held(c2) {
+				t.Fatal("a Lock with a done ctx took the mutex")
+			}
+			owner, err := r.Lock(bg)
+			if err != nil {
+				t.Fatal(err)
+			}
+			dctx, cancel := context.WithCancel(owner)
+			cancel()
+			_, err = r.Lock(dctx)
+			acIsCtxErr(t, "re-entry with a done ctx", err, context.Canceled)
+			// The failed re-entry must not have deepened the hold: one Unlock
+			// frees r.
+			r.Unlock(owner)
+			if lockedBy(t, &r) {
+				t.Fatal("a failed re-entry deepened the hold: one Unlock did not free the mutex")
+			}
+		})
+	})
+	t.Run("Event.Wait on a set Event", func(t *testing.T) {
+		var e coord.Event
+		e.Set()
+		acIsCtxErr(t, "Wait", e.Wait(ctx), context.Canceled)
+		if !e.IsSet() {
+			t.Fatal("Wait changed the Event")
+		}
+	})
+	t.Run("Cond.Wait", func(t *testing.T) {
+		var c coord.Cond
+		if err := c.Lock(bg); err != nil {
+			t.Fatal(err)
+		}
+		acIsCtxErr(t, "Wait", c.Wait(ctx), context.Canceled)
+		// The lock is still held by the caller, and no waiter was left
+		// queued to swallow a later notification: a Notify(1) must reach
+		// the next real waiter.
+		c.Notify(1) // panics if the lock was released
+		c.Unlock()
+	})
+	t.Run("Cond.WaitFor with a true predicate", func(t *testing.T) {
+		var c coord.Cond
+		if err := c.Lock(bg); err != nil {
+			t.Fatal(err)
+		}
+		defer c.Unlock()
+		acIsCtxErr(t, "WaitFor", c.WaitFor(ctx, func() bool { return true }), context.Canceled)
+	})
+	t.Run("Semaphore.AcquireN(ctx, 0) and free permits", func(t *testing.T) {
+		s := coord.NewSemaphore(2)
+		acIsCtxErr(t, "AcquireN(ctx, 0)", s.AcquireN(ctx, 0), context.Canceled)
+		acIsCtxErr(t, "Acquire", s.Acquire(ctx), context.Canceled)
+		acIsCtxErr(t, "AcquireN(ctx, 2)", s.AcquireN(ctx, 2), context.Canceled)
+		if got := s.Available(); got != 2 {
+			t.Fatalf("Available = %d after done-ctx acquires; want 2", got)
+		}
+	})
+	t.Run("Semaphore.AcquireN over capacity", func(t *testing.T) {
+		s := coord.NewBoundedSemaphore(1)
+		acIsCtxErr(t, "AcquireN(ctx, 5)", s.AcquireN(ctx, 5), context.Canceled)
+	})
+	t.Run("Barrier.Wait of the last party", func(t *testing.T) {
+		synctest.Test(t, func(t *testing.T) {
+			b := coord.NewBarrier(2)
+			first := make(chan int, 1)
+			go func() {
+				i, _ := b.Wait(bg)
+				first <- i
+			}()
+			synctest.Wait()
+			i, err := b.Wait(ctx)
+			acIsCtxErr(t, "Wait", err, context.Canceled)
+			if i != -1 {
+				t.Fatalf("index %d with an error; want -1", i)
+			}
+			if b.Waiting() != 1 || b.Broken() {
+				t.Fatalf("Waiting = %d, Broken = %v; want 1, false", b.Waiting(), b.Broken())
+			}
+			if i, err := b.Wait(bg); err != nil || i != 1 {
+				t.Fatalf("second party: %d, %v; want 1, nil", i, err)
+			}
+			if i := <-first; i != 0 {
+				t.Fatalf("first party got %d; want 0", i)
+			}
+		})
+	})
+	t.Run("RateLimiter.Wait with room", func(t *testing.T) {
+		synctest.Test(t, func(t *testing.T) {
+			r := coord.NewRateLimiter(1, time.Second)
+			acIsCtxErr(t, "Wait", r.Wait(ctx), context.Canceled)
+			if !r.Allow() {
+				t.Fatal("a done-ctx Wait took the slot")
+			}
+		})
+	})
+	t.Run("Queue.Put with room, Get with an item, empty Join", func(t *testing.T) {
+		q := coord.NewQueue[int](1)
+		acIsCtxErr(t, "Join on an empty queue", q.Join(ctx), context.Canceled)
+		acIsCtxErr(t, "Put", q.Put(ctx, 1), context.Canceled)
+		if q.Len() != 0 {
+			t.Fatal("a done-ctx Put put its item")
+		}
+		q.TryPut(2)
+		_, err := q.Get(ctx)
+		acIsCtxErr(t, "Get", err, context.Canceled)
+		if q.Len() != 1 {
+			t.Fatal("a done-ctx Get took the item")
+		}
+		q.Shutdown(false)
+		acIsCtxErr(t, "Put after Shutdown", q.Put(ctx, 3), context.Canceled)
+	})
+}
+
+// Rule 1: "When the wait is given up it returns ctx.Err() itself (not
+// wrapped), and has taken nothing." Every waiting call, cancelled with a
+// cause while it waits, and timed out.
+func TestRule1_GivenUpWaitReturnsCtxErrItself(t *testing.T) {
+	type setup func(t *testing.T) (wait func(ctx context.Context) error, check func(t *testing.T))
+	cases := map[string]setup{
+		"Mutex.Lock": func(t *testing.T) (func(context.Context) error, func(*testing.T)) {
+			m := new(coord.Mutex)
+			m.Lock(context.Background())
+			return m.Lock, func(t *testing.T) {
+				m.Unlock()
+				if m.Locked() {
+					t.Fatal("a cancelled Lock holds the Mutex")
+				}
+			}
+		},
+		"ReentrantMutex.Lock": func(t *testing.T) (func(context.Context) error, func(*testing.T)) {
+			r := new(coord.ReentrantMutex)
+			owner, _ := r.Lock(context.Background())
+			return func(ctx context.Context) error {
+					_, err := r.Lock(ctx)
+					return err
+				}, func(t *testing.T) {
+					r.Unlock(owner)
+					if lockedBy(t, r) {
+						t.Fatal("a cancelled Lock holds the ReentrantMutex")
+					}
+				}
+		},
+		"Event.Wait": func(t *testing.T) (func(context.Context) error, func(*testing.T)) {
+			e := new(coord.Event)
+			return e.Wait, func(*testing.T) {}
+		},
+		"Cond.Wait": func(t *testing.T) (func(context.Context) error, func(*testing.T)) {
+			c := new(coord.Cond)
+			return func(ctx context.Context) error {
+					c.Lock(context.Background())
+					defer c.Unlock()
+					return c.Wait(ctx)
+				}, func(t *testing.T) {
+					if c.Lock(context.Background()) != nil {
+						t.Fatal("lock not free")
+					}
+					c.Unlock()
+				}
+		},
+		"Cond.WaitFor": func(t *testing.T) (func(context.Context) error, func(*testing.T)) {
+			c := new(coord.Cond)
+			return func(ctx context.Context) error {
+				c.Lock(context.Background())
+				defer c.Unlock()
+				return c.WaitFor(ctx, func() bool { return false })
+			}, func(*testing.T) {}
+		},
+		"Semaphore.AcquireN": func(t *testing.T) (func(context.Context) error, func(*testing.T)) {
+			s := coord.NewSemaphore(1)
+			return func(ctx context.Context) error { return s.AcquireN(ctx, 2) }, func(t *testing.T) {
+				if s.Available() != 1 || !s.TryAcquire() {
+					t.Fatalf("Available = %d; want 1, free to take", s.Available())
+				}
+			}
+		},
+		"Barrier.Wait": func(t *testing.T) (func(context.Context) error, func(*testing.T)) {
+			b := coord.NewBarrier(2)
+			return func(ctx context.Context) error {
+					i, err := b.Wait(ctx)
+					if i != -1 {
+						return fmt.Errorf("index %d with error %v", i, err)
+					}
+					return err
+				}, func(t *testing.T) {
+					if b.Waiting() != 0 || b.Broken() {
+						t.Fatalf("Waiting = %d, Broken = %v", b.Waiting(), b.Broken())
+					}
+				}
+		},
+		"RateLimiter.Wait": func(t *testing.T) (func(context.Context) error, func(*testing.T)) {
+			r := coord.NewRateLimiter(1, time.Hour)
+			r.Allow()
+			return r.Wait, func(t *testing.T) {
+				time.Sleep(time.Hour)
+				if !r.Allow() {
+					t.Fatal("a cancelled Wait took a slot")
+				}
+			}
+		},
+		"Queue.Put": func(t *testing.T) (func(context.Context) error, func(*testing.T)) {
+			q := coord.NewQueue[int](1)
+			q.TryPut(1)
+			return func(ctx context.Context) error { return q.Put(ctx, 2) }, func(t *testing.T) {
+				if q.Len() != 1 {
+					t.Fatalf("Len = %d; want 1", q.Len())
+				}
+			}
+		},
+		"Queue.Get": func(t *testing.T) (func(context.Context) error, func(*testing.T)) {
+			q := coord.NewQueue[int](0)
+			return func(ctx context.Context) error {
+					_, err := q.Get(ctx)
+					return err
+				}, func(t *testing.T) {
+					q.TryPut(7)
+					if v, ok := q.TryGet(); !ok || v != 7 {
+						t.Fatalf("TryGet = %v, %v; a cancelled Get is still served", v, ok)
+					}
+				}
+		},
+		"Queue.Join": func(t *testing.T) (func(context.Context) error, func(*testing.T)) {
+			q := coord.NewQueue[int](0)
+			q.TryPut(1)
+			return q.Join, func(*testing.T) {}
+		},
+	}
+	for name, mk := range cases {
+		t.Run(name+"/cancel", func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) {
+				wait, check := mk(t)
+				ctx, cancel := context.WithCancelCause(context.Background())
+				ch := acGo(func() error { return wait(ctx) })
+				acBlocked(t, name, ch)
+				cancel(errCause)
+				acIsCtxErr(t, name, acResult(t, name, ch), context.Canceled)
+				check(t)
+			})
+		})
+		t.Run(name+"/deadline", func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) {
+				wait, check := mk(t)
+				ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+				defer cancel()
+				err := wait(ctx)
+				acIsCtxErr(t, name, err, context.DeadlineExceeded)
+				check(t)
+			})
+		})
+	}
+}
+
+// rule3Setup makes a primitive on which waiters A and B will queue, in that
+// order; wait is their call, grant gives one waiter what it waits for, and
+// after checks that nothing was lost or doubled.
+type rule3Setup func() (wait func(ctx context.Context) error, grant func(), after func(t *testing.T))
+
+// rule3Cases are the primitives whose waits are handed one thing at a time.
+// The RateLimiter, whose grant is made by its sleeping head, has tests of its
+// own below.
+func rule3Cases() map[string]rule3Setup {
+	bg := context.Background()
+	return map[string]rule3Setup{
+		"Mutex": func() (func(context.Context) error, func(), func(*testing.T)) {
+			m := new(coord.Mutex)
+			m.Lock(bg)
+			return func(ctx context.Context) error {
+					if err := m.Lock(ctx); err != nil {
+						return err
+					}
+					m.Unlock()
+					return nil
+				}, m.Unlock, func(t *testing.T) {
+					if m.Locked() {
+						t.Fatal("mutex left locked")
+					}
+				}
+		},
+		"ReentrantMutex": func() (func(context.Context) error, func(), func(*testing.T)) {
+			r := new(coord.ReentrantMutex)
+			owner, _ := r.Lock(bg)
+			return func(ctx context.Context) error {
+					c, err := r.Lock(ctx)
+					if err != nil {
+						return err
+					}
+					r.Unlock(c)
+					return nil
+				}, func() { r.Unlock(owner) }, func(t *testing.T) {
+					if lockedBy(t, r) {
+						t.Fatal("mutex left locked")
+					}
+				}
+		},
+		"Semaphore": func() (func(context.Context) error, func(), func(*testing.T)) {
+			s := coord.NewBoundedSemaphore(1)
+			s.Acquire(bg)
+			return func(ctx context.Context) error {
+					if err := s.Acquire(ctx); err != nil {
+						return err
+					}
+					s.Release()
+					return nil
+				}, s.Release, func(t *testing.T) {
+					if s.Available() != 1 {
+						t.Fatalf("Available = %d; want 1", s.Available())
+					}
+				}
+		},
+		"Cond": func() (func(context.Context) error, func(), func(*testing.T)) {
+			c := new(coord.Cond)
+			return func(ctx context.Context) error {
+					c.Lock(bg)
+					defer c.Unlock()
+					return c.Wait(ctx)
+				}, func() {
+					c.Lock(bg)
+					c.Notify(1)
+					c.Unlock()
+				}, func(*testing.T) {}
+		},
+		"Queue.Get": func() (func(context.Context) error, func(), func(*testing.T)) {
+			q := coord.NewQueue[int](0)
+			return func(ctx context.Context) error {
+					v, err := q.Get(ctx)
+					if err == nil && v != 42 {
+						return fmt.Errorf("got %d", v)
+					}
+					return err
+				}, func() { q.TryPut(42) }, func(t *testing.T) {
+					if q.Len() != 0 {
+						t.Fatalf("Len = %d; the item was doubled", q.Len())
+					}
+				}
+		},
+	}
+}
+
+// testRule3 parks waiter A then waiter B on each primitive of rule3Cases,
+// then cancels A and grants, in the order given, before A can run: A must
+// fail with ctx.Err() and B must get what was granted.
+func testRule3(t *testing.T, grantFirst bool) {
+	bg := context.Background()
+	for name, mk := range rule3Cases() {
+		t.Run(name, func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) {
+				wait, grant, after := mk()
+				ctxA, cancelA := context.WithCancel(bg)
+				a := acGo(func() error { return wait(ctxA) })
+				synctest.Wait()
+				b := acGo(func() error { return wait(bg) })
+				synctest.Wait()
+				if grantFirst {
+					grant()
+					cancelA()
+				} else {
+					cancelA()
+					grant()
+				}
+				acIsCtxErr(t, "A", acResult(t, "A", a), context.Canceled)
+				if err := acResult(t, "B", b); err != nil {
+					t.Fatalf("B = %v; want nil (A's grant handed on)", err)
+				}
+				after(t)
+			})
+		})
+	}
+}
+
+// Rule 3: "a cancel that happens before the grant always fails the call ...
+// and passes what it was given on to the next waiter."
+func TestRule3_CancelBeforeGrantFailsAndHandsOn(t *testing.T) {
+	testRule3(t, false)
+}
+
+// Rule 3: "cancellation wins whenever the waiter sees it: a waiter that finds
+// its ctx done when it wakes returns ctx.Err() and hands on what it was
+// granted." Here the grant comes first and the cancel second, both before A
+// runs: A is woken by the grant and finds its ctx done.
+//
+// The test runs with GOMAXPROCS=1 so that "before A runs" is certain: the
+// grant makes A runnable but the granting goroutine keeps the only P until
+// it blocks, after the cancel. (With more Ps, A may run in between and
+// legitimately keep its grant; the test would then prove nothing.)
+func TestRule3_CancelSeenAtWakeupFailsAndHandsOn(t *testing.T) {
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(1))
+	testRule3(t, true)
+}
+
+// Rule 3 for the RateLimiter, whose grants are made by the sleeping head:
+// "one that gives up takes no slot", and a waiter made head as its ctx ends
+// passes headship on, so the next is admitted when the window allows. The
+// head H cancels A right after its own admission has made A head, before A
+// runs (GOMAXPROCS=1, as above); and in the other order, A is cancelled just
+// before H's admission.
+func TestRule3_RateLimiterCancelAtHandoffHandsOn(t *testing.T) {
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(1))
+	for _, before := range []bool{false, true} {
+		t.Run(fmt.Sprint("cancelBeforeGrant=", before), func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) {
+				bg := context.Background()
+				start := time.Now()
+				r := coord.NewRateLimiter(1, time.Second)
+				r.Allow()
+				ctxA, cancelA := context.WithCancel(bg)
+				if before {
+					go func() {
+						time.Sleep(time.Second - 1)
+						cancelA()
+					}()
+				}
+				h := acGo(func() error {
+					err := r.Wait(bg) // head until 1 s
+					cancelA()
+					return err
+				})
+				synctest.Wait()
+				a := acGo(func() error { return r.Wait(ctxA) })
+				synctest.Wait()
+				var bAt time.Duration
+				b := acGo(func() error {
+					err := r.Wait(bg)
+					bAt = time.Since(start)
+					return err
+				})
+				time.Sleep(3 * time.Second)
+				if err := acResult(t, "H", h); err != nil {
+					t.Fatal(err)
+				}
+				acIsCtxErr(t, "A", acResult(t, "A", a), context.Canceled)
+				if err := acResult(t, "B", b); err != nil {
+					t.Fatal(err)
+				}
+				if bAt != 2*time.Second {
+					t.Fatalf("B admitted at %v; want 2s (A took no slot, delayed nobody)", bAt)
+				}
+			})
+		})
+	}
+}
+
+// Rule 3 (the other side): "A tripped Barrier round and a set Event are not
+// handed on: a waiter they release may return nil." And the call "either
+// returns nil having taken what it waited for, or returns the ctx error":
+// never a third outcome.
+func TestRule3_BroadcastReleaseNeverLost(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		var e coord.Event
+		ctx, cancel := context.WithCancel(context.Background())
+		a := acGo(func() error { return e.Wait(ctx) })
+		b := acGo(func() error { return e.Wait(context.Background()) })
+		synctest.Wait()
+		e.Set()
+		cancel()
+		if err := acResult(t, "A", a); err != nil && err != context.Canceled {
+			t.Fatalf("A = %v", err)
+		}
+		if err := acResult(t, "B", b); err != nil {
+			t.Fatalf("B = %v", err)
+		}
+	})
+}
+
+// Rule 6: "Misuse that is a programming error (unlock what is not held,
+// negative counts, release past a bound) panics with a message that begins
+// coord: and names the call." Every misuse that API.md lists.
+func TestRule6_MisusePanicsNamingTheCall(t *testing.T) {
+	bg := context.Background()
+	var m coord.Mutex
+	mustPanic(t, "Mutex.Unlock", m.Unlock)
+	var r coord.ReentrantMutex
+	mustPanic(t, "ReentrantMutex.Unlock", func() { r.Unlock(bg) })
+	owner, _ := r.Lock(bg)
+	mustPanic(t, "ReentrantMutex.Unlock", func() { r.Unlock(bg) })
+	r.Unlock(owner)
+	mustPanic(t, "ReentrantMutex.Unlock", func() { r.Unlock(owner) }) // a stale owner
+
+	mustPanic(t, "NewSemaphore", func() { coord.NewSemaphore(-1) })
+	mustPanic(t, "NewBoundedSemaphore", func() { coord.NewBoundedSemaphore(-1) })
+	s := coord.NewBoundedSemaphore(1)
+	mustPanic(t, "AcquireN", func() { s.AcquireN(bg, -1) })
+	mustPanic(t, "AcquireN", func() { s.AcquireN(acDone(), -1) })
+	mustPanic(t, "TryAcquireN", func() { s.TryAcquireN(-1) })
+	mustPanic(t, "ReleaseN", func() { s.ReleaseN(-1) })
+	mustPanic(t, "Release", s.Release)
+	mustPanic(t, "ReleaseN", func() { s.ReleaseN(1) })
+	if s.Available() != 1 {
+		t.Fatalf("a panicking Release changed the count: Available = %d", s.Available())
+	}
+
+	mustPanic(t, "NewBarrier", func() { coord.NewBarrier(0) })
+	mustPanic(t, "NewBarrier", func() { coord.NewBarrier(-3) })
+	mustPanic(t, "NewRateLimiter", func() { coord.NewRateLimiter(0, time.Second) })
+	mustPanic(t, "NewRateLimiter", func() { coord.NewRateLimiter(1, 0) })
+	mustPanic(t, "NewRateLimiter", func() { coord.NewRateLimiter(1, -time.Second) })
+	mustPanic(t, "NewCond", func() { coord.NewCond(nil) })
+	// Barrier and RateLimiter have no useful zero value; using one is the
+	// missing-constructor mistake, and must say so rather than block
+	// forever (Barrier) or fail with an index out of range (RateLimiter).
+	var zb coord.Barrier
+	mustPanic(t, "Barrier.Wait", func() { zb.Wait(bg) })
+	var zr coord.RateLimiter
+	mustPanic(t, "RateLimiter.Wait", func() { zr.Wait(bg) })
+	mustPanic(t, "RateLimiter.Allow", func() { zr.Allow() })
+
+	var c coord.Cond
+	mustPanic(t, "Cond.Wait", func() { c.Wait(bg) })
+	mustPanic(t, "Cond.Notify", func() { c.Notify(1) })
+	mustPanic(t, "Cond.NotifyAll", c.NotifyAll)
+	// WaitFor panics through Wait; a pred true at once returns without the
+	// lock check, as CPython's test_wait_for_unacquired wants.
+	mustPanic(t, "Cond.Wait", func() { c.WaitFor(bg, func() bool { return false }) })
+	c2 := coord.NewCond(new(coord.Mutex))
+	mustPanic(t, "Cond.Wait", func() { c2.Wait(bg) })
+	mustPanic(t, "Cond.Notify", func() { c2.Notify(1) })
+	mustPanic(t, "Cond.NotifyAll", c2.NotifyAll)
+
+	g, _ := coord.NewTaskGroup(bg)
+	g.Wait()
+	mustPanic(t, "TaskGroup.Go", func() { g.Go(func(context.Context) error { return nil }) })
+
+	q := coord.NewQueue[int](0)
+	mustPanic(t, "Queue.TaskDone", q.TaskDone)
+	q.TryPut(1)
+	q.TryPut(2)
+	q.TryGet()
+	q.TaskDone()
+	q.Shutdown(true) // drops 2, counted as done
+	mustPanic(t, "Queue.TaskDone", q.TaskDone)
+}
+
+// ---------------------------------------------------------------------------
+// Zero values: rule 5 and every type whose doc in API.md declares one.
+
+func TestZeroValues_AreUsable(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		bg := context.Background()
+		var m coord.Mutex // "zero value: unlocked"
+		if m.Locked() || !m.TryLock() {
+			t.Fatal("zero Mutex is not unlocked")
+		}
+		m.Unlock()
+
+		var r coord.ReentrantMutex
+		c, err := r.Lock(bg)
+		if err != nil || !r.Held(c) {
+			t.Fatalf("zero ReentrantMutex: %v, Held = %v", err, r.Held(c))
+		}
+		r.Unlock(c)
+
+		var e coord.Event // "zero value: not set"
+		if e.IsSet() {
+			t.Fatal("zero Event is set")
+		}
+		select {
+		case <-e.Done():
+			t.Fatal("zero Event's Done is closed")
+		default:
+		}
+
+		var cond coord.Cond // "the zero Cond uses a Mutex of its own"
+		cond.Lock(bg)
+		w := acGo(func() error {
+			cond.Lock(bg)
+			defer cond.Unlock()
+			return cond.Wait(bg)
+		})
+		cond.Unlock()
+		synctest.Wait()
+		cond.Lock(bg)
+		cond.Notify(1)
+		cond.Unlock()
+		if err := acResult(t, "zero Cond Wait", w); err != nil {
+			t.Fatal(err)
+		}
+
+		var q coord.Queue[string] // unbounded
+		for i := range 100 {
+			if !q.TryPut(fmt.Sprint(i)) {
+				t.Fatalf("zero Queue refused item %d", i)
+			}
+		}
+		if q.Len() != 100 {
+			t.Fatalf("Len = %d", q.Len())
+		}
+
+		var g coord.TaskGroup
+		g.Go(func(ctx context.Context) error { return nil })
+		if err := g.Wait(); err != nil {
+			t.Fatal(err)
+		}
+	})
+}
+
+// ---------------------------------------------------------------------------
+// Mutex.
+
+// "Lock returns nil when the caller holds the mutex, or the ctx error when it
+// gave up; never both: a caller that got an error does not hold it." Hammered
+// with deadlines that race the handoffs: a caller that got an error and
+// unlocked anyway would panic or break exclusion.
+func TestMutex_ErrorMeansNotHeld(t *testing.T) {
+	var m coord.Mutex
+	var inside int
+	var wg sync.WaitGroup
+	stop := time.Now().Add(200 * time.Millisecond)
+	for g := range 8 {
+		wg.Go(func() {
+			for i := 0; time.Now().Before(stop); i++ {
+				ctx, cancel := context.WithTimeout(context.Background(), time.Duration((g+i)%5)*time.Microsecond)
+				err := m.Lock(ctx)
+				cancel()
+				if err != nil {
+					if err != context.DeadlineExceeded {
+						t.Errorf("Lock = %v", err)
+						return
+					}
+					continue
+				}
+				inside++
+				if inside != 1 {
+					t.Errorf("%d holders at once", inside)
+				}
+				inside--
+				m.Unlock()
+			}
+		})
+	}
+	wg.Wait()
+	if m.Locked() {
+		t.Fatal("Mutex left locked")
+	}
+}
+
+// "Unlock of an unlocked Mutex panics with a message that says so. Any
+// goroutine may unlock."
+func TestMutex_UnlockFromAnotherGoroutine(t *testing.T) {
+	var m coord.Mutex
+	m.Lock(context.Background())
+	done := make(chan struct{})
+	go func() { m.Unlock(); close(done) }()
+	<-done
+	if m.Locked() {
+		t.Fatal("Unlock from another goroutine did not unlock")
+	}
+	mustPanic(t, "unlocked", m.Unlock)
+}
+
+// "Queued waiters are served in arrival order." With direct handoff forced
+// (the holder keeps the mutex past the 1 ms bound), the order is exact.
+func TestMutex_QueuedWaitersFIFO(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		var m coord.Mutex
+		m.Lock(context.Background())
+		var order []int
+		var wg sync.WaitGroup
+		for i := range 5 {
+			wg.Go(func() {
+				m.Lock(context.Background())
+				order = append(order, i)
+				m.Unlock()
+			})
+			synctest.Wait()
+		}
+		time.Sleep(10 * time.Millisecond)
+		m.Unlock()
+		wg.Wait()
+		for i, v := range order {
+			if v != i {
+				t.Fatalf("order %v; want arrival order", order)
+			}
+		}
+	})
+}
+
+// ---------------------------------------------------------------------------
+// ReentrantMutex.
+
+// "a Lock with that ctx (or one derived from it) re-enters at once and
+// deepens the hold; each Lock is matched by one Unlock with an owning ctx,
+// and the last one frees r."
+func TestReentrantMutex_DepthMatchedByUnlocks(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		var r coord.ReentrantMutex
+		c1, _ := r.Lock(context.Background())
+		c2, err := r.Lock(context.WithValue(c1, struct{}{}, 1))
+		if err != nil {
+			t.Fatal(err)
+		}
+		c3, _ := r.Lock(c2)
+		other := acGo(func() error {
+			c, err := r.Lock(context.Background())
+			if err == nil {
+				r.Unlock(c)
+			}
+			return err
+		})
+		r.Unlock(c3)
+		acBlocked(t, "other after 1 of 3 Unlocks", other)
+		r.Unlock(c1) // any owning ctx matches
+		acBlocked(t, "other after 2 of 3 Unlocks", other)
+		if !r.Held(c2) {
+			t.Fatal("Held = false while one Lock is not undone")
+		}
+		r.Unlock(c2)
+		if err := acResult(t, "other", other); err != nil {
+			t.Fatal(err)
+		}
+		if r.Held(c1) {
+			t.Fatal("Held = true for an ended hold")
+		}
+	})
+}
+
+// "Goroutines started through TaskGroup.Go do not inherit ownership."
+func TestReentrantMutex_TaskGroupTasksDoNotOwn(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		var r coord.ReentrantMutex
+		owner, _ := r.Lock(context.Background())
+		g, _ := coord.NewTaskGroup(owner)
+		held := make(chan bool, 1)
+		g.Go(func(ctx context.Context) error {
+			held <- r.Held(ctx)
+			ctx2, cancel := context.WithTimeout(ctx, time.Second)
+			defer cancel()
+			_, err := r.Lock(ctx2)
+			return err
+		})
+		if err := g.Wait(); err != context.DeadlineExceeded {
+			t.Fatalf("task Lock = %v; want it to wait (and time out)", err)
+		}
+		if <-held {
+			t.Fatal("task ctx owns the mutex")
+		}
+		r.Unlock(owner)
+	})
+}
+
+// ---------------------------------------------------------------------------
+// Event.
+
+// "Set wakes every goroutine waiting at that moment; each of them returns nil
+// even if Clear follows at once. Wait on a set event returns nil at once."
+func TestEvent_SetWakesAllEvenIfClearedAtOnce(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		var e coord.Event
+		var chs []<-chan error
+		for range 10 {
+			chs = append(chs, acGo(func() error { return e.Wait(context.Background()) }))
+		}
+		synctest.Wait()
+		e.Set()
+		e.Clear()
+		for i, ch := range chs {
+			if err := acResult(t, fmt.Sprint("waiter ", i), ch); err != nil {
+				t.Fatal(err)
+			}
+		}
+		late := acGo(func() error { return e.Wait(context.Background()) })
+		acBlocked(t, "Wait after Clear", late)
+		e.Set()
+		if err := acResult(t, "late", late); err != nil {
+			t.Fatal(err)
+		}
+		if err := e.Wait(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+	})
+}
+
+// "Done returns a channel that is closed when the event is set (at once if it
+// is set now), for use in select."
+func TestEvent_DoneClosedOnSet(t *testing.T) {
+	var e coord.Event
+	ch := e.Done()
+	select {
+	case <-ch:
+		t.Fatal("Done closed before Set")
+	default:
+	}
+	e.Set()
+	select {
+	case <-ch:
+	default:
+		t.Fatal("Done not closed by Set")
+	}
+	select {
+	case <-e.Done():
+	default:
+		t.Fatal("Done of a set Event not closed at once")
+	}
+}
+
+// ---------------------------------------------------------------------------
+// Cond.
+
+// "Wait releases the lock, waits for a notification, and always re-acquires
+// the lock before it returns, also when ctx is done (it then returns the ctx
+// error, lock held)."
+func TestCond_WaitReacquiresLockOnCancel(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		var m coord.Mutex
+		c := coord.NewCond(&m)
+		ctx, cancel := context.WithCancel(context.Background())
+		held := make(chan bool, 1)
+		w := acGo(func() error {
+			c.Lock(context.Background())
+			err := c.Wait(ctx)
+			held <- m.Locked()
+			c.Unlock()
+			return err
+		})
+		synctest.Wait()
+		if m.Locked() {
+			t.Fatal("Wait did not release the lock")
+		}
+		m.Lock(context.Background())
+		cancel()
+		acBlocked(t, "Wait (cancelled, lock taken by another)", w)
+		m.Unlock()
+		acIsCtxErr(t, "Wait", acResult(t, "Wait", w), context.Canceled)
+		if !<-held {
+			t.Fatal("Wait returned without the lock")
+		}
+	})
+}
+
+// "A notification is never lost: a waiter that gives up (ctx done) after it
+// was picked by Notify either returns nil (it took the notification) or hands
+// it on to another waiter."
+func TestCond_NotificationNeverLost(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		var c coord.Cond
+		bg := context.Background()
+		ctxA, cancelA := context.WithCancel(bg)
+		wait := func(ctx context.Context) func() error {
+			return func() error {
+				c.Lock(bg)
+				defer c.Unlock()
+				return c.Wait(ctx)
+			}
+		}
+		a := acGo(wait(ctxA))
+		synctest.Wait()
+		b := acGo(wait(bg))
+		synctest.Wait()
+		c.Lock(bg) // A and B are parked; hold the lock so A cannot run on
+		c.Notify(1)
+		cancelA() // after the pick, before A has the lock back
+		c.Unlock()
+		errA := acResult(t, "A", a)
+		if errA == nil {
+			// A took the notification; B must still be waiting.
+			acBlocked(t, "B", b)
+			c.Lock(bg)
+			c.Notify(1)
+			c.Unlock()
+			acResult(t, "B", b)
+			return
+		}
+		acIsCtxErr(t, "A", errA, context.Canceled)
+		if err := acResult(t, "B", b); err != nil {
+			t.Fatalf("B = %v; A's notification was lost", err)
+		}
+	})
+}
+
+// "Notify(n) wakes up to n waiters, longest-waiting first; n <= 0 does
+// nothing."
+func TestCond_NotifyNLongestFirstAndNonPositiveNothing(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		var c coord.Cond
+		bg := context.Background()
+		var woke []int
+		var chs []<-chan error
+		for i := range 4 {
+			chs = append(chs, acGo(func() error {
+				c.Lock(bg)
+				defer c.Unlock()
+				err := c.Wait(bg)
+				woke = append(woke, i)
+				return err
+			}))
+			synctest.Wait()
+		}
+		c.Lock(bg)
+		c.Notify(0)
+		c.Notify(-2)
+		c.Unlock()
+		synctest.Wait()
+		if len(woke) != 0 {
+			t.Fatalf("Notify(<=0) woke %v", woke)
+		}
+		c.Lock(bg)
+		c.Notify(2)
+		c.Unlock()
+		synctest.Wait()
+		if len(woke) != 2 || woke[0]+woke[1] != 1 {
+			t.Fatalf("Notify(2) woke %v; want 0 and 1", woke)
+		}
+		c.Lock(bg)
+		c.NotifyAll()
+		c.Unlock()
+		for _, ch := range chs {
+			if err := acResult(t, "waiter", ch); err != nil {
+				t.Fatal(err)
+			}
+		}
+	})
+}
+
+// "WaitFor returns nil once pred() is true (checked with the lock held), or
+// the ctx error (lock held)."
+func TestCond_WaitForPredUnderLock(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		var m coord.Mutex
+		c := coord.NewCond(&m)
+		bg := context.Background()
+		n := 0
+		calls := 0
+		w := acGo(func() error {
+			c.Lock(bg)
+			defer c.Unlock()
+			return c.WaitFor(bg, func() bool {
+				calls++
+				if !m.Locked() {
+					t.Error("pred called without the lock")
+				}
+				return n >= 3
+			})
+		})
+		for range 3 {
+			synctest.Wait()
+			c.Lock(bg)
+			n++
+			c.NotifyAll()
+			c.Unlock()
+		}
+		if err := acResult(t, "WaitFor", w); err != nil {
+			t.Fatal(err)
+		}
+		if calls != 4 {
+			t.Fatalf("pred called %d times; want 4 (once, then after each wakeup)", calls)
+		}
+		ctx, cancel := context.WithTimeout(bg, time.Second)
+		defer cancel()
+		c.Lock(bg)
+		err := c.WaitFor(ctx, func() bool { return false })
+		acIsCtxErr(t, "WaitFor", err, context.DeadlineExceeded)
+		if !m.Locked() {
+			t.Fatal("WaitFor returned without the lock")
+		}
+		c.Unlock()
+	})
+}
+
+// ---------------------------------------------------------------------------
+// Semaphore.
+
+// "AcquireN(ctx, 0) with a live ctx succeeds at once", even with a queue.
+func TestSemaphore_AcquireZeroSucceedsAtOnce(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		s := coord.NewSemaphore(0)
+		w := acGo(func() error { return s.Acquire(context.Background()) })
+		synctest.Wait()
+		if err := s.AcquireN(context.Background(), 0); err != nil {
+			t.Fatal(err)
+		}
+		s.Release()
+		acResult(t, "waiter", w)
+	})
+}
+
+// "Waiters are served FIFO; a large request at the head blocks smaller ones
+// behind it, and TryAcquire* refuses while anyone is queued." "A waiter that
+// gives up returns its claim: permits it could have had go to the waiters
+// behind it at once."
+func TestSemaphore_HeadBlocksAndCancelReleasesQueue(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		s := coord.NewSemaphore(1)
+		ctx, cancel := context.WithCancel(context.Background())
+		big := acGo(func() error { return s.AcquireN(ctx, 3) })
+		synctest.Wait()
+		small := acGo(func() error { return s.Acquire(context.Background()) })
+		acBlocked(t, "small behind big", small)
+		if s.TryAcquire() || s.TryAcquireN(0) {
+			t.Fatal("TryAcquire took a permit while a waiter is queued")
+		}
+		cancel()
+		acIsCtxErr(t, "big", acResult(t, "big", big), context.Canceled)
+		if err := acResult(t, "small", small); err != nil {
+			t.Fatal(err)
+		}
+		if s.Available() != 0 {
+			t.Fatalf("Available = %d; want 0", s.Available())
+		}
+	})
+}
+
+// "NewSemaphore(n) // Release may raise the count past n"; "AcquireN of more
+// than a bounded semaphore's size fails at once with ErrOverCapacity and
+// takes nothing."
+func TestSemaphore_UnboundedGrowsBoundedOverCapacity(t *testing.T) {
+	s := coord.NewSemaphore(1)
+	s.ReleaseN(2)
+	if s.Available() != 3 {
+		t.Fatalf("Available = %d; want 3", s.Available())
+	}
+	b := coord.NewBoundedSemaphore(2)
+	if err := b.AcquireN(context.Background(), 3); err != coord.ErrOverCapacity {
+		t.Fatalf("AcquireN(3) of 2 = %v; want ErrOverCapacity", err)
+	}
+	if b.Available() != 2 {
+		t.Fatalf("Available = %d; want 2", b.Available())
+	}
+}
+
+// ---------------------------------------------------------------------------
+// Barrier.
+
+// "Wait returns a distinct index in 0..parties-1 to each party ... the barrier
+// then serves the next round (cyclic)." "Indices are given in arrival order."
+func TestBarrier_ArrivalIndicesCyclic(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		b := coord.NewBarrier(3)
+		for round := range 3 {
+			got := make([]int, 3)
+			var wg sync.WaitGroup
+			for i := range 3 {
+				wg.Go(func() {
+					idx, err := b.Wait(context.Background())
+					if err != nil {
+						t.Error(err)
+					}
+					got[i] = idx
+				})
+				synctest.Wait()
+			}
+			wg.Wait()
+			for i, v := range got {
+				if v != i {
+					t.Fatalf("round %d: indices %v; want arrival order", round, got)
+				}
+			}
+		}
+	})
+}
+
+// "Abort breaks it: waiting and later callers get ErrBrokenBarrier until
+// Reset. Reset breaks the current round for those waiting and makes the
+// barrier usable again." "A Wait that returns an error returns index -1."
+func TestBarrier_AbortAndReset(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		b := coord.NewBarrier(2)
+		bg := context.Background()
+		wait := func() error {
+			i, err := b.Wait(bg)
+			if err != nil && i != -1 {
+				return fmt.Errorf("index %d with %v", i, err)
+			}
+			return err
+		}
+		w := acGo(wait)
+		synctest.Wait()
+		b.Abort()
+		if err := acResult(t, "waiter", w); err != coord.ErrBrokenBarrier {
+			t.Fatalf("waiter = %v", err)
+		}
+		if err := wait(); err != coord.ErrBrokenBarrier || !b.Broken() {
+			t.Fatalf("later Wait = %v, Broken = %v", err, b.Broken())
+		}
+		b.Reset()
+		if b.Broken() {
+			t.Fatal("Broken after Reset")
+		}
+		w = acGo(wait)
+		synctest.Wait()
+		b.Reset()
+		if err := acResult(t, "waiter", w); err != coord.ErrBrokenBarrier {
+			t.Fatalf("waiter at Reset = %v", err)
+		}
+		if b.Broken() {
+			t.Fatal("Reset left the barrier broken")
+		}
+		w = acGo(wait)
+		synctest.Wait()
+		if err := wait(); err != nil {
+			t.Fatal(err)
+		}
+		if err := acResult(t, "waiter", w); err != nil {
+			t.Fatal(err)
+		}
+	})
+}
+
+// "A party whose ctx is done while the round is filling leaves with the ctx
+// error and without a trace: Waiting drops by one, the barrier is not broken,
+// and later arrivals can still complete the round."
+func TestBarrier_CancelLeavesNoTrace(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		b := coord.NewBarrier(3)
+		bg := context.Background()
+		ctx, cancel := context.WithCancel(bg)
+		a := acGo(func() error { _, err := b.Wait(bg); return err })
+		synctest.Wait()
+		c := acGo(func() error { _, err := b.Wait(ctx); return err })
+		synctest.Wait()
+		if b.Waiting() != 2 {
+			t.Fatalf("Waiting = %d", b.Waiting())
+		}
+		cancel()
+		acIsCtxErr(t, "cancelled party", acResult(t, "c", c), context.Canceled)
+		if b.Waiting() != 1 || b.Broken() {
+			t.Fatalf("Waiting = %d, Broken = %v; want 1, false", b.Waiting(), b.Broken())
+		}
+		d := acGo(func() error { _, err := b.Wait(bg); return err })
+		acBlocked(t, "round of 3 with 2 parties", d)
+		if i, err := b.Wait(bg); err != nil || i != 2 {
+			t.Fatalf("last party = %d, %v", i, err)
+		}
+		acResult(t, "a", a)
+		acResult(t, "d", d)
+	})
+}
+
+// ---------------------------------------------------------------------------
+// TaskGroup.
+
+// "Every task gets the group's ctx ... It is cancelled by the first failure,
+// by the parent, or when Wait returns."
+func TestTaskGroup_CtxCancelledByFailureParentAndWait(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		g, gctx := coord.NewTaskGroup(context.Background())
+		g.Go(func(ctx context.Context) error { return nil })
+		g.Wait()
+		if gctx.Err() == nil {
+			t.Fatal("group ctx not cancelled when Wait returned")
+		}
+
+		parent, cancel := context.WithCancel(context.Background())
+		g, gctx = coord.NewTaskGroup(parent)
+		g.Go(func(ctx context.Context) error { <-ctx.Done(); return ctx.Err() })
+		cancel()
+		if err := g.Wait(); err != context.Canceled {
+			t.Fatalf("Wait = %v; want the parent's ctx.Err()", err)
+		}
+
+		boom := errors.New("boom")
+		g, _ = coord.NewTaskGroup(context.Background())
+		g.Go(func(ctx context.Context) error { <-ctx.Done(); return ctx.Err() })
+		g.Go(func(ctx context.Context) error { return boom })
+		if err := g.Wait(); !errors.Is(err, boom) || errors.Is(err, context.Canceled) {
+			t.Fatalf("Wait = %v; want boom alone (the echo is not a failure)", err)
+		}
+	})
+}
+
+// "Wait ... returns errors.Join of the failures in the order they happened."
+// "A task fails when ... returns a non-nil error that is not merely the group
+// ctx's own error after that ctx was done." A task returning context.Canceled
+// before the group is cancelled is a failure.
+func TestTaskGroup_FailuresJoinedInOrder(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		e1, e2, e3 := errors.New("e1"), errors.New("e2"), errors.New("e3")
+		g, _ := coord.NewTaskGroup(context.Background())
+		for i, e := range []error{e3, e1, e2} {
+			d := []time.Duration{3, 1, 2}[i] * time.Second
+			g.Go(func(ctx context.Context) error {
+				time.Sleep(d) // ignores cancellation: each fails in turn
+				return e
+			})
+		}
+		err := g.Wait()
+		want := errors.Join(e1, e2, e3).Error()
+		if err == nil || err.Error() != want {
+			t.Fatalf("Wait = %q; want %q", err, want)
+		}
+		g, _ = coord.NewTaskGroup(context.Background())
+		g.Go(func(context.Context) error { return context.Canceled })
+		if err := g.Wait(); !errors.Is(err, context.Canceled) {
+			t.Fatalf("Wait = %v; a Canceled before the group was cancelled is a failure", err)
+		}
+	})
+}
+
+// "A panic in a task is recovered, cancels the group, and is re-raised by
+// Wait once all tasks have finished, with the original value and the task's
+// stack in the message."
+func TestTaskGroup_PanicReRaisedAfterAllTasks(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		g, _ := coord.NewTaskGroup(context.Background())
+		finished := false
+		g.Go(func(ctx context.Context) error {
+			<-ctx.Done()
+			time.Sleep(time.Second)
+			finished = true
+			return nil
+		})
+		g.Go(func(context.Context) error { panic("contract-panic-value") })
+		defer func() {
+			r := recover()
+			if !finished {
+				t.Fatal("Wait re-raised before every task finished")
+			}
+			msg := fmt.Sprint(r)
+			if err, ok := r.(error); ok {
+				msg = err.Error()
+			}
+			if !strings.Contains(msg, "contract-panic-value") || !strings.Contains(msg, "TestTaskGroup_PanicReRaisedAfterAllTasks") {
+				t.Fatalf("panic message lacks the value or the task's stack:\n%s", msg)
+			}
+		}()
+		g.Wait()
+		t.Fatal("Wait did not panic")
+	})
+}
+
+// "Go while the group is already cancelled still runs the task, with the
+// cancelled ctx. A group whose parent is done when Wait is called and that
+// had no failure returns the parent's ctx.Err(), with or without tasks."
+func TestTaskGroup_GoWhenCancelledAndParentDone(t *testing.T) {
+	parent, cancel := context.WithTimeout(context.Background(), -1)
+	defer cancel()
+	g, _ := coord.NewTaskGroup(parent)
+	if err := g.Wait(); err != context.DeadlineExceeded {
+		t.Fatalf("Wait without tasks = %v; want DeadlineExceeded", err)
+	}
+	g, _ = coord.NewTaskGroup(parent)
+	ran := false
+	g.Go(func(ctx context.Context) error {
+		ran = ctx.Err() != nil
+		return nil
+	})
+	if err := g.Wait(); err != context.DeadlineExceeded {
+		t.Fatalf("Wait = %v; want DeadlineExceeded", err)
+	}
+	if !ran {
+		t.Fatal("task on a cancelled group did not run with the cancelled ctx")
+	}
+}
+
+// ---------------------------------------------------------------------------
+// RateLimiter.
+
+// "At most limit admissions in any half-open interval [t, t+window) ...; a
+// waiter is admitted as soon as that allows it, not later." "Waiters are
+// admitted FIFO; one that gives up takes no slot; Allow refuses while anyone
+// is queued."
+func TestRateLimiter_SlidingWindowFIFO(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		r := coord.NewRateLimiter(2, time.Second)
+		start := time.Now()
+		r.Allow()
+		time.Sleep(300 * time.Millisecond)
+		r.Allow() // admissions at 0 and 0.3 s
+		var mu sync.Mutex
+		var order []int
+		at := map[int]time.Duration{}
+		ctxGiveUp, cancel := context.WithCancel(context.Background())
+		var chs []<-chan error
+		for i := range 4 {
+			ctx := context.Background()
+			if i == 1 {
+				ctx = ctxGiveUp
+			}
+			chs = append(chs, acGo(func() error {
+				err := r.Wait(ctx)
+				if err == nil {
+					mu.Lock()
+					order = append(order, i)
+					at[i] = time.Since(start)
+					mu.Unlock()
+				}
+				return err
+			}))
+			synctest.Wait()
+		}
+		if r.Allow() {
+			t.Fatal("Allow admitted while callers are queued")
+		}
+		cancel()
+		synctest.Wait()
+		for _, ch := range chs {
+			<-ch
+		}
+		// 0 at 1.0 s (first admission leaves), then 2 at 1.3 s, 3 at 2.0 s.
+		want := map[int]time.Duration{0: time.Second, 2: 1300 * time.Millisecond, 3: 2 * time.Second}
+		if len(order) != 3 || order[0] != 0 || order[1] != 2 || order[2] != 3 {
+			t.Fatalf("order %v; want [0 2 3]", order)
+		}
+		for i, d := range want {
+			if at[i] != d {
+				t.Fatalf("waiter %d admitted at %v; want %v", i, at[i], d)
+			}
+		}
+	})
+}
+
+// ---------------------------------------------------------------------------
+// Queue.
+
+// "FIFO; Put blocks while full, Get while empty; blocked callers of each are
+// served in arrival order; both cancellable, and a cancelled Get loses no
+// item."
+func TestQueue_FIFOBlockedCallersInOrder(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		q := coord.NewQueue[int](1)
+		bg := context.Background()
+		q.Put(bg, 0)
+		var puts []<-chan error
+		for i := 1; i <= 3; i++ {
+			puts = append(puts, acGo(func() error { return q.Put(bg, i) }))
+			synctest.Wait()
+		}
+		for i := range 4 {
+			v, err := q.Get(bg)
+			if err != nil || v != i {
+				t.Fatalf("Get = %d, %v; want %d", v, err, i)
+			}
+		}
+		for _, ch := range puts {
+			if err := acResult(t, "Put", ch); err != nil {
+				t.Fatal(err)
+			}
+		}
+		got := make(chan int, 3)
+		var gets []<-chan error
+		for range 3 {
+			gets = append(gets, acGo(func() error {
+				v, err := q.Get(bg)
+				got <- v
+				return err
+			}))
+			synctest.Wait()
+		}
+		for i := range 3 {
+			q.Put(bg, 10+i)
+			synctest.Wait()
+			if v := <-got; v != 10+i {
+				t.Fatalf("Get got %d; want %d", v, 10+i)
+			}
+		}
+		for _, ch := range gets {
+			acResult(t, "Get", ch)
+		}
+	})
+}
+
+// "After Shutdown, Put (blocked or new) fails with ErrQueueShutDown; Get
+// drains what is left and then fails with ErrQueueShutDown, and a Get blocked
+// on an empty queue is woken with that error at once, in either mode."
+// "TryPut after Shutdown returns false."
+func TestQueue_ShutdownDrainsThenFails(t *testing.T) {
+	for _, immediate := range []bool{false, true} {
+		t.Run(fmt.Sprint("immediate=", immediate), func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) {
+				bg := context.Background()
+				empty := coord.NewQueue[int](0)
+				g := acGo(func() error { _, err := empty.Get(bg); return err })
+				synctest.Wait()
+				empty.Shutdown(immediate)
+				if err := acResult(t, "blocked Get", g); err != coord.ErrQueueShutDown {
+					t.Fatalf("blocked Get = %v", err)
+				}
+
+				q := coord.NewQueue[int](2)
+				q.Put(bg, 1)
+				q.Put(bg, 2)
+				p := acGo(func() error { return q.Put(bg, 3) })
+				synctest.Wait()
+				q.Shutdown(immediate)
+				if err := acResult(t, "blocked Put", p); err != coord.ErrQueueShutDown {
+					t.Fatalf("blocked Put = %v", err)
+				}
+				if err := q.Put(bg, 4); err != coord.ErrQueueShutDown {
+					t.Fatalf("new Put = %v", err)
+				}
+				if q.TryPut(5) {
+					t.Fatal("TryPut after Shutdown = true")
+				}
+				if !immediate {
+					for want := 1; want <= 2; want++ {
+						if v, err := q.Get(bg); err != nil || v != want {
+							t.Fatalf("drain Get = %d, %v", v, err)
+						}
+					}
+				} else if q.Len() != 0 {
+					t.Fatalf("Len after Shutdown(true) = %d", q.Len())
+				}
+				if _, err := q.Get(bg); err != coord.ErrQueueShutDown {
+					t.Fatalf("Get on drained queue = %v", err)
+				}
+			})
+		})
+	}
+}
+
+// "Shutdown(true) drops what is left at once, counts each dropped item as
+// done for Join, and wakes every blocked Get with the error."
+func TestQueue_ShutdownImmediateReleasesJoin(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		q := coord.NewQueue[int](0)
+		bg := context.Background()
+		q.Put(bg, 1)
+		q.Put(bg, 2)
+		q.Put(bg, 3)
+		q.Get(bg)
+		j := acGo(func() error { return q.Join(bg) })
+		acBlocked(t, "Join", j)
+		q.Shutdown(true)
+		acBlocked(t, "Join with one item taken but not done", j)
+		q.TaskDone()
+		if err := acResult(t, "Join", j); err != nil {
+			t.Fatal(err)
+		}
+	})
+}
+
+// ---------------------------------------------------------------------------
+// Stress: cancellation racing handoff, counts conserved.
+
+// Mutex: "A waiter whose ctx is cancelled at the moment the mutex is handed
+// to it loses no wakeup" and "No waiter starves". Bargers (TryLock), holders
+// that sometimes keep the mutex past the 1 ms bound (so that Unlock hands it
+// over directly) and waiters with deadlines of the same order race; every
+// goroutine must finish (a lost wakeup leaves one parked forever), exclusion
+// must hold, and the mutex must end free.
+func TestMutex_StressHandoffModesWithCancel(t *testing.T) {
+	noGoroutineLeak(t)
+	var m coord.Mutex
+	var holders, got, gaveUp atomic.Int64
+	var wg sync.WaitGroup
+	stop := time.Now().Add(300 * time.Millisecond)
+	hold := func(i int) {
+		if holders.Add(1) != 1 {
+			t.Error("two holders at once")
+		}
+		got.Add(1)
+		if i%50 == 0 {
+			time.Sleep(1500 * time.Microsecond) // past the barging bound
+		}
+		holders.Add(-1)
+		m.Unlock()
+	}
+	for g := range 16 {
+		wg.Go(func() {
+			for i := 0; time.Now().Before(stop); i++ {
+				if g%4 == 0 {
+					if m.TryLock() {
+						hold(i)
+					}
+					runtime.Gosched()
+					continue
+				}
+				ctx, cancel := context.WithTimeout(context.Background(), time.Duration(i%7)*300*time.Microsecond)
+				if i%3 == 0 {
+					go cancel()
+				}
+				if err := m.Lock(ctx); err != nil {
+					if err != ctx.Err() {
+						t.Errorf("Lock = %v, ctx.Err() = %v", err, ctx.Err())
+					}
+					gaveUp.Add(1)
+				} else {
+					hold(i)
+				}
+				cancel()
+			}
+		})
+	}
+	done := make(chan struct{})
+	go func() { wg.Wait(); close(done) }()
+	select {
+	case <-done:
+	case <-time.After(10 * time.Second):
+		t.Fatal("goroutines stuck in Lock: a wakeup was lost")
+	}
+	if got.Load() == 0 || gaveUp.Load() == 0 {
+		t.Fatalf("got %d, gave up %d: both outcomes must occur", got.Load(), gaveUp.Load())
+	}
+	if m.Locked() || !m.TryLock() {
+		t.Fatal("mutex not free at the end")
+	}
+	m.Unlock()
+}
+
+// Semaphore: "A waiter that gives up returns its claim ... no permit is lost
+// or duplicated", on an unbounded semaphore whose Release takes the
+// lock-free Add path while waiters queue, with TryAcquireN callers and
+// weighted waiters cancelled at random. Every permit taken is given back,
+// so the count must end where it started, and nobody may be left parked.
+func TestSemaphore_StressUnboundedConservation(t *testing.T) {
+	noGoroutineLeak(t)
+	const start = 4
+	s := coord.NewSemaphore(start)
+	var out atomic.Int64 // permits held now
+	var wg sync.WaitGroup
+	stop := time.Now().Add(300 * time.Millisecond)
+	for g := range 12 {
+		wg.Go(func() {
+			for i := 0; time.Now().Before(stop); i++ {
+				n := 1 + (g+i)%3
+				if g%3 == 0 {
+					if s.TryAcquireN(n) {
+						out.Add(int64(n))
+						out.Add(-int64(n))
+						s.ReleaseN(n)
+					}
+					continue
+				}
+				ctx, cancel := context.WithTimeout(context.Background(), time.Duration(i%5)*100*time.Microsecond)
+				if i%4 == 0 {
+					go cancel()
+				}
+				if err := s.AcquireN(ctx, n); err == nil {
+					out.Add(int64(n))
+					runtime.Gosched()
+					out.Add(-int64(n))
+					// Release one at a time, so that grants to queued
+					// waiters happen from partial releases too.
+					for range n {
+						s.Release()
+					}
+				} else if err != ctx.Err() {
+					t.Errorf("AcquireN = %v", err)
+				}
+				cancel()
+			}
+		})
+	}
+	done := make(chan struct{})
+	go func() { wg.Wait(); close(done) }()
+	select {
+	case <-done:
+	case <-time.After(10 * time.Second):
+		t.Fatal("goroutines stuck in AcquireN: permits were lost")
+	}
+	if got := s.Available(); got != start {
+		t.Fatalf("Available = %d at the end; want %d", got, start)
+	}
+}

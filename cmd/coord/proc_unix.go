@@ -1,0 +1,60 @@
+//go:build unix
+
+package main
+
+import (
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"syscall"
+)
+
+// forwarded are the signals coord catches: they end a wait, and while CMD
+// runs they are passed on to its process group.
+var forwarded = []os.Signal{os.Interrupt, syscall.SIGTERM, syscall.SIGHUP}
+
+// prepareCmd puts CMD in a process group of its own, so that a lost hold can
+// kill its children too. That group is not the terminal's foreground group:
+// coord receives the terminal's SIGINT and forwards it.
+func prepareCmd(cmd *exec.Cmd) {
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	setParentDeathSignal(cmd.SysProcAttr)
+}
+
+// signalGroup sends sig to CMD's process group.
+func signalGroup(cmd *exec.Cmd, sig os.Signal) {
+	if s, ok := sig.(syscall.Signal); ok {
+		syscall.Kill(-cmd.Process.Pid, s)
+	}
+}
+
+// groupGone reports whether CMD has been reaped and no process of its group
+// is left (kill(-pgid, 0) fails with ESRCH).
+func groupGone(cmd *exec.Cmd, waited <-chan struct{}) bool {
+	select {
+	case <-waited:
+		return syscall.Kill(-cmd.Process.Pid, 0) == syscall.ESRCH
+	default:
+		return false
+	}
+}
+
+// lockDataDir takes an exclusive lock on a file in dir, held until the
+// returned file is closed (or the process ends), so that two servers never
+// share a data directory: etcd itself would wait without end on its own
+// lock of the database.
+func lockDataDir(dir string) (*os.File, error) {
+	f, err := os.OpenFile(filepath.Join(dir, "coord-serve.lock"), os.O_CREATE|os.O_RDWR, 0o600)
+	if err != nil {
+		return nil, fmt.Errorf("data directory: %w", err)
+	}
+	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
+		f.Close()
+		if err == syscall.EWOULDBLOCK {
+			return nil, fmt.Errorf("data directory %s is in use by another server", dir)
+		}
+		return nil, fmt.Errorf("data directory %s: lock: %w", dir, err)
+	}
+	return f, nil
+}
