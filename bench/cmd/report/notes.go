@@ -23,12 +23,14 @@ var notes = map[string]string{
 		"the runtime's cost of making 1000 goroutines runnable and running them is most of it, whichever " +
 		"primitive fires. coord.Event.Set closes a channel, as the anchor does, plus its bookkeeping for " +
 		"Clear.",
-	"CondBoundedBuffer": "Where the time goes (CPU profile of the coord side): every Cond.Wait allocates a fresh " +
-		"waiter with its own channel (internal/waitq deliberately does not pool them, so that a wait inside a " +
-		"testing/synctest bubble never reuses a channel from another bubble) and a context.WithoutCancel for " +
-		"the re-lock, together about a sixth of the CPU time; Notify takes the Cond's internal mutex even when " +
-		"nobody waits, where sync.Cond.Signal checks an atomic counter and returns; and a woken waiter " +
-		"re-locks a coord.Mutex. sync.Cond parks on the runtime's notify list with no allocation at all.",
+	"CondBoundedBuffer": "Where the time goes (CPU profile of the coord side): every Cond.Wait that blocks " +
+		"allocates a fresh waiter with its own channel (internal/waitq deliberately does not pool them, so " +
+		"that a wait inside a testing/synctest bubble never reuses a channel from another bubble), about a " +
+		"seventh of the CPU time; a wakeup is a channel send and receive, where sync.Cond parks and readies " +
+		"goroutines on the runtime's notify list directly, with no allocation; and producer and consumer " +
+		"contend for a coord.Mutex whose state word Wait and Notify also read, to panic when the lock is " +
+		"not held. Notify with nobody waiting returns without taking the Cond's internal lock, as " +
+		"sync.Cond.Signal does.",
 	"SemaphoreTenOf1000": "Each holder yields while it holds its permit, so the 990 others really queue. " +
 		"coord.Semaphore and semaphore.Weighted both serve waiters FIFO and hand permits over directly, " +
 		"allocating a waiter (a struct and a channel) per wait that blocks. The channel semaphore is FIFO " +
