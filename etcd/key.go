@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"go.etcd.io/etcd/api/v3/mvccpb"
+	"go.etcd.io/etcd/api/v3/v3rpc/rpctypes"
 	clientv3 "go.etcd.io/etcd/client/v3"
 )
 
@@ -153,6 +154,12 @@ func wrapErr(op, name string, err error) error {
 // wins over everything), the session's error when the session is done, and
 // the cluster's error wrapped with op and name otherwise.
 func (s *Session) fail(ctx context.Context, op, name string, err error) error {
+	if errors.Is(err, rpctypes.ErrLeaseNotFound) {
+		// A write on the session's lease found it gone (revoked by hand,
+		// or expired): the session is done, without waiting for the next
+		// keepalive to say so.
+		s.end("lease expired or revoked")
+	}
 	if ctx.Err() != nil {
 		return ctx.Err()
 	}

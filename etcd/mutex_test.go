@@ -456,3 +456,24 @@ func TestMutexLostAfterCompaction(t *testing.T) {
 	}
 	within(t, lost, 5*time.Second, "Lost after the key was deleted")
 }
+
+func TestSessionLeaseRevokedByHand(t *testing.T) {
+	p := testPrefix(t)
+	cli := newClient(t)
+	s := newSession(t, cli, p)
+	m := etcd.NewMutex(s, "r")
+	if err := m.Lock(bg(t)); err != nil {
+		t.Fatal(err)
+	}
+	lost := m.Lost()
+	if _, err := cli.Revoke(bg(t), s.Lease()); err != nil {
+		t.Fatal(err)
+	}
+	within(t, lost, 5*time.Second, "Lost after the lease was revoked")
+	// The next call learns the lease is gone and ends the session.
+	m.Unlock()
+	if err := m.Lock(bg(t)); !errors.Is(err, etcd.ErrSessionDone) {
+		t.Fatalf("Lock after the lease was revoked = %v, want ErrSessionDone", err)
+	}
+	within(t, s.Done(), time.Second, "Done after the lease was revoked")
+}
