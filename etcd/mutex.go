@@ -44,6 +44,7 @@ type Mutex struct {
 	// is taken for the whole of an attempt and hold. It is a channel so that
 	// waiting for it is cancellable.
 	turn chan struct{}
+	kn   *keyName // the name of this value's key; used under turn
 
 	mu   sync.Mutex
 	h    *hold // the current hold, nil when not held
@@ -56,7 +57,8 @@ func NewMutex(s *Session, name string) *Mutex {
 	if s == nil {
 		panic("coord: etcd.NewMutex with a nil session")
 	}
-	return &Mutex{s: s, name: name, pfx: namePrefix(s.prefix, kindLock, name), turn: make(chan struct{}, 1)}
+	pfx := namePrefix(s.prefix, kindLock, name)
+	return &Mutex{s: s, name: name, pfx: pfx, turn: make(chan struct{}, 1), kn: s.newKeyName(pfx)}
 }
 
 // Name returns the name the mutex was made with.
@@ -122,13 +124,13 @@ func (m *Mutex) acquire(ctx, wctx context.Context, op string, try bool) (*hold, 
 		// Not cancelled with ctx, for the reason given at enqueue.
 		tctx, cancel := context.WithTimeout(s.ctx, opTimeout)
 		defer cancel()
-		key := m.pfx + s.nextID()
+		key := m.kn.String()
 		resp, err := s.cli.Txn(tctx).
 			If(clientv3.Compare(clientv3.CreateRevision(m.pfx), "=", 0).WithPrefix()).
 			Then(clientv3.OpPut(key, keyMeta{Who: s.who, Since: now()}.encode(), clientv3.WithLease(s.lease))).
 			Commit()
 		if err != nil {
-			s.addOrphan(key, 0) // as after a failed enqueue
+			s.orphan(m.kn, key, 0) // as after a failed enqueue
 			return nil, s.fail(ctx, op, m.name, timedOut(tctx, err))
 		}
 		if !resp.Succeeded {
@@ -136,17 +138,17 @@ func (m *Mutex) acquire(ctx, wctx context.Context, op string, try bool) (*hold, 
 		}
 		return m.granted(ctx, op, key, resp.Header.Revision)
 	}
-	key, rev, ahead, err := s.enqueue(wctx, m.pfx, keyMeta{})
+	key, rev, ahead, err := s.enqueue(wctx, m.kn, keyMeta{})
 	if err != nil {
 		return nil, s.fail(ctx, op, m.name, err)
 	}
 	if ctx.Err() != nil {
-		s.remove(key, rev)
+		s.remove(m.kn, key, rev)
 		return nil, ctx.Err()
 	}
 	if ahead > 0 {
 		if err := s.waitFirst(wctx, m.pfx, key, rev); err != nil {
-			s.remove(key, rev)
+			s.remove(m.kn, key, rev)
 			return nil, s.fail(ctx, op, m.name, err)
 		}
 	}
@@ -158,10 +160,10 @@ func (m *Mutex) acquire(ctx, wctx context.Context, op string, try bool) (*hold, 
 // 3), and deleting the key hands the lock to the next waiter.
 func (m *Mutex) granted(ctx context.Context, op, key string, rev int64) (*hold, error) {
 	if ctx.Err() != nil || m.s.ctx.Err() != nil {
-		m.s.remove(key, rev)
+		m.s.remove(m.kn, key, rev)
 		return nil, m.s.fail(ctx, op, m.name, nil)
 	}
-	return m.s.newHold(key, rev), nil
+	return m.s.newHold(m.kn, key, rev), nil
 }
 
 // Unlock releases m: it deletes the hold's key, fenced so that it never

@@ -33,6 +33,7 @@ type Semaphore struct {
 	pfx   string
 	limit int
 	turn  chan struct{}
+	kn    *keyName // the name of this value's key; used under turn
 
 	mu   sync.Mutex
 	h    *hold
@@ -48,7 +49,8 @@ func NewSemaphore(s *Session, name string, limit int) *Semaphore {
 	if limit < 1 {
 		panic("coord: etcd.NewSemaphore with limit " + strconv.Itoa(limit) + " < 1")
 	}
-	return &Semaphore{s: s, name: name, pfx: namePrefix(s.prefix, kindSem, name), limit: limit, turn: make(chan struct{}, 1)}
+	pfx := namePrefix(s.prefix, kindSem, name)
+	return &Semaphore{s: s, name: name, pfx: pfx, limit: limit, turn: make(chan struct{}, 1), kn: s.newKeyName(pfx)}
 }
 
 // Name returns the name the semaphore was made with.
@@ -75,7 +77,7 @@ func (m *Semaphore) Acquire(ctx context.Context) error {
 	case <-wctx.Done():
 		return s.fail(ctx, op, m.name, wctx.Err())
 	}
-	key, rev, ahead, err := s.enqueue(wctx, m.pfx, keyMeta{Limit: m.limit})
+	key, rev, ahead, err := s.enqueue(wctx, m.kn, keyMeta{Limit: m.limit})
 	if err != nil {
 		<-m.turn
 		return s.fail(ctx, op, m.name, err)
@@ -89,11 +91,11 @@ func (m *Semaphore) Acquire(ctx context.Context) error {
 		err = context.Canceled // fail returns ctx.Err() or the session's error
 	}
 	if err != nil {
-		s.remove(key, rev)
+		s.remove(m.kn, key, rev)
 		<-m.turn
 		return s.fail(ctx, op, m.name, err)
 	}
-	h := s.newHold(key, rev)
+	h := s.newHold(m.kn, key, rev)
 	m.mu.Lock()
 	m.h, m.last = h, h
 	m.mu.Unlock()
