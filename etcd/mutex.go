@@ -177,7 +177,8 @@ func (m *Mutex) Unlock() {
 }
 
 // Release is Unlock that reports failure: an error errors.Is ErrLost when
-// the hold had ended before (Lost is closed), or the cluster's error when
+// the hold had ended before (Lost is closed; when the session is done, the
+// error is also errors.Is ErrSessionDone), or the cluster's error when
 // the delete did not go through within ctx and a few seconds. Either way m
 // is no longer held when Release returns, except when ctx was already done:
 // then Release returns ctx.Err() and changes nothing.

@@ -164,7 +164,8 @@ func (m *Semaphore) waitOnce(ctx context.Context, key string, rev int64) (bool, 
 
 // Release ends the hold and deletes its key, fenced so it never deletes
 // another's. It returns an error errors.Is ErrLost when the hold had ended
-// before (Lost is closed), or the cluster's error when the delete did not go
+// before (Lost is closed; when the session is done, the error is also
+// errors.Is ErrSessionDone), or the cluster's error when the delete did not go
 // through within ctx and a few seconds; either way m is no longer held, except
 // when ctx was already done: then Release returns ctx.Err() and changes
 // nothing. Release of a Semaphore that is not held panics.
