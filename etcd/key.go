@@ -163,10 +163,29 @@ func (s *Session) fail(ctx context.Context, op, name string, err error) error {
 	if ctx.Err() != nil {
 		return ctx.Err()
 	}
+	if errors.Is(err, errKeyGone) && s.ctx.Err() == nil {
+		// A waiter's own key is gone, most often with the lease (revoked,
+		// or expired on the server). Ask, so that the wait ends with
+		// ErrSessionDone, as every wait of a done session does, rather
+		// than with an error of its own while the keepalive loop has yet
+		// to learn of it (up to a third of the TTL later).
+		s.checkLease()
+	}
 	if s.ctx.Err() != nil {
 		return wrapErr(op, name, context.Cause(s.ctx))
 	}
 	return wrapErr(op, name, err)
+}
+
+// checkLease ends the session if the server no longer knows its lease.
+// Bounded by opTimeout; an error leaves the verdict to the keepalive loop.
+func (s *Session) checkLease() {
+	ctx, cancel := context.WithTimeout(s.ctx, opTimeout)
+	defer cancel()
+	resp, err := s.cli.TimeToLive(ctx, s.lease)
+	if errors.Is(err, rpctypes.ErrLeaseNotFound) || (err == nil && resp.TTL < 0) {
+		s.end("lease expired or revoked")
+	}
 }
 
 // start is the common prologue of every call on a session: a ctx that is
