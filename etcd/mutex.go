@@ -33,9 +33,10 @@ var _ coord.Locker = (*Mutex)(nil)
 // A Mutex value holds at most one hold at a time; goroutines sharing one
 // value take turns, as with a coord.Mutex, and a Lock on a value already
 // held waits for its Unlock. Two Mutex values are distinct holders even on
-// one session and one name: the second Lock waits. A Mutex is safe for use by
-// any number of goroutines and must be made with NewMutex; it satisfies
-// coord.Locker.
+// one session and one name: the second Lock waits. A Mutex is safe for use
+// by any number of goroutines; it must be made with NewMutex (there is no
+// useful zero value) and not copied (go vet's copylocks check catches a
+// copy). It satisfies coord.Locker.
 type Mutex struct {
 	s    *Session
 	name string

@@ -26,7 +26,8 @@ import (
 // its Token and Lost mean what they mean for Mutex; goroutines sharing one
 // value take turns. Processes sharing a name must pass the same limit: coord
 // does not reconcile different ones. A Semaphore is safe for use by any
-// number of goroutines and must be made with NewSemaphore.
+// number of goroutines; it must be made with NewSemaphore (there is no useful
+// zero value) and not copied (go vet's copylocks check catches a copy).
 type Semaphore struct {
 	s     *Session
 	name  string
