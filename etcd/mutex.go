@@ -135,6 +135,11 @@ func (m *Mutex) acquire(ctx, wctx context.Context, op string, try bool) (*hold, 
 			return nil, s.fail(ctx, op, m.name, timedOut(tctx, err))
 		}
 		if !resp.Succeeded {
+			// The request outlives ctx (see enqueue): a ctx that ended
+			// before the answer still wins, as the doc says.
+			if ctx.Err() != nil {
+				return nil, ctx.Err()
+			}
 			return nil, wrapErr(op, m.name, ErrLocked)
 		}
 		return m.granted(ctx, op, key, resp.Header.Revision)
