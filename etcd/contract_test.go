@@ -275,15 +275,20 @@ func TestContractMutexNoHerd(t *testing.T) {
 		counts = append(counts, c)
 		m := etcd.NewMutex(newSession(t, wcli, p), "h")
 		next[i] = make(chan struct{})
+		ctx := bg(t)
 		go func() {
-			if err := m.Lock(bg(t)); err != nil {
-				t.Error(err)
+			// No t.Error here: after a failure this goroutine may outlive
+			// the test.
+			if err := m.Lock(ctx); err != nil {
 				granted <- -1
 				return
 			}
 			tokens[i] = m.Token()
 			granted <- i
-			<-next[i]
+			select {
+			case <-next[i]:
+			case <-ctx.Done():
+			}
 			m.Unlock()
 		}()
 		waitKeys(t, cli, p, int64(i+2))
@@ -316,11 +321,15 @@ func TestContractMutexNoHerd(t *testing.T) {
 		// Give a herd time to show: every other waiter's client would see
 		// the deletion too.
 		time.Sleep(50 * time.Millisecond)
-		if got, want := total(), int64(i+1); got != want {
-			t.Fatalf("after handoff %d: %d watch events across the waiters, want %d (one per handoff)", i, got, want)
+		// (A waiter may see none at all, when its watch began after the
+		// deletion and its read found the key gone.)
+		if got, most := total(), int64(i+1); got > most {
+			t.Fatalf("after handoff %d: %d watch events across the waiters, want at most %d (one per handoff)", i, got, most)
 		}
-		if got := counts[i].Load(); got != 1 {
-			t.Fatalf("waiter %d saw %d watch events, want 1", i, got)
+		for j := i + 1; j < n; j++ {
+			if got := counts[j].Load(); got != 0 {
+				t.Fatalf("after handoff %d: waiter %d, still in line, saw %d watch events (a herd)", i, j, got)
+			}
 		}
 		close(next[i])
 	}
