@@ -736,3 +736,38 @@ func TestContractErrorsWrapped(t *testing.T) {
 		t.Fatalf("error %.120v is not errors.Is-comparable to the client's", err)
 	}
 }
+
+// "`Guard() clientv3.Cmp // true in a Txn only while the hold is current`",
+// with the hold lost at the session's early deadline: the key is still on
+// the server (its lease has not yet expired there), but the holder counts
+// the hold as lost, and a Guard taken then must not let it write.
+func TestContractGuardAfterEarlyDeadline(t *testing.T) {
+	p := testPrefix(t)
+	px := newProxy(t, shared.Endpoint())
+	s := newSession(t, newClient(t, px.addr()), p, etcd.WithTTL(2*time.Second))
+	m := etcd.NewMutex(s, "d")
+	sem := etcd.NewSemaphore(s, "d", 1)
+	if err := m.Lock(bg(t)); err != nil {
+		t.Fatal(err)
+	}
+	if err := sem.Acquire(bg(t)); err != nil {
+		t.Fatal(err)
+	}
+	lost := m.Lost()
+	px.cutOff()
+	within(t, lost, 5*time.Second, "Lost after the cut")
+	cli := newClient(t)
+	for what, g := range map[string]clientv3.Cmp{"Mutex": m.Guard(), "Semaphore": sem.Guard()} {
+		resp, err := cli.Txn(bg(t)).If(g).Then(clientv3.OpPut(p+"data", what)).Commit()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if resp.Succeeded {
+			t.Errorf("%s.Guard taken after Lost let a write through", what)
+		}
+	}
+	m.Unlock()
+	if err := sem.Release(bg(t)); !errors.Is(err, etcd.ErrLost) {
+		t.Errorf("Release after the early deadline = %v, want ErrLost", err)
+	}
+}

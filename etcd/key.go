@@ -507,6 +507,17 @@ func (h *hold) end() (wasLost bool) {
 	return wasLost
 }
 
+// lostNow reports whether the hold is known to be lost: Lost closed, or
+// the session done (its early deadline passed, or closed).
+func (h *hold) lostNow() bool {
+	if h.s.ctx.Err() != nil {
+		return true
+	}
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return h.gone
+}
+
 // foundLost closes h.lost, once, for a hold that release found already gone
 // (its fenced delete matched no key): it ended before the release, and Lost
 // says so even when the monitor never ran.

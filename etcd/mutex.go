@@ -245,8 +245,9 @@ func (m *Mutex) Lost() <-chan struct{} {
 
 // Guard returns a comparison that holds in a Txn only while the current hold
 // is current: its key exists with its create revision. A write made in
-// Txn().If(m.Guard()) by a stale holder fails. When m is not held it returns
-// a comparison that never holds.
+// Txn().If(m.Guard()) by a stale holder fails. When m is not held, or its
+// hold is known to be lost (Lost is closed or the session is done), it
+// returns a comparison that never holds.
 func (m *Mutex) Guard() clientv3.Cmp {
 	m.mu.Lock()
 	defer m.mu.Unlock()
@@ -254,7 +255,10 @@ func (m *Mutex) Guard() clientv3.Cmp {
 }
 
 func guard(h *hold, pfx string) clientv3.Cmp {
-	if h == nil {
+	// At the session's early deadline the key is still on the server (its
+	// lease expires there a safety margin later), but the holder has been
+	// told it lost the hold: a Guard taken then must not let it write.
+	if h == nil || h.lostNow() {
 		// No key has create revision -1 (an absent key compares as 0).
 		return clientv3.Compare(clientv3.CreateRevision(pfx), "=", -1)
 	}

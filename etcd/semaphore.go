@@ -214,7 +214,8 @@ func (m *Semaphore) Lost() <-chan struct{} {
 }
 
 // Guard returns a comparison that holds in a Txn only while the current hold
-// is current, as Mutex.Guard.
+// is current, as Mutex.Guard: never when m is not held or its hold is known
+// to be lost.
 func (m *Semaphore) Guard() clientv3.Cmp {
 	m.mu.Lock()
 	defer m.mu.Unlock()
