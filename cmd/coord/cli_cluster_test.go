@@ -695,6 +695,10 @@ func TestCLIUsageErrors(t *testing.T) {
 		{"ls", "a", "b"},
 		{"serve", "--addr", "0.0.0.0:0"},
 		{"--bogus", "ls"},
+		{"ls", "--bogus"},
+		{"event", "set", "x", "--bogus"},
+		{},
+		{"nosuch"},
 	} {
 		// An unreachable endpoint: a usage error must be found first.
 		p := startCoord(t, []string{"COORD_ENDPOINTS=127.0.0.1:1"}, args...)
@@ -702,7 +706,8 @@ func TestCLIUsageErrors(t *testing.T) {
 			t.Errorf("coord %q: exit %d, want 2 (stderr %q)", args, code, p.stderr.String())
 			continue
 		}
-		oneLine(t, p, "usage")
+		// The usage line itself, not only a pointer to --help.
+		oneLine(t, p, "usage: coord ")
 	}
 	p := startCoord(t, nil, "lock", "--help")
 	if code := p.wait(t, 10*time.Second); code != 0 || !strings.Contains(p.stdout.String(), "usage: coord lock") {

@@ -63,7 +63,10 @@ const (
 	exitUsage   = 2 // the command line is wrong
 )
 
-const usageMain = `usage: coord [global flags] <command> [arguments]
+// usageLine is usageMain's first line, the usage line a usage error prints.
+const usageLine = "usage: coord [global flags] <command> [arguments]"
+
+const usageMain = usageLine + `
 
 commands:
   demo [NAME] [--list] [--seed]              the seed's scenarios, in-process (all without NAME)
@@ -95,12 +98,12 @@ func run(args []string, stdout, stderr io.Writer) int {
 			fmt.Fprintln(stdout, usageMain)
 			return exitOK
 		}
-		fmt.Fprintf(stderr, "coord: %v; run \"coord --help\" for usage\n", err)
+		fmt.Fprintf(stderr, "coord: %v; %s (run \"coord --help\" for more)\n", err, usageLine)
 		return exitUsage
 	}
 	args = gfs.Args()
 	if len(args) == 0 {
-		fmt.Fprintln(stderr, "coord: missing command; run \"coord --help\" for usage")
+		fmt.Fprintf(stderr, "coord: missing command; %s (run \"coord --help\" for more)\n", usageLine)
 		return exitUsage
 	}
 	switch cmd := args[0]; cmd {
@@ -126,7 +129,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 			return cmdLs(g, args[1:], stdout, stderr)
 		}
 	default:
-		fmt.Fprintf(stderr, "coord: unknown command %q; run \"coord --help\" for usage\n", cmd)
+		fmt.Fprintf(stderr, "coord: unknown command %q; %s (run \"coord --help\" for more)\n", cmd, usageLine)
 		return exitUsage
 	}
 }
