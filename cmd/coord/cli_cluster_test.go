@@ -879,3 +879,70 @@ func TestCLIHolderKilled(t *testing.T) {
 		}
 	}
 }
+
+// silentEndpoint listens on a free loopback port and accepts connections but
+// never answers, as a hung server does: reaching it takes coord the whole of
+// its connect timeout.
+func silentEndpoint(t *testing.T) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var mu sync.Mutex
+	var conns []net.Conn
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			mu.Lock()
+			conns = append(conns, c)
+			mu.Unlock()
+		}
+	}()
+	t.Cleanup(func() {
+		ln.Close()
+		mu.Lock()
+		defer mu.Unlock()
+		for _, c := range conns {
+			c.Close()
+		}
+	})
+	return ln.Addr().String()
+}
+
+// TestCLIInterruptWhileConnecting interrupts coord while it is still
+// reaching a cluster that does not answer: like an interrupted wait, it must
+// exit 128 plus the signal at once, not wait out its connect timeout and
+// exit 1.
+func TestCLIInterruptWhileConnecting(t *testing.T) {
+	t.Parallel()
+	ep := silentEndpoint(t)
+	for _, tc := range []struct {
+		args []string
+		sig  syscall.Signal
+	}{
+		{[]string{"lock", "x", "--", "true"}, syscall.SIGINT},
+		{[]string{"sem", "x", "--limit", "2", "--", "true"}, syscall.SIGTERM},
+		{[]string{"event", "wait", "x"}, syscall.SIGINT},
+		{[]string{"barrier", "x", "--parties", "2"}, syscall.SIGTERM},
+	} {
+		t.Run(tc.args[0], func(t *testing.T) {
+			t.Parallel()
+			p := startCoord(t, nil, append([]string{"--endpoints", ep}, tc.args...)...)
+			time.Sleep(500 * time.Millisecond) // coord has caught signals by now
+			start := time.Now()
+			p.cmd.Process.Signal(tc.sig)
+			code := p.wait(t, 10*time.Second)
+			if want := 128 + int(tc.sig); code != want {
+				t.Errorf("coord %q interrupted by %v while connecting: exit %d, want %d; stderr %q", tc.args, tc.sig, code, want, p.stderr.String())
+			}
+			if d := time.Since(start); d > 1500*time.Millisecond {
+				t.Errorf("coord %q took %v to exit after %v, want at once", tc.args, d, tc.sig)
+			}
+			oneLine(t, p, "interrupted")
+		})
+	}
+}

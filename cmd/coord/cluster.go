@@ -116,6 +116,30 @@ func (g *globalFlags) connect(ctx context.Context, ttl time.Duration) (*conn, er
 	return &conn{cli: cli, sess: sess}, nil
 }
 
+// connectOrInterrupt is connect, ended early by SIGINT or SIGTERM on sigs:
+// a Ctrl-C while the cluster is slow to answer must not wait out
+// connectTimeout, and counts as an interrupted wait (128 plus the signal).
+// It prints the failure and returns its exit code, or the connection and
+// ok = true.
+func (g *globalFlags) connectOrInterrupt(sigs <-chan os.Signal, ttl time.Duration, f failer) (c *conn, code int, ok bool) {
+	r := waitInterruptible(sigs, 0, func(ctx context.Context) error {
+		var err error
+		c, err = g.connect(ctx, ttl)
+		return err
+	})
+	switch {
+	case r.sig != nil:
+		if c != nil {
+			c.close()
+		}
+		fmt.Fprintf(f.stderr, "%s: interrupted (%v) while connecting to etcd at %s; left nothing behind\n", f.cmd, r.sig, g.endpoints)
+		return nil, signalExit(r.sig), false
+	case r.err != nil:
+		return nil, f.cluster("connect", r.err), false
+	}
+	return c, 0, true
+}
+
 // close ends the session (releasing whatever it still holds) and the client;
 // both are bounded, also with the cluster unreachable.
 func (c *conn) close() {

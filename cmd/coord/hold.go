@@ -87,9 +87,9 @@ func cmdHold(kind string, g globalFlags, args []string, stdout, stderr io.Writer
 	sigs, stopSignals := signals()
 	defer stopSignals()
 
-	c, err := g.connect(context.Background(), *ttl)
-	if err != nil {
-		return f.cluster("connect", err)
+	c, code, ok := g.connectOrInterrupt(sigs, *ttl, f)
+	if !ok {
+		return code
 	}
 	var h holder
 	what := fmt.Sprintf("lock %q", name)
@@ -124,7 +124,7 @@ func cmdHold(kind string, g globalFlags, args []string, stdout, stderr io.Writer
 		return exitLost
 	}
 	rctx, cancel := context.WithTimeout(context.Background(), opTimeout)
-	err = h.release(rctx)
+	err := h.release(rctx)
 	cancel()
 	c.close()
 	if err != nil && code == 0 {

@@ -41,9 +41,9 @@ func cmdEvent(g globalFlags, args []string, stdout, stderr io.Writer) int {
 
 	sigs, stopSignals := signals()
 	defer stopSignals()
-	c, err := g.connect(context.Background(), 0)
-	if err != nil {
-		return f.cluster("connect", err)
+	c, code, ok := g.connectOrInterrupt(sigs, 0, f)
+	if !ok {
+		return code
 	}
 	defer c.close()
 	e := etcd.NewEvent(c.sess, name)
@@ -99,9 +99,9 @@ func cmdBarrier(g globalFlags, args []string, stdout, stderr io.Writer) int {
 
 	sigs, stopSignals := signals()
 	defer stopSignals()
-	c, err := g.connect(context.Background(), *ttl)
-	if err != nil {
-		return f.cluster("connect", err)
+	c, code, ok := g.connectOrInterrupt(sigs, *ttl, f)
+	if !ok {
+		return code
 	}
 	defer c.close()
 	b := etcd.NewBarrier(c.sess, name, *parties)
