@@ -946,3 +946,33 @@ func TestCLIInterruptWhileConnecting(t *testing.T) {
 		})
 	}
 }
+
+// TestCLIFailureHints checks that failures beyond the cluster's say what to
+// do, on their one line: a CMD that cannot run (the shell's 127 and 126), a
+// wait on an event nobody sets, an --endpoints with no address.
+func TestCLIFailureHints(t *testing.T) {
+	t.Parallel()
+	c := newCluster(t, sharedServer(t))
+	noexec := filepath.Join(t.TempDir(), "noexec")
+	if err := os.WriteFile(noexec, []byte("#!/bin/sh\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		args []string
+		code int
+		want string
+	}{
+		{c.args("lock", "x", "--", "coord-no-such-command"), 127, "check the command's name and PATH"},
+		{c.args("sem", "x", "--limit", "1", "--", noexec), 126, "check that it is an executable file"},
+		{c.args("event", "wait", "x", "--timeout", "100ms"), 3, "coord event set"},
+		{c.args("barrier", "x", "--parties", "2", "--timeout", "100ms"), 3, "too few parties"},
+		{[]string{"--endpoints", ",", "ls"}, 1, "set --endpoints or COORD_ENDPOINTS"},
+	} {
+		p := startCoord(t, nil, tc.args...)
+		if code := p.wait(t, 10*time.Second); code != tc.code {
+			t.Errorf("coord %q: exit %d, want %d; stderr %q", tc.args, code, tc.code, p.stderr.String())
+		}
+		oneLine(t, p, tc.want)
+	}
+	c.checkEmpty(t)
+}

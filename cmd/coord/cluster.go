@@ -72,11 +72,14 @@ func (g *globalFlags) endpointList() []string {
 	return eps
 }
 
+// errNoEndpoints is client's error for an --endpoints with no address in it.
+var errNoEndpoints = errors.New("no endpoints given")
+
 // client returns a client of the cluster that logs nothing.
 func (g *globalFlags) client() (*clientv3.Client, error) {
 	eps := g.endpointList()
 	if len(eps) == 0 {
-		return nil, errors.New("no endpoints given")
+		return nil, errNoEndpoints
 	}
 	return etcd.NewClient(etcd.ClientConfig{
 		Endpoints:   eps,
@@ -163,6 +166,8 @@ func (f failer) usage(usage, format string, args ...any) int {
 // cluster reports an error that came from reaching or using the cluster.
 func (f failer) cluster(what string, err error) int {
 	switch {
+	case errors.Is(err, errNoEndpoints):
+		fmt.Fprintf(f.stderr, "%s: %s: %v; set --endpoints or COORD_ENDPOINTS to HOST:PORT[,HOST:PORT...]\n", f.cmd, what, err)
 	case errors.Is(err, etcd.ErrSessionDone):
 		fmt.Fprintf(f.stderr, "%s: %s: lost the session with etcd at %s (%v); check that the cluster is up and reachable\n",
 			f.cmd, what, f.g.endpoints, err)
@@ -249,7 +254,14 @@ func (f failer) waitFailed(what string, r waitResult, timeout time.Duration) int
 		fmt.Fprintf(f.stderr, "%s: interrupted (%v) while waiting for %s; left nothing behind\n", f.cmd, r.sig, what)
 		return signalExit(r.sig)
 	case r.err == context.DeadlineExceeded && timeout > 0: // ctx.Err() itself, not a cluster error that wraps one
-		fmt.Fprintf(f.stderr, "%s: gave up waiting for %s after %v (--timeout); see who holds it with `coord ls`, or wait longer\n", f.cmd, what, timeout)
+		hint := "see who holds it and who waits with `coord ls`, or wait longer"
+		switch {
+		case strings.HasPrefix(what, "event "):
+			hint = "nobody set it; set it with `coord event set NAME`, or wait longer"
+		case strings.HasPrefix(what, "barrier "):
+			hint = "too few parties arrived; see who waits with `coord ls`, or wait longer"
+		}
+		fmt.Fprintf(f.stderr, "%s: gave up waiting for %s after %v (--timeout); %s\n", f.cmd, what, timeout, hint)
 		return exitTimeout
 	default:
 		return f.cluster("waiting for "+what, r.err)

@@ -163,11 +163,12 @@ func runHeld(h holder, sess *etcd.Session, args []string, sigs <-chan os.Signal,
 	// that it does not outlive coord (see proc_*.go).
 	prepareCmd(cmd)
 	if err := cmd.Start(); err != nil {
-		code := 126
+		// The shell's codes: 127 not found, 126 found but not runnable.
+		code, hint := 126, "check that it is an executable file"
 		if errors.Is(err, exec.ErrNotFound) || errors.Is(err, os.ErrNotExist) {
-			code = 127
+			code, hint = 127, "check the command's name and PATH"
 		}
-		fmt.Fprintf(stderr, "%s: cannot run %s: %v\n", name, args[0], err)
+		fmt.Fprintf(stderr, "%s: cannot run %s: %v; %s\n", name, args[0], err, hint)
 		return code, false
 	}
 	waited := make(chan struct{})
