@@ -79,6 +79,8 @@ func cmdHold(kind string, g globalFlags, args []string, stdout, stderr io.Writer
 		return f.usage(usage, "--limit must be at least 1")
 	case *timeout < 0:
 		return f.usage(usage, "--timeout must not be negative")
+	case *ttl < 0:
+		return f.usage(usage, "--ttl must not be negative")
 	}
 	name := pos[0]
 

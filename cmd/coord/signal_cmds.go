@@ -94,6 +94,8 @@ func cmdBarrier(g globalFlags, args []string, stdout, stderr io.Writer) int {
 		return f.usage(usageBarrier, "--parties must be at least 1")
 	case *timeout < 0:
 		return f.usage(usageBarrier, "--timeout must not be negative")
+	case *ttl < 0:
+		return f.usage(usageBarrier, "--ttl must not be negative")
 	}
 	name := pos[0]
 
