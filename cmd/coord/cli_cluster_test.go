@@ -980,3 +980,42 @@ func TestCLIFailureHints(t *testing.T) {
 	}
 	c.checkEmpty(t)
 }
+
+// TestCLIHelp runs --help (and -h) on every command: exit 0, the usage on
+// stdout, nothing on stderr, and the flags spelled as the usage lines spell
+// them, with two dashes.
+func TestCLIHelp(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		cmd  string
+		want []string
+	}{
+		{"", []string{"usage: coord ", "--endpoints", "COORD_PASSWORD"}},
+		{"demo", []string{"usage: coord demo", "--list", "--seed"}},
+		{"serve", []string{"usage: coord serve", "--data-dir", "--addr", "--peer-addr", "--cert"}},
+		{"lock", []string{"usage: coord lock", "--timeout", "--ttl", "--endpoints", "--prefix", "--cacert", "--user"}},
+		{"sem", []string{"usage: coord sem", "--limit", "--timeout", "--endpoints"}},
+		{"event", []string{"usage: coord event", "--timeout", "--endpoints"}},
+		{"barrier", []string{"usage: coord barrier", "--parties", "--timeout", "--endpoints"}},
+		{"ls", []string{"usage: coord ls", "--json", "--endpoints"}},
+	} {
+		for _, h := range []string{"--help", "-h"} {
+			args := []string{h}
+			if tc.cmd != "" {
+				args = []string{tc.cmd, h}
+			}
+			p := startCoord(t, []string{"COORD_ENDPOINTS=127.0.0.1:1"}, args...)
+			if code := p.wait(t, 10*time.Second); code != 0 || p.stderr.Len() != 0 {
+				t.Errorf("coord %q: exit %d, stderr %q; want 0 and nothing", args, code, p.stderr.String())
+			}
+			for _, w := range tc.want {
+				if !strings.Contains(p.stdout.String(), w) {
+					t.Errorf("coord %q lacks %q:\n%s", args, w, p.stdout.String())
+				}
+			}
+			if strings.Contains(p.stdout.String(), "\n  -") && !strings.Contains(p.stdout.String(), "\n  --") {
+				t.Errorf("coord %q spells its flags with one dash:\n%s", args, p.stdout.String())
+			}
+		}
+	}
+}

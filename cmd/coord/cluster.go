@@ -277,8 +277,7 @@ func parseCommand(fs *flag.FlagSet, g *globalFlags, args []string, usage string,
 	if errors.Is(err, flag.ErrHelp) {
 		fmt.Fprintln(stdout, usage)
 		fmt.Fprintln(stdout, "\nflags:")
-		fs.SetOutput(stdout)
-		fs.PrintDefaults()
+		printFlags(stdout, fs)
 		return nil, nil, exitOK, true
 	}
 	if err != nil {

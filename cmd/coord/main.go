@@ -51,6 +51,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 
 	"github.com/coordkit/coord/etcd"
@@ -147,8 +148,7 @@ func cmdDemo(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stdout, "\nscenarios (all of them, in this order, without NAME):")
 		writeScenarioList(stdout)
 		fmt.Fprintln(stdout, "\nflags:")
-		fs.SetOutput(stdout)
-		fs.PrintDefaults()
+		printFlags(stdout, fs)
 		return exitOK
 	}
 	if err == nil && rest != nil {
@@ -176,6 +176,17 @@ func cmdDemo(args []string, stdout, stderr io.Writer) int {
 		return exitFailure
 	}
 	return exitOK
+}
+
+// printFlags prints fs's flags as flag.PrintDefaults does, but spelled with
+// two dashes, as coord's usage lines and documentation spell them (the flag
+// package takes both).
+func printFlags(w io.Writer, fs *flag.FlagSet) {
+	var b strings.Builder
+	fs.SetOutput(&b)
+	fs.PrintDefaults()
+	fs.SetOutput(io.Discard)
+	io.WriteString(w, strings.ReplaceAll("\n"+b.String(), "\n  -", "\n  --")[1:])
 }
 
 // newFlagSet returns a FlagSet that reports errors to its caller instead of
