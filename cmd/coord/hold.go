@@ -62,7 +62,7 @@ func cmdHold(kind string, g globalFlags, args []string, stdout, stderr io.Writer
 		return code
 	}
 	switch {
-	case len(pos) == 0:
+	case len(pos) == 0 || pos[0] == "":
 		return f.usage(usage, "missing NAME")
 	case len(pos) > 1:
 		if cmdArgs == nil {

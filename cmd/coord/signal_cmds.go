@@ -29,7 +29,7 @@ func cmdEvent(g globalFlags, args []string, stdout, stderr io.Writer) int {
 		return f.usage(usageEvent, "missing set, clear or wait")
 	case pos[0] != "set" && pos[0] != "clear" && pos[0] != "wait":
 		return f.usage(usageEvent, "unknown action %q (want set, clear or wait)", pos[0])
-	case len(pos) == 1:
+	case len(pos) == 1 || pos[1] == "":
 		return f.usage(usageEvent, "missing NAME")
 	case len(pos) > 2:
 		return f.usage(usageEvent, "unexpected argument %q", pos[2])
@@ -84,7 +84,7 @@ func cmdBarrier(g globalFlags, args []string, stdout, stderr io.Writer) int {
 	switch {
 	case rest != nil:
 		return f.usage(usageBarrier, "unexpected \"--\"")
-	case len(pos) == 0:
+	case len(pos) == 0 || pos[0] == "":
 		return f.usage(usageBarrier, "missing NAME")
 	case len(pos) > 1:
 		return f.usage(usageBarrier, "unexpected argument %q", pos[1])
