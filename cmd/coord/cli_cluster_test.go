@@ -788,6 +788,14 @@ func TestCLITLS(t *testing.T) {
 		t.Errorf("coord ls without --cacert against a TLS server: exit %d, want 1", p.code)
 	}
 	oneLine(t, p, "with --cacert if it serves TLS")
+	// With a CA that did not sign the server's certificate, the line
+	// points at --cacert, not only at the cluster.
+	otherCA, _ := writeSelfSigned(t, t.TempDir())
+	p = c.run(t, 20*time.Second, "ls", "--cacert", otherCA)
+	if p.code != 1 {
+		t.Errorf("coord ls with the wrong --cacert: exit %d, want 1", p.code)
+	}
+	oneLine(t, p, "check that --cacert is the CA that signed its certificate")
 }
 
 // TestCLIServeDataDirInUse starts a second server on the shared server's

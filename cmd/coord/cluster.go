@@ -178,6 +178,10 @@ func (f failer) cluster(what string, err error) int {
 		hint := "start one with `coord serve` or point --endpoints (env COORD_ENDPOINTS) at a running cluster"
 		if f.g.cacert == "" {
 			hint += ", with --cacert if it serves TLS"
+		} else {
+			// A failed TLS handshake looks the same from here: gRPC
+			// keeps retrying and reports only the deadline.
+			hint += ", and check that --cacert is the CA that signed its certificate (or that it serves TLS at all)"
 		}
 		fmt.Fprintf(f.stderr, "%s: %s: cannot reach etcd at %s (%v); %s\n", f.cmd, what, f.g.endpoints, err, hint)
 	default:
