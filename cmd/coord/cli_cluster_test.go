@@ -1031,3 +1031,58 @@ func TestCLIHelp(t *testing.T) {
 		}
 	}
 }
+
+// TestCLILostHoldKeyDeleted deletes a semaphore holder's key behind its back
+// (an operator's etcdctl del): the hold is lost with the cluster healthy, so
+// coord must kill CMD's process group, a child that ignores SIGTERM included,
+// and exit 4 with one line.
+func TestCLILostHoldKeyDeleted(t *testing.T) {
+	t.Parallel()
+	s := sharedServer(t)
+	c := newCluster(t, s)
+	dir := t.TempDir()
+	script := `trap "" TERM; sleep 60 & echo $! > "$D/child"; echo $$ > "$D/pid"; wait`
+	p := startCoord(t, []string{"D=" + dir}, c.args("sem", "held", "--limit", "2", "--", "sh", "-c", script)...)
+	waitFile(t, filepath.Join(dir, "child"), 20*time.Second)
+	waitFile(t, filepath.Join(dir, "pid"), 5*time.Second)
+
+	cli, err := clientv3.New(clientv3.Config{Endpoints: []string{s.endpoint}, DialTimeout: 5 * time.Second, Logger: zap.NewNop()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cli.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	resp, err := cli.Delete(ctx, c.prefix, clientv3.WithPrefix())
+	if err != nil || resp.Deleted != 1 {
+		t.Fatalf("deleting the holder's key: %v, %d deleted, want 1", err, resp.Deleted)
+	}
+	start := time.Now()
+	if code := p.wait(t, 15*time.Second); code != 4 {
+		t.Errorf("coord sem after its key was deleted: exit %d, want 4; stderr %q", code, p.stderr.String())
+	}
+	// SIGTERM is ignored: SIGKILL must follow within the safety margin.
+	if d := time.Since(start); d > 6*time.Second {
+		t.Errorf("coord exited %v after the key was deleted, want within the safety margin", d)
+	}
+	oneLine(t, p, "lost the hold")
+	for _, f := range []string{"pid", "child"} {
+		b, _ := os.ReadFile(filepath.Join(dir, f))
+		pid, err := strconv.Atoi(strings.TrimSpace(string(b)))
+		if err != nil {
+			t.Fatalf("%s file: %q", f, b)
+		}
+		gone := false
+		for range 100 {
+			if syscall.Kill(pid, 0) == syscall.ESRCH || isZombie(pid) {
+				gone = true
+				break
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+		if !gone {
+			syscall.Kill(pid, syscall.SIGKILL)
+			t.Errorf("CMD's %s (pid %d) survived the lost hold", f, pid)
+		}
+	}
+}
