@@ -1086,3 +1086,44 @@ func TestCLILostHoldKeyDeleted(t *testing.T) {
 		}
 	}
 }
+
+// TestCLIInterruptWaiters interrupts a sem waiter, a barrier party and an
+// event waiter while they wait: each exits 128 plus the signal with one line,
+// and none leaves a key behind (the sem holder's own row stays until it ends).
+func TestCLIInterruptWaiters(t *testing.T) {
+	t.Parallel()
+	c := newCluster(t, sharedServer(t))
+	dir := t.TempDir()
+	ready := filepath.Join(dir, "ready")
+	holder := c.start(t, "sem", "s", "--limit", "1", "--", "sh", "-c", `touch "$0"; exec sleep 30`, ready)
+	waitFile(t, ready, 20*time.Second)
+	waiters := []struct {
+		p   *proc
+		sig syscall.Signal
+	}{
+		{c.start(t, "sem", "s", "--limit", "1", "--", "true"), syscall.SIGTERM},
+		{c.start(t, "barrier", "b", "--parties", "2"), syscall.SIGINT},
+		{c.start(t, "event", "wait", "e"), syscall.SIGTERM},
+	}
+	// Two waiters with keys (the sem waiter, the barrier party) besides the holder.
+	for deadline := time.Now().Add(10 * time.Second); len(c.lsRows(t)) < 3; {
+		if time.Now().After(deadline) {
+			t.Fatalf("ls shows %v, want the holder and two waiters", c.lsRows(t))
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	time.Sleep(200 * time.Millisecond) // the event waiter is watching by now
+	for _, w := range waiters {
+		w.p.cmd.Process.Signal(w.sig)
+		if code := w.p.wait(t, 10*time.Second); code != 128+int(w.sig) {
+			t.Errorf("coord %q after %v: exit %d, want %d; stderr %q", w.p.cmd.Args[1:], w.sig, code, 128+int(w.sig), w.p.stderr.String())
+		}
+		oneLine(t, w.p, "interrupted")
+	}
+	if rows := c.lsRows(t); len(rows) != 1 || rows[0]["state"] != "holder" {
+		t.Errorf("after the waiters were interrupted, ls shows %v; want the sem holder alone", rows)
+	}
+	holder.cmd.Process.Signal(syscall.SIGTERM)
+	holder.wait(t, 10*time.Second)
+	c.checkEmpty(t)
+}
