@@ -52,6 +52,7 @@ import (
 	"os"
 	"os/signal"
 	"strings"
+	"sync/atomic"
 	"syscall"
 
 	"github.com/coordkit/coord/etcd"
@@ -169,9 +170,30 @@ func cmdDemo(args []string, stdout, stderr io.Writer) int {
 			return exitUsage
 		}
 	}
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
-	if err := runDemos(ctx, stdout, names, demoOptions{seed: *seed}); err != nil {
+	// SIGINT or SIGTERM ends the scenario's waits through their ctx; coord
+	// then exits 128 plus the signal, as a shell reports an interrupted
+	// command, rather than 1 with the scenario's "context canceled".
+	sigs := make(chan os.Signal, 1)
+	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
+	defer signal.Stop(sigs)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	var got atomic.Value // the os.Signal that interrupted the run
+	go func() {
+		select {
+		case s := <-sigs:
+			got.Store(s)
+			cancel()
+		case <-ctx.Done():
+		}
+	}()
+	err = runDemos(ctx, stdout, names, demoOptions{seed: *seed})
+	cancel()
+	if s, ok := got.Load().(os.Signal); ok {
+		fmt.Fprintf(stderr, "coord demo: interrupted (%v)\n", s)
+		return signalExit(s)
+	}
+	if err != nil {
 		fmt.Fprintf(stderr, "coord demo: %v\n", err)
 		return exitFailure
 	}
