@@ -717,6 +717,22 @@ func TestCLIUsageErrors(t *testing.T) {
 		// The usage line itself, not only a pointer to --help.
 		oneLine(t, p, "usage: coord ")
 	}
+	// A flag is named as the user spells it, with two dashes.
+	for _, tc := range []struct {
+		args []string
+		flag string
+	}{
+		{[]string{"lock", "x", "--bogus", "--", "true"}, "--bogus"},
+		{[]string{"--bogus", "ls"}, "--bogus"},
+		{[]string{"lock", "x", "--timeout"}, "--timeout"},
+		{[]string{"sem", "x", "--limit", "many", "--", "true"}, "--limit"},
+	} {
+		p := startCoord(t, []string{"COORD_ENDPOINTS=127.0.0.1:1"}, tc.args...)
+		p.wait(t, 10*time.Second)
+		if !strings.Contains(p.stderr.String(), " "+tc.flag) {
+			t.Errorf("coord %q: stderr %q, want the flag named %s", tc.args, p.stderr.String(), tc.flag)
+		}
+	}
 	p := startCoord(t, nil, "lock", "--help")
 	if code := p.wait(t, 10*time.Second); code != 0 || !strings.Contains(p.stdout.String(), "usage: coord lock") {
 		t.Errorf("coord lock --help: exit %d, stdout %q", code, p.stdout.String())

@@ -285,7 +285,7 @@ func parseCommand(fs *flag.FlagSet, g *globalFlags, args []string, usage string,
 		return nil, nil, exitOK, true
 	}
 	if err != nil {
-		return nil, nil, f.usage(usage, "%v", err), true
+		return nil, nil, f.usage(usage, "%s", flagError(err)), true
 	}
 	return pos, rest, 0, false
 }

@@ -100,7 +100,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 			fmt.Fprintln(stdout, usageMain)
 			return exitOK
 		}
-		fmt.Fprintf(stderr, "coord: %v; %s (run \"coord --help\" for more)\n", err, usageLine)
+		fmt.Fprintf(stderr, "coord: %s; %s (run \"coord --help\" for more)\n", flagError(err), usageLine)
 		return exitUsage
 	}
 	args = gfs.Args()
@@ -156,7 +156,7 @@ func cmdDemo(args []string, stdout, stderr io.Writer) int {
 		err = errors.New("unexpected \"--\"")
 	}
 	if err != nil {
-		fmt.Fprintf(stderr, "coord demo: %v; %s\n", err, usageDemo)
+		fmt.Fprintf(stderr, "coord demo: %s; %s\n", flagError(err), usageDemo)
 		return exitUsage
 	}
 	if *list {
@@ -209,6 +209,17 @@ func printFlags(w io.Writer, fs *flag.FlagSet) {
 	fs.PrintDefaults()
 	fs.SetOutput(io.Discard)
 	io.WriteString(w, strings.ReplaceAll("\n"+b.String(), "\n  -", "\n  --")[1:])
+}
+
+// flagError is the flag package's parse error with the flag spelled as the
+// user spells it, "--timeout" rather than "-timeout".
+func flagError(err error) string {
+	return strings.NewReplacer(
+		"not defined: -", "not defined: --", // flag provided but not defined: -x
+		"needs an argument: -", "needs an argument: --", // flag needs an argument: -x
+		"for flag -", "for flag --", // invalid value "v" for flag -x: ...
+		"\" for -", "\" for --", // invalid boolean value "v" for -x: ...
+	).Replace(err.Error())
 }
 
 // newFlagSet returns a FlagSet that reports errors to its caller instead of
