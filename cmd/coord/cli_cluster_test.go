@@ -1143,3 +1143,19 @@ func TestCLIInterruptWaiters(t *testing.T) {
 	holder.wait(t, 10*time.Second)
 	c.checkEmpty(t)
 }
+
+// TestCLIDemoInterrupted interrupts `coord demo` while its event scenario
+// waits for the setter: it exits 128 plus the signal with one line, as an
+// interrupted command does, not 1 with the scenario's "context canceled".
+func TestCLIDemoInterrupted(t *testing.T) {
+	t.Parallel()
+	for _, sig := range []syscall.Signal{syscall.SIGINT, syscall.SIGTERM} {
+		p := startCoord(t, nil, "demo", "event")
+		time.Sleep(500 * time.Millisecond) // the setter waits 2s
+		p.cmd.Process.Signal(sig)
+		if code := p.wait(t, 10*time.Second); code != 128+int(sig) {
+			t.Errorf("coord demo event after %v: exit %d, want %d; stderr %q", sig, code, 128+int(sig), p.stderr.String())
+		}
+		oneLine(t, p, "coord demo: interrupted")
+	}
+}
