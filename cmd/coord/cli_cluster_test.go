@@ -1159,3 +1159,50 @@ func TestCLIDemoInterrupted(t *testing.T) {
 		oneLine(t, p, "coord demo: interrupted")
 	}
 }
+
+// procState returns the state letter of pid in /proc (R, S, T for stopped...),
+// or 0 where there is no /proc.
+func procState(pid int) byte {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return 0
+	}
+	s := string(b)
+	i := strings.LastIndexByte(s, ')')
+	if i < 0 || i+2 >= len(s) {
+		return 0
+	}
+	return s[i+2]
+}
+
+// TestCLIHolderNotStoppedByCtrlZ sends coord SIGTSTP (a terminal's Ctrl-Z)
+// while CMD runs. CMD is in a group of its own and would run on while a
+// stopped coord renewed no lease, so that another process would be granted
+// the hold while CMD still ran: coord must not stop.
+func TestCLIHolderNotStoppedByCtrlZ(t *testing.T) {
+	t.Parallel()
+	if procState(os.Getpid()) == 0 {
+		t.Skip("no /proc to read a process's state from")
+	}
+	c := newCluster(t, sharedServer(t))
+	dir := t.TempDir()
+	ready, finish := filepath.Join(dir, "ready"), filepath.Join(dir, "finish")
+	p := c.start(t, "lock", "tstp", "--", "sh", "-c", `touch "$0"; while [ ! -e "$1" ]; do sleep 0.05; done; exit 3`, ready, finish)
+	waitFile(t, ready, 20*time.Second)
+	for _, sig := range []syscall.Signal{syscall.SIGTSTP, syscall.SIGTTOU, syscall.SIGTTIN} {
+		p.cmd.Process.Signal(sig)
+	}
+	time.Sleep(300 * time.Millisecond)
+	st := procState(p.cmd.Process.Pid)
+	p.cmd.Process.Signal(syscall.SIGCONT) // so that the test ends either way
+	if st == 'T' {
+		t.Errorf("coord stopped on SIGTSTP while holding the lock; its lease would expire while CMD runs")
+	}
+	if err := os.WriteFile(finish, nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if code := p.wait(t, 10*time.Second); code != 3 {
+		t.Errorf("coord lock: exit %d, want CMD's 3; stderr %q", code, p.stderr.String())
+	}
+	c.checkEmpty(t)
+}

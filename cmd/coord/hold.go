@@ -173,6 +173,7 @@ func runHeld(h holder, sess *etcd.Session, args []string, sigs <-chan os.Signal,
 		fmt.Fprintf(stderr, "%s: cannot run %s: %v; %s\n", name, args[0], err, hint)
 		return code, false
 	}
+	ignoreJobControlStops()
 	waited := make(chan struct{})
 	go func() { cmd.Wait(); close(waited) }()
 

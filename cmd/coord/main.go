@@ -30,7 +30,9 @@
 // children too. That group is not the terminal's foreground group: coord
 // receives the terminal's Ctrl-C and forwards it, and a CMD that reads from
 // the terminal is stopped (SIGTTIN); give such a CMD its input by a pipe or
-// a file.
+// a file. For the same reason coord ignores Ctrl-Z (SIGTSTP), SIGTTIN and
+// SIGTTOU while CMD runs: stopped, coord would renew no lease, and CMD would
+// run on after another process had been granted the hold.
 //
 // serve runs a single-node etcd for local use and tests, with its data in
 // the user's cache directory (coord/etcd under os.UserCacheDir) unless
