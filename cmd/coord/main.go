@@ -41,8 +41,8 @@
 //
 // Exit codes: 0 success (lock and sem: CMD's code); 1 a cluster error or an
 // unreachable cluster; 2 a usage error; 3 gave up waiting (--timeout); 4 the
-// hold was lost; 128+N interrupted by signal N while waiting. Every failure
-// is one line on stderr.
+// hold was lost; 128+N interrupted by signal N while connecting or waiting
+// (demo: while running). Every failure is one line on stderr.
 package main
 
 import (
