@@ -28,7 +28,9 @@ import (
 // parties are few, and those reads are the price of that.
 //
 // Processes sharing a name must pass the same parties. A Barrier is safe for
-// use by any number of goroutines and must be made with NewBarrier.
+// use by any number of goroutines (each Wait is a party of its own) and must
+// be made with NewBarrier (there is no useful zero value). It keeps no state
+// of its own, so a copy is another handle on the same barrier.
 type Barrier struct {
 	s       *Session
 	name    string

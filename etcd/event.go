@@ -19,8 +19,11 @@ import (
 // Set wakes every process waiting at that moment, and each of those Waits
 // returns nil even if Clear follows at once: a waiter returns on seeing the
 // put, whatever comes after it. Wait watches the key before it reads it, so
-// a Set between the read and the watch is never missed. An Event is safe for use by any number of
-// goroutines and must be made with NewEvent.
+// a Set between the read and the watch is never missed.
+//
+// An Event is safe for use by any number of goroutines and must be made with
+// NewEvent (there is no useful zero value). It keeps no state of its own, so
+// a copy is another handle on the same event.
 type Event struct {
 	s    *Session
 	name string

@@ -163,10 +163,29 @@ func (s *Session) fail(ctx context.Context, op, name string, err error) error {
 	if ctx.Err() != nil {
 		return ctx.Err()
 	}
+	if errors.Is(err, errKeyGone) && s.ctx.Err() == nil {
+		// A waiter's own key is gone, most often with the lease (revoked,
+		// or expired on the server). Ask, so that the wait ends with
+		// ErrSessionDone, as every wait of a done session does, rather
+		// than with an error of its own while the keepalive loop has yet
+		// to learn of it (up to a third of the TTL later).
+		s.checkLease()
+	}
 	if s.ctx.Err() != nil {
 		return wrapErr(op, name, context.Cause(s.ctx))
 	}
 	return wrapErr(op, name, err)
+}
+
+// checkLease ends the session if the server no longer knows its lease.
+// Bounded by opTimeout; an error leaves the verdict to the keepalive loop.
+func (s *Session) checkLease() {
+	ctx, cancel := context.WithTimeout(s.ctx, opTimeout)
+	defer cancel()
+	resp, err := s.cli.TimeToLive(ctx, s.lease)
+	if errors.Is(err, rpctypes.ErrLeaseNotFound) || (err == nil && resp.TTL < 0) {
+		s.end("lease expired or revoked")
+	}
 }
 
 // start is the common prologue of every call on a session: a ctx that is
@@ -469,13 +488,46 @@ func (h *hold) markLost() {
 // end ends the hold by release and reports whether it had been lost before.
 // The monitor is stopped first, so the holder's own delete is never taken
 // for a loss.
+//
+// A hold whose session is already done was lost with it (revoked by Close,
+// or past the early deadline), whether or not anyone asked for Lost: the
+// monitor starts only on the first call of Lost, so without this a holder
+// that calls Unlock first and Lost afterwards would get a channel that
+// never closes for a hold that did end without Unlock.
 func (h *hold) end() (wasLost bool) {
 	h.mu.Lock()
+	if !h.ended && h.s.ctx.Err() != nil {
+		h.gone = true
+		close(h.lost)
+	}
 	wasLost = h.gone
 	h.ended = true
 	h.mu.Unlock()
 	h.cancel()
 	return wasLost
+}
+
+// lostNow reports whether the hold is known to be lost: Lost closed, or
+// the session done (its early deadline passed, or closed).
+func (h *hold) lostNow() bool {
+	if h.s.ctx.Err() != nil {
+		return true
+	}
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return h.gone
+}
+
+// foundLost closes h.lost, once, for a hold that release found already gone
+// (its fenced delete matched no key): it ended before the release, and Lost
+// says so even when the monitor never ran.
+func (h *hold) foundLost() {
+	h.mu.Lock()
+	if !h.gone {
+		h.gone = true
+		close(h.lost)
+	}
+	h.mu.Unlock()
 }
 
 // monitor closes h.lost when the key is deleted (by anyone but the holder's
@@ -526,13 +578,15 @@ func (h *hold) pause() error { return h.s.pause(h.ctx) }
 
 // release ends the hold and deletes its key, fenced by its create revision
 // so that it never deletes a later holder's key. The delete is bounded by
-// ctx and by opTimeout. It returns ErrLost when the hold had been lost.
+// ctx and by opTimeout. It returns an error errors.Is ErrLost when the hold
+// had been lost, and also errors.Is ErrSessionDone when the session is done
+// (every call on a done session fails that way).
 func (h *hold) release(ctx context.Context) error {
 	wasLost := h.end()
 	s := h.s
 	if wasLost || s.ctx.Err() != nil {
 		// The key is gone, or goes with the session's lease.
-		return ErrLost
+		return s.lostErr()
 	}
 	caller := ctx
 	ctx, cancel := context.WithTimeout(ctx, opTimeout)
@@ -548,10 +602,31 @@ func (h *hold) release(ctx context.Context) error {
 		return err
 	}
 	if !ok {
-		return ErrLost
+		h.foundLost()
+		return s.lostErr()
 	}
 	return nil
 }
+
+// lostErr is the error of a Release that finds its hold lost: ErrLost, and
+// when the session is done (which is why the hold was lost, or why it does
+// not matter) also the session's error, so that it errors.Is both.
+func (s *Session) lostErr() error {
+	if s.ctx.Err() == nil {
+		return ErrLost
+	}
+	return &lostError{cause: context.Cause(s.ctx)}
+}
+
+type lostError struct{ cause error }
+
+func (e *lostError) Error() string {
+	return ErrLost.Error() + ": " + strings.TrimPrefix(e.cause.Error(), "coord/etcd: ")
+}
+
+func (e *lostError) Is(target error) bool { return target == ErrLost }
+
+func (e *lostError) Unwrap() error { return e.cause }
 
 // now is the time stored in keyMeta.Since.
 func now() time.Time { return time.Now().UTC().Truncate(time.Millisecond) }

@@ -33,9 +33,10 @@ var _ coord.Locker = (*Mutex)(nil)
 // A Mutex value holds at most one hold at a time; goroutines sharing one
 // value take turns, as with a coord.Mutex, and a Lock on a value already
 // held waits for its Unlock. Two Mutex values are distinct holders even on
-// one session and one name: the second Lock waits. A Mutex is safe for use by
-// any number of goroutines and must be made with NewMutex; it satisfies
-// coord.Locker.
+// one session and one name: the second Lock waits. A Mutex is safe for use
+// by any number of goroutines; it must be made with NewMutex (there is no
+// useful zero value) and not copied (go vet's copylocks check catches a
+// copy). It satisfies coord.Locker.
 type Mutex struct {
 	s    *Session
 	name string
@@ -134,6 +135,11 @@ func (m *Mutex) acquire(ctx, wctx context.Context, op string, try bool) (*hold, 
 			return nil, s.fail(ctx, op, m.name, timedOut(tctx, err))
 		}
 		if !resp.Succeeded {
+			// The request outlives ctx (see enqueue): a ctx that ended
+			// before the answer still wins, as the doc says.
+			if ctx.Err() != nil {
+				return nil, ctx.Err()
+			}
 			return nil, wrapErr(op, m.name, ErrLocked)
 		}
 		return m.granted(ctx, op, key, resp.Header.Revision)
@@ -177,7 +183,8 @@ func (m *Mutex) Unlock() {
 }
 
 // Release is Unlock that reports failure: an error errors.Is ErrLost when
-// the hold had ended before (Lost is closed), or the cluster's error when
+// the hold had ended before (Lost is closed; when the session is done, the
+// error is also errors.Is ErrSessionDone), or the cluster's error when
 // the delete did not go through within ctx and a few seconds. Either way m
 // is no longer held when Release returns, except when ctx was already done:
 // then Release returns ctx.Err() and changes nothing.
@@ -238,8 +245,9 @@ func (m *Mutex) Lost() <-chan struct{} {
 
 // Guard returns a comparison that holds in a Txn only while the current hold
 // is current: its key exists with its create revision. A write made in
-// Txn().If(m.Guard()) by a stale holder fails. When m is not held it returns
-// a comparison that never holds.
+// Txn().If(m.Guard()) by a stale holder fails. When m is not held, or its
+// hold is known to be lost (Lost is closed or the session is done), it
+// returns a comparison that never holds.
 func (m *Mutex) Guard() clientv3.Cmp {
 	m.mu.Lock()
 	defer m.mu.Unlock()
@@ -247,7 +255,10 @@ func (m *Mutex) Guard() clientv3.Cmp {
 }
 
 func guard(h *hold, pfx string) clientv3.Cmp {
-	if h == nil {
+	// At the session's early deadline the key is still on the server (its
+	// lease expires there a safety margin later), but the holder has been
+	// told it lost the hold: a Guard taken then must not let it write.
+	if h == nil || h.lostNow() {
 		// No key has create revision -1 (an absent key compares as 0).
 		return clientv3.Compare(clientv3.CreateRevision(pfx), "=", -1)
 	}

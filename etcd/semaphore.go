@@ -26,7 +26,8 @@ import (
 // its Token and Lost mean what they mean for Mutex; goroutines sharing one
 // value take turns. Processes sharing a name must pass the same limit: coord
 // does not reconcile different ones. A Semaphore is safe for use by any
-// number of goroutines and must be made with NewSemaphore.
+// number of goroutines; it must be made with NewSemaphore (there is no useful
+// zero value) and not copied (go vet's copylocks check catches a copy).
 type Semaphore struct {
 	s     *Session
 	name  string
@@ -164,7 +165,8 @@ func (m *Semaphore) waitOnce(ctx context.Context, key string, rev int64) (bool, 
 
 // Release ends the hold and deletes its key, fenced so it never deletes
 // another's. It returns an error errors.Is ErrLost when the hold had ended
-// before (Lost is closed), or the cluster's error when the delete did not go
+// before (Lost is closed; when the session is done, the error is also
+// errors.Is ErrSessionDone), or the cluster's error when the delete did not go
 // through within ctx and a few seconds; either way m is no longer held, except
 // when ctx was already done: then Release returns ctx.Err() and changes
 // nothing. Release of a Semaphore that is not held panics.
@@ -212,7 +214,8 @@ func (m *Semaphore) Lost() <-chan struct{} {
 }
 
 // Guard returns a comparison that holds in a Txn only while the current hold
-// is current, as Mutex.Guard.
+// is current, as Mutex.Guard: never when m is not held or its hold is known
+// to be lost.
 func (m *Semaphore) Guard() clientv3.Cmp {
 	m.mu.Lock()
 	defer m.mu.Unlock()

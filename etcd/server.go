@@ -35,9 +35,11 @@ type ServerConfig struct {
 	InitialCluster string
 	// CertFile and KeyFile, when set, make the client port serve TLS.
 	CertFile, KeyFile string
-	// TrustedCAFile, with ClientCertAuth, makes the server require and
-	// verify client certificates signed by that CA.
-	TrustedCAFile  string
+	// TrustedCAFile is a PEM file of the CA that signs client
+	// certificates; it takes effect with ClientCertAuth.
+	TrustedCAFile string
+	// ClientCertAuth makes the server require and verify client
+	// certificates signed by the CA of TrustedCAFile.
 	ClientCertAuth bool
 	// HeartbeatInterval and ElectionTimeout tune raft; defaults 100ms and
 	// 1s, etcd's own.
