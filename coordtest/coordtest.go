@@ -296,7 +296,7 @@ func TestLocker(t *testing.T, newLocker func(t *testing.T, name string) coord.Lo
 		// Unlock and the waiter's cancel race: the waiter either holds the
 		// lock (nil) or does not (ctx.Err()) and then passes it on, so the
 		// lock is neither lost nor doubled.
-		const iterations = 8
+		const iterations = 12
 		a, b, d := newLocker(t, "race"), newLocker(t, "race"), newLocker(t, "race")
 		held := 0
 		for i := range iterations {
@@ -306,14 +306,16 @@ func TestLocker(t *testing.T, newLocker func(t *testing.T, name string) coord.Lo
 			ctx, cancel := context.WithCancel(context.Background())
 			bres := goErr(func() error { return b.Lock(ctx) })
 			c.queued(t, "race", 2)
+			// Cancel at once, or a few milliseconds after Unlock: in
+			// process the handoff takes microseconds, across processes a
+			// few round trips, so the delays catch both sides of the race.
+			delay := time.Duration(i%4) * 2 * time.Millisecond
 			var wg sync.WaitGroup
 			wg.Add(2)
 			go func() { defer wg.Done(); a.Unlock() }()
 			go func() {
 				defer wg.Done()
-				if i%2 == 0 {
-					time.Sleep(time.Duration(i) * 100 * time.Microsecond)
-				}
+				time.Sleep(delay)
 				cancel()
 			}()
 			wg.Wait()

@@ -28,7 +28,9 @@ import (
 // parties are few, and those reads are the price of that.
 //
 // Processes sharing a name must pass the same parties. A Barrier is safe for
-// use by any number of goroutines and must be made with NewBarrier.
+// use by any number of goroutines (each Wait is a party of its own) and must
+// be made with NewBarrier (there is no useful zero value). It keeps no state
+// of its own, so a copy is another handle on the same barrier.
 type Barrier struct {
 	s       *Session
 	name    string
@@ -70,19 +72,20 @@ func (b *Barrier) Wait(ctx context.Context) (int, error) {
 		return -1, err
 	}
 	defer cancel()
-	key, rev, _, err := s.enqueue(wctx, b.pfx, keyMeta{Parties: b.parties})
+	kn := s.newKeyName(b.pfx) // one per Wait: waits on one value may overlap
+	key, rev, _, err := s.enqueue(wctx, kn, keyMeta{Parties: b.parties})
 	if err != nil {
 		return -1, s.fail(ctx, op, b.name, err)
 	}
 	idx, err := b.wait(wctx, key)
 	if err != nil {
 		// Leave the round, unless it tripped with us in it.
-		if i, ok := b.leave(key, rev); ok {
+		if i, ok := b.leave(kn, key, rev); ok {
 			return i, nil
 		}
 		return -1, s.fail(ctx, op, b.name, err)
 	}
-	s.remove(key, 0)
+	s.remove(kn, key, 0)
 	return idx, nil
 }
 
@@ -190,7 +193,7 @@ func (b *Barrier) trip(ctx context.Context, round []*mvccpb.KeyValue) (bool, err
 // (the key then carries an index, and ModRevision moved past rev): it then
 // reports the index and true, and deletes the key anyway. Bounded like every
 // cleanup; when the session is done the key goes with the lease.
-func (b *Barrier) leave(key string, rev int64) (int, bool) {
+func (b *Barrier) leave(kn *keyName, key string, rev int64) (int, bool) {
 	s := b.s
 	if s.ctx.Err() != nil {
 		return -1, false
@@ -203,7 +206,7 @@ func (b *Barrier) leave(key string, rev int64) (int, bool) {
 		Else(clientv3.OpGet(key)).
 		Commit()
 	if err != nil {
-		s.addOrphan(key, 0)
+		s.orphan(kn, key, 0)
 		return -1, false
 	}
 	if resp.Succeeded {
@@ -213,7 +216,7 @@ func (b *Barrier) leave(key string, rev int64) (int, bool) {
 	if len(kvs) == 0 {
 		return -1, false
 	}
-	s.remove(key, 0)
+	s.remove(kn, key, 0)
 	if m := decodeMeta(kvs[0].Value); m.Index != nil {
 		return *m.Index, true
 	}

@@ -15,7 +15,7 @@ import (
 
 // cluster is a multi-member embedded etcd for fault tests.
 type cluster struct {
-	t       *testing.T
+	t       testing.TB
 	members []*member
 }
 
@@ -29,7 +29,7 @@ type member struct {
 // have a leader. Raft timing is etcd's default (100ms heartbeat, 1s
 // election): shorter timeouts make a loaded 2-core machine hold needless
 // elections, and the tests measure nothing that depends on it.
-func startCluster(t *testing.T, n int) *cluster {
+func startCluster(t testing.TB, n int) *cluster {
 	t.Helper()
 	c := &cluster{t: t}
 	var initial []string

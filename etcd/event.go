@@ -19,8 +19,11 @@ import (
 // Set wakes every process waiting at that moment, and each of those Waits
 // returns nil even if Clear follows at once: a waiter returns on seeing the
 // put, whatever comes after it. Wait watches the key before it reads it, so
-// a Set between the read and the watch is never missed. An Event is safe for use by any number of
-// goroutines and must be made with NewEvent.
+// a Set between the read and the watch is never missed.
+//
+// An Event is safe for use by any number of goroutines and must be made with
+// NewEvent (there is no useful zero value). It keeps no state of its own, so
+// a copy is another handle on the same event.
 type Event struct {
 	s    *Session
 	name string
@@ -98,8 +101,9 @@ func (e *Event) Wait(ctx context.Context) error {
 		return err
 	}
 	defer cancel()
+	var seen int64 // every revision up to seen has been looked at
 	for {
-		set, err := e.wait(wctx)
+		set, err := e.wait(wctx, &seen)
 		if err != nil {
 			return s.fail(ctx, op, e.name, err)
 		}
@@ -113,11 +117,26 @@ func (e *Event) Wait(ctx context.Context) error {
 // watch, returns true. Watching first means a Set between the read and the
 // watch cannot be missed. It returns false, after a pause, when the watch
 // broke (no leader, compaction) and must be made again.
-func (e *Event) wait(ctx context.Context) (bool, error) {
+func (e *Event) wait(ctx context.Context, seen *int64) (bool, error) {
 	s := e.s
 	wctx, cancel := context.WithCancel(clientv3.WithRequireLeader(ctx))
 	defer cancel()
-	wch, _, err := s.watch(wctx, e.key, clientv3.WithFilterDelete())
+	if *seen > 0 {
+		// A watch broke (the server lost its leader, or cancelled it): pick
+		// up from the first revision not yet looked at, so that a Set and a
+		// Clear made while no watch ran are still seen. Only when that
+		// history has been compacted away does the wait fall back to the
+		// current state, below.
+		wch := s.cli.Watch(wctx, e.key, clientv3.WithRev(*seen+1), clientv3.WithFilterDelete())
+		set, ok := e.follow(wch, seen)
+		if set || ctx.Err() != nil {
+			return set, ctx.Err()
+		}
+		if ok {
+			return false, s.pause(ctx)
+		}
+	}
+	wch, created, err := s.watch(wctx, e.key, clientv3.WithFilterDelete())
 	if err != nil {
 		if ctx.Err() != nil {
 			return false, ctx.Err()
@@ -131,18 +150,33 @@ func (e *Event) wait(ctx context.Context) (bool, error) {
 	if resp.Count > 0 {
 		return true, nil
 	}
-	for wr := range wch {
-		if wr.Err() != nil {
-			break
-		}
-		for _, ev := range wr.Events {
-			if ev.Type == mvccpb.PUT {
-				return true, nil
-			}
-		}
+	// The read saw every revision up to its own, and the watch delivers
+	// every one after created, which is no later.
+	*seen = max(*seen, min(created, resp.Header.Revision))
+	set, _ := e.follow(wch, seen)
+	if set {
+		return true, nil
 	}
 	if err := ctx.Err(); err != nil {
 		return false, err
 	}
 	return false, s.pause(ctx)
+}
+
+// follow reads wch until it sees the event set or the watch ends, moving
+// seen past every revision the watch has covered. ok is false when the watch
+// could not start at the revision asked for because it was compacted.
+func (e *Event) follow(wch clientv3.WatchChan, seen *int64) (set, ok bool) {
+	for wr := range wch {
+		if err := wr.Err(); err != nil {
+			return false, wr.CompactRevision == 0
+		}
+		for _, ev := range wr.Events {
+			if ev.Type == mvccpb.PUT {
+				return true, true
+			}
+			*seen = max(*seen, ev.Kv.ModRevision)
+		}
+	}
+	return false, true
 }

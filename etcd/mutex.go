@@ -33,9 +33,10 @@ var _ coord.Locker = (*Mutex)(nil)
 // A Mutex value holds at most one hold at a time; goroutines sharing one
 // value take turns, as with a coord.Mutex, and a Lock on a value already
 // held waits for its Unlock. Two Mutex values are distinct holders even on
-// one session and one name: the second Lock waits. A Mutex is safe for use by
-// any number of goroutines and must be made with NewMutex; it satisfies
-// coord.Locker.
+// one session and one name: the second Lock waits. A Mutex is safe for use
+// by any number of goroutines; it must be made with NewMutex (there is no
+// useful zero value) and not copied (go vet's copylocks check catches a
+// copy). It satisfies coord.Locker.
 type Mutex struct {
 	s    *Session
 	name string
@@ -44,6 +45,7 @@ type Mutex struct {
 	// is taken for the whole of an attempt and hold. It is a channel so that
 	// waiting for it is cancellable.
 	turn chan struct{}
+	kn   *keyName // the name of this value's key; used under turn
 
 	mu   sync.Mutex
 	h    *hold // the current hold, nil when not held
@@ -56,7 +58,8 @@ func NewMutex(s *Session, name string) *Mutex {
 	if s == nil {
 		panic("coord: etcd.NewMutex with a nil session")
 	}
-	return &Mutex{s: s, name: name, pfx: namePrefix(s.prefix, kindLock, name), turn: make(chan struct{}, 1)}
+	pfx := namePrefix(s.prefix, kindLock, name)
+	return &Mutex{s: s, name: name, pfx: pfx, turn: make(chan struct{}, 1), kn: s.newKeyName(pfx)}
 }
 
 // Name returns the name the mutex was made with.
@@ -122,31 +125,36 @@ func (m *Mutex) acquire(ctx, wctx context.Context, op string, try bool) (*hold, 
 		// Not cancelled with ctx, for the reason given at enqueue.
 		tctx, cancel := context.WithTimeout(s.ctx, opTimeout)
 		defer cancel()
-		key := m.pfx + s.nextID()
+		key := m.kn.String()
 		resp, err := s.cli.Txn(tctx).
 			If(clientv3.Compare(clientv3.CreateRevision(m.pfx), "=", 0).WithPrefix()).
 			Then(clientv3.OpPut(key, keyMeta{Who: s.who, Since: now()}.encode(), clientv3.WithLease(s.lease))).
 			Commit()
 		if err != nil {
-			s.addOrphan(key, 0) // as after a failed enqueue
+			s.orphan(m.kn, key, 0) // as after a failed enqueue
 			return nil, s.fail(ctx, op, m.name, timedOut(tctx, err))
 		}
 		if !resp.Succeeded {
+			// The request outlives ctx (see enqueue): a ctx that ended
+			// before the answer still wins, as the doc says.
+			if ctx.Err() != nil {
+				return nil, ctx.Err()
+			}
 			return nil, wrapErr(op, m.name, ErrLocked)
 		}
 		return m.granted(ctx, op, key, resp.Header.Revision)
 	}
-	key, rev, ahead, err := s.enqueue(wctx, m.pfx, keyMeta{})
+	key, rev, ahead, err := s.enqueue(wctx, m.kn, keyMeta{})
 	if err != nil {
 		return nil, s.fail(ctx, op, m.name, err)
 	}
 	if ctx.Err() != nil {
-		s.remove(key, rev)
+		s.remove(m.kn, key, rev)
 		return nil, ctx.Err()
 	}
 	if ahead > 0 {
 		if err := s.waitFirst(wctx, m.pfx, key, rev); err != nil {
-			s.remove(key, rev)
+			s.remove(m.kn, key, rev)
 			return nil, s.fail(ctx, op, m.name, err)
 		}
 	}
@@ -158,10 +166,10 @@ func (m *Mutex) acquire(ctx, wctx context.Context, op string, try bool) (*hold, 
 // 3), and deleting the key hands the lock to the next waiter.
 func (m *Mutex) granted(ctx context.Context, op, key string, rev int64) (*hold, error) {
 	if ctx.Err() != nil || m.s.ctx.Err() != nil {
-		m.s.remove(key, rev)
+		m.s.remove(m.kn, key, rev)
 		return nil, m.s.fail(ctx, op, m.name, nil)
 	}
-	return m.s.newHold(key, rev), nil
+	return m.s.newHold(m.kn, key, rev), nil
 }
 
 // Unlock releases m: it deletes the hold's key, fenced so that it never
@@ -175,7 +183,8 @@ func (m *Mutex) Unlock() {
 }
 
 // Release is Unlock that reports failure: an error errors.Is ErrLost when
-// the hold had ended before (Lost is closed), or the cluster's error when
+// the hold had ended before (Lost is closed; when the session is done, the
+// error is also errors.Is ErrSessionDone), or the cluster's error when
 // the delete did not go through within ctx and a few seconds. Either way m
 // is no longer held when Release returns, except when ctx was already done:
 // then Release returns ctx.Err() and changes nothing.
@@ -236,8 +245,9 @@ func (m *Mutex) Lost() <-chan struct{} {
 
 // Guard returns a comparison that holds in a Txn only while the current hold
 // is current: its key exists with its create revision. A write made in
-// Txn().If(m.Guard()) by a stale holder fails. When m is not held it returns
-// a comparison that never holds.
+// Txn().If(m.Guard()) by a stale holder fails. When m is not held, or its
+// hold is known to be lost (Lost is closed or the session is done), it
+// returns a comparison that never holds.
 func (m *Mutex) Guard() clientv3.Cmp {
 	m.mu.Lock()
 	defer m.mu.Unlock()
@@ -245,7 +255,10 @@ func (m *Mutex) Guard() clientv3.Cmp {
 }
 
 func guard(h *hold, pfx string) clientv3.Cmp {
-	if h == nil {
+	// At the session's early deadline the key is still on the server (its
+	// lease expires there a safety margin later), but the holder has been
+	// told it lost the hold: a Guard taken then must not let it write.
+	if h == nil || h.lostNow() {
 		// No key has create revision -1 (an absent key compares as 0).
 		return clientv3.Compare(clientv3.CreateRevision(pfx), "=", -1)
 	}

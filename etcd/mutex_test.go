@@ -3,6 +3,7 @@ package etcd_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -422,4 +423,57 @@ func TestSessionTTL(t *testing.T) {
 	if _, err := etcd.NewSession(ctx, newClient(t)); err != context.Canceled {
 		t.Fatalf("NewSession(done ctx) = %v", err)
 	}
+}
+
+func TestMutexLostAfterCompaction(t *testing.T) {
+	// The Lost watch starts at the hold's revision; once that is compacted
+	// away it falls back to reading the key and watching from then on.
+	p := testPrefix(t)
+	cli := newClient(t)
+	m := etcd.NewMutex(newSession(t, nil, p), "c")
+	if err := m.Lock(bg(t)); err != nil {
+		t.Fatal(err)
+	}
+	var rev int64
+	for i := range 3 {
+		resp, err := cli.Put(bg(t), p+"x", fmt.Sprint(i))
+		if err != nil {
+			t.Fatal(err)
+		}
+		rev = resp.Header.Revision
+	}
+	if _, err := cli.Compact(bg(t), rev); err != nil {
+		t.Fatal(err)
+	}
+	lost := m.Lost()
+	select {
+	case <-lost:
+		t.Fatal("Lost closed after a compaction")
+	case <-time.After(300 * time.Millisecond):
+	}
+	if _, err := cli.Delete(bg(t), p+"lock/", clientv3.WithPrefix()); err != nil {
+		t.Fatal(err)
+	}
+	within(t, lost, 5*time.Second, "Lost after the key was deleted")
+}
+
+func TestSessionLeaseRevokedByHand(t *testing.T) {
+	p := testPrefix(t)
+	cli := newClient(t)
+	s := newSession(t, cli, p)
+	m := etcd.NewMutex(s, "r")
+	if err := m.Lock(bg(t)); err != nil {
+		t.Fatal(err)
+	}
+	lost := m.Lost()
+	if _, err := cli.Revoke(bg(t), s.Lease()); err != nil {
+		t.Fatal(err)
+	}
+	within(t, lost, 5*time.Second, "Lost after the lease was revoked")
+	// The next call learns the lease is gone and ends the session.
+	m.Unlock()
+	if err := m.Lock(bg(t)); !errors.Is(err, etcd.ErrSessionDone) {
+		t.Fatalf("Lock after the lease was revoked = %v, want ErrSessionDone", err)
+	}
+	within(t, s.Done(), time.Second, "Done after the lease was revoked")
 }

@@ -26,13 +26,15 @@ import (
 // its Token and Lost mean what they mean for Mutex; goroutines sharing one
 // value take turns. Processes sharing a name must pass the same limit: coord
 // does not reconcile different ones. A Semaphore is safe for use by any
-// number of goroutines and must be made with NewSemaphore.
+// number of goroutines; it must be made with NewSemaphore (there is no useful
+// zero value) and not copied (go vet's copylocks check catches a copy).
 type Semaphore struct {
 	s     *Session
 	name  string
 	pfx   string
 	limit int
 	turn  chan struct{}
+	kn    *keyName // the name of this value's key; used under turn
 
 	mu   sync.Mutex
 	h    *hold
@@ -48,7 +50,8 @@ func NewSemaphore(s *Session, name string, limit int) *Semaphore {
 	if limit < 1 {
 		panic("coord: etcd.NewSemaphore with limit " + strconv.Itoa(limit) + " < 1")
 	}
-	return &Semaphore{s: s, name: name, pfx: namePrefix(s.prefix, kindSem, name), limit: limit, turn: make(chan struct{}, 1)}
+	pfx := namePrefix(s.prefix, kindSem, name)
+	return &Semaphore{s: s, name: name, pfx: pfx, limit: limit, turn: make(chan struct{}, 1), kn: s.newKeyName(pfx)}
 }
 
 // Name returns the name the semaphore was made with.
@@ -75,7 +78,7 @@ func (m *Semaphore) Acquire(ctx context.Context) error {
 	case <-wctx.Done():
 		return s.fail(ctx, op, m.name, wctx.Err())
 	}
-	key, rev, ahead, err := s.enqueue(wctx, m.pfx, keyMeta{Limit: m.limit})
+	key, rev, ahead, err := s.enqueue(wctx, m.kn, keyMeta{Limit: m.limit})
 	if err != nil {
 		<-m.turn
 		return s.fail(ctx, op, m.name, err)
@@ -89,11 +92,11 @@ func (m *Semaphore) Acquire(ctx context.Context) error {
 		err = context.Canceled // fail returns ctx.Err() or the session's error
 	}
 	if err != nil {
-		s.remove(key, rev)
+		s.remove(m.kn, key, rev)
 		<-m.turn
 		return s.fail(ctx, op, m.name, err)
 	}
-	h := s.newHold(key, rev)
+	h := s.newHold(m.kn, key, rev)
 	m.mu.Lock()
 	m.h, m.last = h, h
 	m.mu.Unlock()
@@ -162,7 +165,8 @@ func (m *Semaphore) waitOnce(ctx context.Context, key string, rev int64) (bool, 
 
 // Release ends the hold and deletes its key, fenced so it never deletes
 // another's. It returns an error errors.Is ErrLost when the hold had ended
-// before (Lost is closed), or the cluster's error when the delete did not go
+// before (Lost is closed; when the session is done, the error is also
+// errors.Is ErrSessionDone), or the cluster's error when the delete did not go
 // through within ctx and a few seconds; either way m is no longer held, except
 // when ctx was already done: then Release returns ctx.Err() and changes
 // nothing. Release of a Semaphore that is not held panics.
@@ -210,7 +214,8 @@ func (m *Semaphore) Lost() <-chan struct{} {
 }
 
 // Guard returns a comparison that holds in a Txn only while the current hold
-// is current, as Mutex.Guard.
+// is current, as Mutex.Guard: never when m is not held or its hold is known
+// to be lost.
 func (m *Semaphore) Guard() clientv3.Cmp {
 	m.mu.Lock()
 	defer m.mu.Unlock()

@@ -35,13 +35,20 @@ type ServerConfig struct {
 	InitialCluster string
 	// CertFile and KeyFile, when set, make the client port serve TLS.
 	CertFile, KeyFile string
-	// TrustedCAFile, with ClientCertAuth, makes the server require and
-	// verify client certificates signed by that CA.
-	TrustedCAFile  string
+	// TrustedCAFile is a PEM file of the CA that signs client
+	// certificates; it takes effect with ClientCertAuth.
+	TrustedCAFile string
+	// ClientCertAuth makes the server require and verify client
+	// certificates signed by the CA of TrustedCAFile.
 	ClientCertAuth bool
 	// HeartbeatInterval and ElectionTimeout tune raft; defaults 100ms and
 	// 1s, etcd's own.
 	HeartbeatInterval, ElectionTimeout time.Duration
+	// CompactionRetention is how much history the member keeps: it compacts
+	// away revisions older than that, periodically. Default 1h; negative
+	// disables compaction (etcd's own default, under which the database
+	// and the index of deleted keys grow without bound).
+	CompactionRetention time.Duration
 	// BcryptCost is the cost of hashing user passwords for authentication;
 	// default bcrypt's 10. Tests lower it to 4, the minimum.
 	BcryptCost uint
@@ -161,6 +168,12 @@ func startServer(ctx context.Context, sc ServerConfig) (*Server, error) {
 		cfg.ElectionMs = uint(sc.ElectionTimeout / time.Millisecond)
 	}
 	cfg.UnsafeNoFsync = sc.UnsafeNoFsync
+	switch r := sc.CompactionRetention; {
+	case r == 0:
+		cfg.AutoCompactionMode, cfg.AutoCompactionRetention = "periodic", "1h"
+	case r > 0:
+		cfg.AutoCompactionMode, cfg.AutoCompactionRetention = "periodic", r.String()
+	}
 	if sc.BcryptCost > 0 {
 		cfg.BcryptCost = sc.BcryptCost
 	}

@@ -20,7 +20,8 @@ var ErrSessionDone = errors.New("coord/etcd: session done")
 
 // ErrLost is returned (wrapped) by Mutex.Release and Semaphore.Release when
 // the hold had already ended without them: its key was deleted, its lease
-// expired or was revoked, or its session passed its early deadline.
+// expired or was revoked, or its session passed its early deadline. When
+// the session is done, the error is also errors.Is ErrSessionDone.
 var ErrLost = errors.New("coord/etcd: hold lost")
 
 const (

@@ -684,6 +684,14 @@ func TestCLIUsageErrors(t *testing.T) {
 		{"lock", "x", "--"},
 		{"lock", "x", "--bogus", "--", "true"},
 		{"lock", "x", "--timeout", "soon", "--", "true"},
+		{"lock", "x", "--ttl", "-1s", "--", "true"},
+		{"lock", "", "--", "true"},
+		{"sem", "", "--limit", "1", "--", "true"},
+		{"event", "set", ""},
+		{"barrier", "", "--parties", "1"},
+		{"barrier", "x", "--parties", "2", "--ttl", "-1s"},
+		{"sem", "x", "--limit", "-1", "--", "true"},
+		{"barrier", "x", "--parties", "-1"},
 		{"sem", "x", "--", "true"},
 		{"sem", "x", "--limit", "0", "--", "true"},
 		{"event"},
@@ -695,6 +703,10 @@ func TestCLIUsageErrors(t *testing.T) {
 		{"ls", "a", "b"},
 		{"serve", "--addr", "0.0.0.0:0"},
 		{"--bogus", "ls"},
+		{"ls", "--bogus"},
+		{"event", "set", "x", "--bogus"},
+		{},
+		{"nosuch"},
 	} {
 		// An unreachable endpoint: a usage error must be found first.
 		p := startCoord(t, []string{"COORD_ENDPOINTS=127.0.0.1:1"}, args...)
@@ -702,7 +714,24 @@ func TestCLIUsageErrors(t *testing.T) {
 			t.Errorf("coord %q: exit %d, want 2 (stderr %q)", args, code, p.stderr.String())
 			continue
 		}
-		oneLine(t, p, "usage")
+		// The usage line itself, not only a pointer to --help.
+		oneLine(t, p, "usage: coord ")
+	}
+	// A flag is named as the user spells it, with two dashes.
+	for _, tc := range []struct {
+		args []string
+		flag string
+	}{
+		{[]string{"lock", "x", "--bogus", "--", "true"}, "--bogus"},
+		{[]string{"--bogus", "ls"}, "--bogus"},
+		{[]string{"lock", "x", "--timeout"}, "--timeout"},
+		{[]string{"sem", "x", "--limit", "many", "--", "true"}, "--limit"},
+	} {
+		p := startCoord(t, []string{"COORD_ENDPOINTS=127.0.0.1:1"}, tc.args...)
+		p.wait(t, 10*time.Second)
+		if !strings.Contains(p.stderr.String(), " "+tc.flag) {
+			t.Errorf("coord %q: stderr %q, want the flag named %s", tc.args, p.stderr.String(), tc.flag)
+		}
 	}
 	p := startCoord(t, nil, "lock", "--help")
 	if code := p.wait(t, 10*time.Second); code != 0 || !strings.Contains(p.stdout.String(), "usage: coord lock") {
@@ -775,6 +804,14 @@ func TestCLITLS(t *testing.T) {
 		t.Errorf("coord ls without --cacert against a TLS server: exit %d, want 1", p.code)
 	}
 	oneLine(t, p, "with --cacert if it serves TLS")
+	// With a CA that did not sign the server's certificate, the line
+	// points at --cacert, not only at the cluster.
+	otherCA, _ := writeSelfSigned(t, t.TempDir())
+	p = c.run(t, 20*time.Second, "ls", "--cacert", otherCA)
+	if p.code != 1 {
+		t.Errorf("coord ls with the wrong --cacert: exit %d, want 1", p.code)
+	}
+	oneLine(t, p, "check that --cacert is the CA that signed its certificate")
 }
 
 // TestCLIServeDataDirInUse starts a second server on the shared server's
@@ -873,4 +910,299 @@ func TestCLIHolderKilled(t *testing.T) {
 			t.Errorf("coord lock after SIGHUP: exit %d, want %d (CMD ended by the forwarded SIGHUP)", p.code, 128+int(syscall.SIGHUP))
 		}
 	}
+}
+
+// silentEndpoint listens on a free loopback port and accepts connections but
+// never answers, as a hung server does: reaching it takes coord the whole of
+// its connect timeout.
+func silentEndpoint(t *testing.T) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var mu sync.Mutex
+	var conns []net.Conn
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			mu.Lock()
+			conns = append(conns, c)
+			mu.Unlock()
+		}
+	}()
+	t.Cleanup(func() {
+		ln.Close()
+		mu.Lock()
+		defer mu.Unlock()
+		for _, c := range conns {
+			c.Close()
+		}
+	})
+	return ln.Addr().String()
+}
+
+// TestCLIInterruptWhileConnecting interrupts coord while it is still
+// reaching a cluster that does not answer: like an interrupted wait, it must
+// exit 128 plus the signal at once, not wait out its connect timeout and
+// exit 1.
+func TestCLIInterruptWhileConnecting(t *testing.T) {
+	t.Parallel()
+	ep := silentEndpoint(t)
+	for _, tc := range []struct {
+		args []string
+		sig  syscall.Signal
+	}{
+		{[]string{"lock", "x", "--", "true"}, syscall.SIGINT},
+		{[]string{"sem", "x", "--limit", "2", "--", "true"}, syscall.SIGTERM},
+		{[]string{"event", "wait", "x"}, syscall.SIGINT},
+		{[]string{"barrier", "x", "--parties", "2"}, syscall.SIGTERM},
+	} {
+		t.Run(tc.args[0], func(t *testing.T) {
+			t.Parallel()
+			p := startCoord(t, nil, append([]string{"--endpoints", ep}, tc.args...)...)
+			time.Sleep(500 * time.Millisecond) // coord has caught signals by now
+			start := time.Now()
+			p.cmd.Process.Signal(tc.sig)
+			code := p.wait(t, 10*time.Second)
+			if want := 128 + int(tc.sig); code != want {
+				t.Errorf("coord %q interrupted by %v while connecting: exit %d, want %d; stderr %q", tc.args, tc.sig, code, want, p.stderr.String())
+			}
+			if d := time.Since(start); d > 1500*time.Millisecond {
+				t.Errorf("coord %q took %v to exit after %v, want at once", tc.args, d, tc.sig)
+			}
+			oneLine(t, p, "interrupted")
+		})
+	}
+}
+
+// TestCLIFailureHints checks that failures beyond the cluster's say what to
+// do, on their one line: a CMD that cannot run (the shell's 127 and 126), a
+// wait on an event nobody sets, an --endpoints with no address.
+func TestCLIFailureHints(t *testing.T) {
+	t.Parallel()
+	c := newCluster(t, sharedServer(t))
+	noexec := filepath.Join(t.TempDir(), "noexec")
+	if err := os.WriteFile(noexec, []byte("#!/bin/sh\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		args []string
+		code int
+		want string
+	}{
+		{c.args("lock", "x", "--", "coord-no-such-command"), 127, "check the command's name and PATH"},
+		{c.args("sem", "x", "--limit", "1", "--", noexec), 126, "check that it is an executable file"},
+		{c.args("event", "wait", "x", "--timeout", "100ms"), 3, "coord event set"},
+		{c.args("barrier", "x", "--parties", "2", "--timeout", "100ms"), 3, "too few parties"},
+		{[]string{"--endpoints", ",", "ls"}, 1, "set --endpoints or COORD_ENDPOINTS"},
+	} {
+		p := startCoord(t, nil, tc.args...)
+		if code := p.wait(t, 10*time.Second); code != tc.code {
+			t.Errorf("coord %q: exit %d, want %d; stderr %q", tc.args, code, tc.code, p.stderr.String())
+		}
+		oneLine(t, p, tc.want)
+	}
+	c.checkEmpty(t)
+}
+
+// TestCLIHelp runs --help (and -h) on every command: exit 0, the usage on
+// stdout, nothing on stderr, and the flags spelled as the usage lines spell
+// them, with two dashes.
+func TestCLIHelp(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		cmd  string
+		want []string
+	}{
+		{"", []string{"usage: coord ", "--endpoints", "COORD_PASSWORD"}},
+		{"demo", []string{"usage: coord demo", "--list", "--seed"}},
+		{"serve", []string{"usage: coord serve", "--data-dir", "--addr", "--peer-addr", "--cert"}},
+		{"lock", []string{"usage: coord lock", "--timeout", "--ttl", "--endpoints", "--prefix", "--cacert", "--user"}},
+		{"sem", []string{"usage: coord sem", "--limit", "--timeout", "--endpoints"}},
+		{"event", []string{"usage: coord event", "--timeout", "--endpoints"}},
+		{"barrier", []string{"usage: coord barrier", "--parties", "--timeout", "--endpoints"}},
+		{"ls", []string{"usage: coord ls", "--json", "--endpoints"}},
+	} {
+		for _, h := range []string{"--help", "-h"} {
+			args := []string{h}
+			if tc.cmd != "" {
+				args = []string{tc.cmd, h}
+			}
+			p := startCoord(t, []string{"COORD_ENDPOINTS=127.0.0.1:1"}, args...)
+			if code := p.wait(t, 10*time.Second); code != 0 || p.stderr.Len() != 0 {
+				t.Errorf("coord %q: exit %d, stderr %q; want 0 and nothing", args, code, p.stderr.String())
+			}
+			for _, w := range tc.want {
+				if !strings.Contains(p.stdout.String(), w) {
+					t.Errorf("coord %q lacks %q:\n%s", args, w, p.stdout.String())
+				}
+			}
+			if strings.Contains(p.stdout.String(), "\n  -") && !strings.Contains(p.stdout.String(), "\n  --") {
+				t.Errorf("coord %q spells its flags with one dash:\n%s", args, p.stdout.String())
+			}
+		}
+	}
+}
+
+// TestCLILostHoldKeyDeleted deletes a semaphore holder's key behind its back
+// (an operator's etcdctl del): the hold is lost with the cluster healthy, so
+// coord must kill CMD's process group, a child that ignores SIGTERM included,
+// and exit 4 with one line.
+func TestCLILostHoldKeyDeleted(t *testing.T) {
+	t.Parallel()
+	s := sharedServer(t)
+	c := newCluster(t, s)
+	dir := t.TempDir()
+	script := `trap "" TERM; sleep 60 & echo $! > "$D/child"; echo $$ > "$D/pid"; wait`
+	p := startCoord(t, []string{"D=" + dir}, c.args("sem", "held", "--limit", "2", "--", "sh", "-c", script)...)
+	waitFile(t, filepath.Join(dir, "child"), 20*time.Second)
+	waitFile(t, filepath.Join(dir, "pid"), 5*time.Second)
+
+	cli, err := clientv3.New(clientv3.Config{Endpoints: []string{s.endpoint}, DialTimeout: 5 * time.Second, Logger: zap.NewNop()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cli.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	resp, err := cli.Delete(ctx, c.prefix, clientv3.WithPrefix())
+	if err != nil || resp.Deleted != 1 {
+		t.Fatalf("deleting the holder's key: %v, %d deleted, want 1", err, resp.Deleted)
+	}
+	start := time.Now()
+	if code := p.wait(t, 15*time.Second); code != 4 {
+		t.Errorf("coord sem after its key was deleted: exit %d, want 4; stderr %q", code, p.stderr.String())
+	}
+	// SIGTERM is ignored: SIGKILL must follow within the safety margin.
+	if d := time.Since(start); d > 6*time.Second {
+		t.Errorf("coord exited %v after the key was deleted, want within the safety margin", d)
+	}
+	oneLine(t, p, "lost the hold")
+	for _, f := range []string{"pid", "child"} {
+		b, _ := os.ReadFile(filepath.Join(dir, f))
+		pid, err := strconv.Atoi(strings.TrimSpace(string(b)))
+		if err != nil {
+			t.Fatalf("%s file: %q", f, b)
+		}
+		gone := false
+		for range 100 {
+			if syscall.Kill(pid, 0) == syscall.ESRCH || isZombie(pid) {
+				gone = true
+				break
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+		if !gone {
+			syscall.Kill(pid, syscall.SIGKILL)
+			t.Errorf("CMD's %s (pid %d) survived the lost hold", f, pid)
+		}
+	}
+}
+
+// TestCLIInterruptWaiters interrupts a sem waiter, a barrier party and an
+// event waiter while they wait: each exits 128 plus the signal with one line,
+// and none leaves a key behind (the sem holder's own row stays until it ends).
+func TestCLIInterruptWaiters(t *testing.T) {
+	t.Parallel()
+	c := newCluster(t, sharedServer(t))
+	dir := t.TempDir()
+	ready := filepath.Join(dir, "ready")
+	holder := c.start(t, "sem", "s", "--limit", "1", "--", "sh", "-c", `touch "$0"; exec sleep 30`, ready)
+	waitFile(t, ready, 20*time.Second)
+	waiters := []struct {
+		p   *proc
+		sig syscall.Signal
+	}{
+		{c.start(t, "sem", "s", "--limit", "1", "--", "true"), syscall.SIGTERM},
+		{c.start(t, "barrier", "b", "--parties", "2"), syscall.SIGINT},
+		{c.start(t, "event", "wait", "e"), syscall.SIGTERM},
+	}
+	// Two waiters with keys (the sem waiter, the barrier party) besides the holder.
+	for deadline := time.Now().Add(10 * time.Second); len(c.lsRows(t)) < 3; {
+		if time.Now().After(deadline) {
+			t.Fatalf("ls shows %v, want the holder and two waiters", c.lsRows(t))
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	time.Sleep(200 * time.Millisecond) // the event waiter is watching by now
+	for _, w := range waiters {
+		w.p.cmd.Process.Signal(w.sig)
+		if code := w.p.wait(t, 10*time.Second); code != 128+int(w.sig) {
+			t.Errorf("coord %q after %v: exit %d, want %d; stderr %q", w.p.cmd.Args[1:], w.sig, code, 128+int(w.sig), w.p.stderr.String())
+		}
+		oneLine(t, w.p, "interrupted")
+	}
+	if rows := c.lsRows(t); len(rows) != 1 || rows[0]["state"] != "holder" {
+		t.Errorf("after the waiters were interrupted, ls shows %v; want the sem holder alone", rows)
+	}
+	holder.cmd.Process.Signal(syscall.SIGTERM)
+	holder.wait(t, 10*time.Second)
+	c.checkEmpty(t)
+}
+
+// TestCLIDemoInterrupted interrupts `coord demo` while its event scenario
+// waits for the setter: it exits 128 plus the signal with one line, as an
+// interrupted command does, not 1 with the scenario's "context canceled".
+func TestCLIDemoInterrupted(t *testing.T) {
+	t.Parallel()
+	for _, sig := range []syscall.Signal{syscall.SIGINT, syscall.SIGTERM} {
+		p := startCoord(t, nil, "demo", "event")
+		time.Sleep(500 * time.Millisecond) // the setter waits 2s
+		p.cmd.Process.Signal(sig)
+		if code := p.wait(t, 10*time.Second); code != 128+int(sig) {
+			t.Errorf("coord demo event after %v: exit %d, want %d; stderr %q", sig, code, 128+int(sig), p.stderr.String())
+		}
+		oneLine(t, p, "coord demo: interrupted")
+	}
+}
+
+// procState returns the state letter of pid in /proc (R, S, T for stopped...),
+// or 0 where there is no /proc.
+func procState(pid int) byte {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return 0
+	}
+	s := string(b)
+	i := strings.LastIndexByte(s, ')')
+	if i < 0 || i+2 >= len(s) {
+		return 0
+	}
+	return s[i+2]
+}
+
+// TestCLIHolderNotStoppedByCtrlZ sends coord SIGTSTP (a terminal's Ctrl-Z)
+// while CMD runs. CMD is in a group of its own and would run on while a
+// stopped coord renewed no lease, so that another process would be granted
+// the hold while CMD still ran: coord must not stop.
+func TestCLIHolderNotStoppedByCtrlZ(t *testing.T) {
+	t.Parallel()
+	if procState(os.Getpid()) == 0 {
+		t.Skip("no /proc to read a process's state from")
+	}
+	c := newCluster(t, sharedServer(t))
+	dir := t.TempDir()
+	ready, finish := filepath.Join(dir, "ready"), filepath.Join(dir, "finish")
+	p := c.start(t, "lock", "tstp", "--", "sh", "-c", `touch "$0"; while [ ! -e "$1" ]; do sleep 0.05; done; exit 3`, ready, finish)
+	waitFile(t, ready, 20*time.Second)
+	for _, sig := range []syscall.Signal{syscall.SIGTSTP, syscall.SIGTTOU, syscall.SIGTTIN} {
+		p.cmd.Process.Signal(sig)
+	}
+	time.Sleep(300 * time.Millisecond)
+	st := procState(p.cmd.Process.Pid)
+	p.cmd.Process.Signal(syscall.SIGCONT) // so that the test ends either way
+	if st == 'T' {
+		t.Errorf("coord stopped on SIGTSTP while holding the lock; its lease would expire while CMD runs")
+	}
+	if err := os.WriteFile(finish, nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if code := p.wait(t, 10*time.Second); code != 3 {
+		t.Errorf("coord lock: exit %d, want CMD's 3; stderr %q", code, p.stderr.String())
+	}
+	c.checkEmpty(t)
 }

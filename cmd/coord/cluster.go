@@ -72,11 +72,14 @@ func (g *globalFlags) endpointList() []string {
 	return eps
 }
 
+// errNoEndpoints is client's error for an --endpoints with no address in it.
+var errNoEndpoints = errors.New("no endpoints given")
+
 // client returns a client of the cluster that logs nothing.
 func (g *globalFlags) client() (*clientv3.Client, error) {
 	eps := g.endpointList()
 	if len(eps) == 0 {
-		return nil, errors.New("no endpoints given")
+		return nil, errNoEndpoints
 	}
 	return etcd.NewClient(etcd.ClientConfig{
 		Endpoints:   eps,
@@ -116,6 +119,30 @@ func (g *globalFlags) connect(ctx context.Context, ttl time.Duration) (*conn, er
 	return &conn{cli: cli, sess: sess}, nil
 }
 
+// connectOrInterrupt is connect, ended early by SIGINT or SIGTERM on sigs:
+// a Ctrl-C while the cluster is slow to answer must not wait out
+// connectTimeout, and counts as an interrupted wait (128 plus the signal).
+// It prints the failure and returns its exit code, or the connection and
+// ok = true.
+func (g *globalFlags) connectOrInterrupt(sigs <-chan os.Signal, ttl time.Duration, f failer) (c *conn, code int, ok bool) {
+	r := waitInterruptible(sigs, 0, func(ctx context.Context) error {
+		var err error
+		c, err = g.connect(ctx, ttl)
+		return err
+	})
+	switch {
+	case r.sig != nil:
+		if c != nil {
+			c.close()
+		}
+		fmt.Fprintf(f.stderr, "%s: interrupted (%v) while connecting to etcd at %s; left nothing behind\n", f.cmd, r.sig, g.endpoints)
+		return nil, signalExit(r.sig), false
+	case r.err != nil:
+		return nil, f.cluster("connect", r.err), false
+	}
+	return c, 0, true
+}
+
 // close ends the session (releasing whatever it still holds) and the client;
 // both are bounded, also with the cluster unreachable.
 func (c *conn) close() {
@@ -139,6 +166,8 @@ func (f failer) usage(usage, format string, args ...any) int {
 // cluster reports an error that came from reaching or using the cluster.
 func (f failer) cluster(what string, err error) int {
 	switch {
+	case errors.Is(err, errNoEndpoints):
+		fmt.Fprintf(f.stderr, "%s: %s: %v; set --endpoints or COORD_ENDPOINTS to HOST:PORT[,HOST:PORT...]\n", f.cmd, what, err)
 	case errors.Is(err, etcd.ErrSessionDone):
 		fmt.Fprintf(f.stderr, "%s: %s: lost the session with etcd at %s (%v); check that the cluster is up and reachable\n",
 			f.cmd, what, f.g.endpoints, err)
@@ -149,6 +178,10 @@ func (f failer) cluster(what string, err error) int {
 		hint := "start one with `coord serve` or point --endpoints (env COORD_ENDPOINTS) at a running cluster"
 		if f.g.cacert == "" {
 			hint += ", with --cacert if it serves TLS"
+		} else {
+			// A failed TLS handshake looks the same from here: gRPC
+			// keeps retrying and reports only the deadline.
+			hint += ", and check that --cacert is the CA that signed its certificate (or that it serves TLS at all)"
 		}
 		fmt.Fprintf(f.stderr, "%s: %s: cannot reach etcd at %s (%v); %s\n", f.cmd, what, f.g.endpoints, err, hint)
 	default:
@@ -225,7 +258,14 @@ func (f failer) waitFailed(what string, r waitResult, timeout time.Duration) int
 		fmt.Fprintf(f.stderr, "%s: interrupted (%v) while waiting for %s; left nothing behind\n", f.cmd, r.sig, what)
 		return signalExit(r.sig)
 	case r.err == context.DeadlineExceeded && timeout > 0: // ctx.Err() itself, not a cluster error that wraps one
-		fmt.Fprintf(f.stderr, "%s: gave up waiting for %s after %v (--timeout); see who holds it with `coord ls`, or wait longer\n", f.cmd, what, timeout)
+		hint := "see who holds it and who waits with `coord ls`, or wait longer"
+		switch {
+		case strings.HasPrefix(what, "event "):
+			hint = "nobody set it; set it with `coord event set NAME`, or wait longer"
+		case strings.HasPrefix(what, "barrier "):
+			hint = "too few parties arrived; see who waits with `coord ls`, or wait longer"
+		}
+		fmt.Fprintf(f.stderr, "%s: gave up waiting for %s after %v (--timeout); %s\n", f.cmd, what, timeout, hint)
 		return exitTimeout
 	default:
 		return f.cluster("waiting for "+what, r.err)
@@ -241,12 +281,11 @@ func parseCommand(fs *flag.FlagSet, g *globalFlags, args []string, usage string,
 	if errors.Is(err, flag.ErrHelp) {
 		fmt.Fprintln(stdout, usage)
 		fmt.Fprintln(stdout, "\nflags:")
-		fs.SetOutput(stdout)
-		fs.PrintDefaults()
+		printFlags(stdout, fs)
 		return nil, nil, exitOK, true
 	}
 	if err != nil {
-		return nil, nil, f.usage(usage, "%v", err), true
+		return nil, nil, f.usage(usage, "%s", flagError(err)), true
 	}
 	return pos, rest, 0, false
 }

@@ -24,28 +24,54 @@ type ConditionResult struct {
 const (
 	condCapacity      = 3                      // the seed's MAX_SIZE
 	condItems         = 5                      // items each side handles, as in the seed
-	condProducerPause = 20 * time.Millisecond  // the seed's 0.1 s, shortened 5×
-	condConsumerPause = 30 * time.Millisecond  // the seed's 0.15 s, shortened 5×
-	condConsumerDelay = 100 * time.Millisecond // a late start, so the bound is reached
+	condProducerPause = 100 * time.Millisecond // the seed's asyncio.sleep(0.1)
+	condConsumerPause = 150 * time.Millisecond // the seed's asyncio.sleep(0.15)
 )
 
+// conditionPacing is how the two sides of the condition scenario are paced.
+// The demo runs the seed's; tests also run a faster producer against a late
+// consumer, so that the producer's wait on a full buffer is exercised too.
+type conditionPacing struct {
+	producerPause, consumerPause time.Duration
+	// consumerDelay holds the consumer back after the producer's first
+	// item; the seed has none.
+	consumerDelay time.Duration
+}
+
+// seedPacing is the seed's: the producer pauses 0.1s after each item, the
+// consumer 0.15s.
+var seedPacing = conditionPacing{producerPause: condProducerPause, consumerPause: condConsumerPause}
+
 // demoCondition is the seed's producer/consumer over a bounded buffer, with
-// coord.Cond in place of asyncio.Condition. With the seed's pacing alone the
-// consumer keeps up and the buffer never fills, so the consumer here starts
-// late: the producer fills the buffer and must wait, and the bound is seen to
-// hold.
+// coord.Cond in place of asyncio.Condition, at the seed's pace.
 func demoCondition(ctx context.Context, w io.Writer) (ConditionResult, error) {
+	return runCondition(ctx, w, seedPacing)
+}
+
+// runCondition runs the producer/consumer scenario at the given pace. As in
+// the seed, where asyncio starts tasks in creation order and the producer
+// runs until its first sleep, the consumer starts once the producer has
+// added its first item.
+func runCondition(ctx context.Context, w io.Writer, pace conditionPacing) (ConditionResult, error) {
 	p := newPrinter(w)
 	res := ConditionResult{Capacity: condCapacity}
 	p.note("One producer and one consumer, %d items each, over a buffer of %d guarded by a coord.Cond.", condItems, condCapacity)
-	p.note("Pauses: producer %s, consumer %s after each item (the seed's, 5× shorter); the consumer starts %s late so the buffer fills.",
-		secs(condProducerPause), secs(condConsumerPause), secs(condConsumerDelay))
+	whose := "the seed's"
+	if pace != seedPacing {
+		whose = "not the seed's"
+	}
+	p.note("Pauses after each item: producer %s, consumer %s (%s); the consumer starts after the producer's first item, as asyncio runs the seed's tasks.",
+		secs(pace.producerPause), secs(pace.consumerPause), whose)
+	if pace.consumerDelay > 0 {
+		p.note("The consumer starts %s late, so the buffer fills.", secs(pace.consumerDelay))
+	}
 
 	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
 	var mu coord.Mutex
 	cond := coord.NewCond(&mu)
 	var buffer []string // guarded by mu
+	firstItem := make(chan struct{})
 
 	producer := func(name string) error {
 		for i := range condItems {
@@ -69,14 +95,22 @@ func demoCondition(ctx context.Context, w io.Writer) (ConditionResult, error) {
 			p.line("%s: produced %s (buffer: %d)", name, item, len(buffer))
 			cond.NotifyAll() // wake waiters
 			cond.Unlock()
-			if err := sleepCtx(ctx, condProducerPause); err != nil {
+			if i == 0 {
+				close(firstItem)
+			}
+			if err := sleepCtx(ctx, pace.producerPause); err != nil {
 				return err
 			}
 		}
 		return nil
 	}
 	consumer := func(name string) error {
-		if err := sleepCtx(ctx, condConsumerDelay); err != nil {
+		select {
+		case <-firstItem:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+		if err := sleepCtx(ctx, pace.consumerDelay); err != nil {
 			return err
 		}
 		for range condItems {
@@ -98,7 +132,7 @@ func demoCondition(ctx context.Context, w io.Writer) (ConditionResult, error) {
 			p.line("%s: consumed %s (buffer: %d)", name, item, len(buffer))
 			cond.NotifyAll() // wake waiters
 			cond.Unlock()
-			if err := sleepCtx(ctx, condConsumerPause); err != nil {
+			if err := sleepCtx(ctx, pace.consumerPause); err != nil {
 				return err
 			}
 		}
@@ -127,6 +161,9 @@ func demoCondition(ctx context.Context, w io.Writer) (ConditionResult, error) {
 	}
 	p.note("The buffer never held more than %d (capacity %d): the producer waited %d time%s for space, the consumer %d time%s for an item.",
 		res.MaxBuffer, condCapacity, res.ProducerWaits, plural(res.ProducerWaits), res.ConsumerWaits, plural(res.ConsumerWaits))
+	if res.ProducerWaits == 0 {
+		p.note("At the seed's pace the consumer keeps up and the buffer never fills; were the consumer slower, the producer would wait in Cond.Wait at %d items.", condCapacity)
+	}
 	p.note("All %d items were consumed once, in the order produced. Wait released the lock while waiting and held it again on return.", len(res.Consumed))
 	return res, nil
 }

@@ -21,16 +21,15 @@ type EventResult struct {
 	Spread time.Duration
 }
 
-// eventSetterDelay is the setter's delay: the seed's 2 s, shortened, since
-// only its order relative to the waiters matters.
-const eventSetterDelay = 200 * time.Millisecond
+// eventSetterDelay is the setter's delay: the seed's setter(event, 2.0).
+const eventSetterDelay = 2 * time.Second
 
 // demoEvent is the seed's broadcast example: three waiters, one setter.
 func demoEvent(ctx context.Context, w io.Writer) (EventResult, error) {
 	p := newPrinter(w)
 	names := []string{"waiter1", "waiter2", "waiter3"}
 	res := EventResult{Waiters: len(names)}
-	p.note("%d goroutines wait on one coord.Event; a setter sets it after %s (the seed waits 2s).", len(names), secs(eventSetterDelay))
+	p.note("%d goroutines wait on one coord.Event; a setter sets it after %s, as in the seed.", len(names), secs(eventSetterDelay))
 
 	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()

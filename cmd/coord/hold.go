@@ -62,7 +62,7 @@ func cmdHold(kind string, g globalFlags, args []string, stdout, stderr io.Writer
 		return code
 	}
 	switch {
-	case len(pos) == 0:
+	case len(pos) == 0 || pos[0] == "":
 		return f.usage(usage, "missing NAME")
 	case len(pos) > 1:
 		if cmdArgs == nil {
@@ -79,6 +79,8 @@ func cmdHold(kind string, g globalFlags, args []string, stdout, stderr io.Writer
 		return f.usage(usage, "--limit must be at least 1")
 	case *timeout < 0:
 		return f.usage(usage, "--timeout must not be negative")
+	case *ttl < 0:
+		return f.usage(usage, "--ttl must not be negative")
 	}
 	name := pos[0]
 
@@ -87,9 +89,9 @@ func cmdHold(kind string, g globalFlags, args []string, stdout, stderr io.Writer
 	sigs, stopSignals := signals()
 	defer stopSignals()
 
-	c, err := g.connect(context.Background(), *ttl)
-	if err != nil {
-		return f.cluster("connect", err)
+	c, code, ok := g.connectOrInterrupt(sigs, *ttl, f)
+	if !ok {
+		return code
 	}
 	var h holder
 	what := fmt.Sprintf("lock %q", name)
@@ -124,7 +126,7 @@ func cmdHold(kind string, g globalFlags, args []string, stdout, stderr io.Writer
 		return exitLost
 	}
 	rctx, cancel := context.WithTimeout(context.Background(), opTimeout)
-	err = h.release(rctx)
+	err := h.release(rctx)
 	cancel()
 	c.close()
 	if err != nil && code == 0 {
@@ -163,13 +165,15 @@ func runHeld(h holder, sess *etcd.Session, args []string, sigs <-chan os.Signal,
 	// that it does not outlive coord (see proc_*.go).
 	prepareCmd(cmd)
 	if err := cmd.Start(); err != nil {
-		code := 126
+		// The shell's codes: 127 not found, 126 found but not runnable.
+		code, hint := 126, "check that it is an executable file"
 		if errors.Is(err, exec.ErrNotFound) || errors.Is(err, os.ErrNotExist) {
-			code = 127
+			code, hint = 127, "check the command's name and PATH"
 		}
-		fmt.Fprintf(stderr, "%s: cannot run %s: %v\n", name, args[0], err)
+		fmt.Fprintf(stderr, "%s: cannot run %s: %v; %s\n", name, args[0], err, hint)
 		return code, false
 	}
+	ignoreJobControlStops()
 	waited := make(chan struct{})
 	go func() { cmd.Wait(); close(waited) }()
 

@@ -30,7 +30,9 @@
 // children too. That group is not the terminal's foreground group: coord
 // receives the terminal's Ctrl-C and forwards it, and a CMD that reads from
 // the terminal is stopped (SIGTTIN); give such a CMD its input by a pipe or
-// a file.
+// a file. For the same reason coord ignores Ctrl-Z (SIGTSTP), SIGTTIN and
+// SIGTTOU while CMD runs: stopped, coord would renew no lease, and CMD would
+// run on after another process had been granted the hold.
 //
 // serve runs a single-node etcd for local use and tests, with its data in
 // the user's cache directory (coord/etcd under os.UserCacheDir) unless
@@ -39,8 +41,8 @@
 //
 // Exit codes: 0 success (lock and sem: CMD's code); 1 a cluster error or an
 // unreachable cluster; 2 a usage error; 3 gave up waiting (--timeout); 4 the
-// hold was lost; 128+N interrupted by signal N while waiting. Every failure
-// is one line on stderr.
+// hold was lost; 128+N interrupted by signal N while connecting or waiting
+// (demo: while running). Every failure is one line on stderr.
 package main
 
 import (
@@ -51,6 +53,8 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"strings"
+	"sync/atomic"
 	"syscall"
 
 	"github.com/coordkit/coord/etcd"
@@ -63,7 +67,10 @@ const (
 	exitUsage   = 2 // the command line is wrong
 )
 
-const usageMain = `usage: coord [global flags] <command> [arguments]
+// usageLine is usageMain's first line, the usage line a usage error prints.
+const usageLine = "usage: coord [global flags] <command> [arguments]"
+
+const usageMain = usageLine + `
 
 commands:
   demo [NAME] [--list] [--seed]              the seed's scenarios, in-process (all without NAME)
@@ -95,12 +102,12 @@ func run(args []string, stdout, stderr io.Writer) int {
 			fmt.Fprintln(stdout, usageMain)
 			return exitOK
 		}
-		fmt.Fprintf(stderr, "coord: %v; run \"coord --help\" for usage\n", err)
+		fmt.Fprintf(stderr, "coord: %s; %s (run \"coord --help\" for more)\n", flagError(err), usageLine)
 		return exitUsage
 	}
 	args = gfs.Args()
 	if len(args) == 0 {
-		fmt.Fprintln(stderr, "coord: missing command; run \"coord --help\" for usage")
+		fmt.Fprintf(stderr, "coord: missing command; %s (run \"coord --help\" for more)\n", usageLine)
 		return exitUsage
 	}
 	switch cmd := args[0]; cmd {
@@ -126,7 +133,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 			return cmdLs(g, args[1:], stdout, stderr)
 		}
 	default:
-		fmt.Fprintf(stderr, "coord: unknown command %q; run \"coord --help\" for usage\n", cmd)
+		fmt.Fprintf(stderr, "coord: unknown command %q; %s (run \"coord --help\" for more)\n", cmd, usageLine)
 		return exitUsage
 	}
 }
@@ -144,15 +151,14 @@ func cmdDemo(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stdout, "\nscenarios (all of them, in this order, without NAME):")
 		writeScenarioList(stdout)
 		fmt.Fprintln(stdout, "\nflags:")
-		fs.SetOutput(stdout)
-		fs.PrintDefaults()
+		printFlags(stdout, fs)
 		return exitOK
 	}
 	if err == nil && rest != nil {
 		err = errors.New("unexpected \"--\"")
 	}
 	if err != nil {
-		fmt.Fprintf(stderr, "coord demo: %v; %s\n", err, usageDemo)
+		fmt.Fprintf(stderr, "coord demo: %s; %s\n", flagError(err), usageDemo)
 		return exitUsage
 	}
 	if *list {
@@ -166,13 +172,56 @@ func cmdDemo(args []string, stdout, stderr io.Writer) int {
 			return exitUsage
 		}
 	}
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
-	if err := runDemos(ctx, stdout, names, demoOptions{seed: *seed}); err != nil {
+	// SIGINT or SIGTERM ends the scenario's waits through their ctx; coord
+	// then exits 128 plus the signal, as a shell reports an interrupted
+	// command, rather than 1 with the scenario's "context canceled".
+	sigs := make(chan os.Signal, 1)
+	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
+	defer signal.Stop(sigs)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	var got atomic.Value // the os.Signal that interrupted the run
+	go func() {
+		select {
+		case s := <-sigs:
+			got.Store(s)
+			cancel()
+		case <-ctx.Done():
+		}
+	}()
+	err = runDemos(ctx, stdout, names, demoOptions{seed: *seed})
+	cancel()
+	if s, ok := got.Load().(os.Signal); ok {
+		fmt.Fprintf(stderr, "coord demo: interrupted (%v)\n", s)
+		return signalExit(s)
+	}
+	if err != nil {
 		fmt.Fprintf(stderr, "coord demo: %v\n", err)
 		return exitFailure
 	}
 	return exitOK
+}
+
+// printFlags prints fs's flags as flag.PrintDefaults does, but spelled with
+// two dashes, as coord's usage lines and documentation spell them (the flag
+// package takes both).
+func printFlags(w io.Writer, fs *flag.FlagSet) {
+	var b strings.Builder
+	fs.SetOutput(&b)
+	fs.PrintDefaults()
+	fs.SetOutput(io.Discard)
+	io.WriteString(w, strings.ReplaceAll("\n"+b.String(), "\n  -", "\n  --")[1:])
+}
+
+// flagError is the flag package's parse error with the flag spelled as the
+// user spells it, "--timeout" rather than "-timeout".
+func flagError(err error) string {
+	return strings.NewReplacer(
+		"not defined: -", "not defined: --", // flag provided but not defined: -x
+		"needs an argument: -", "needs an argument: --", // flag needs an argument: -x
+		"for flag -", "for flag --", // invalid value "v" for flag -x: ...
+		"\" for -", "\" for --", // invalid boolean value "v" for -x: ...
+	).Replace(err.Error())
 }
 
 // newFlagSet returns a FlagSet that reports errors to its caller instead of

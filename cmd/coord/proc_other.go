@@ -16,6 +16,9 @@ var forwarded = []os.Signal{os.Interrupt}
 // CMD itself, not its children.
 func prepareCmd(*exec.Cmd) {}
 
+// ignoreJobControlStops does nothing: there is no job control to stop coord.
+func ignoreJobControlStops() {}
+
 // signalGroup sends sig to CMD; os.Kill is the only signal every system can
 // send, so any other kills CMD as well.
 func signalGroup(cmd *exec.Cmd, sig os.Signal) {

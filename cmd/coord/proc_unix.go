@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
+	"os/signal"
 	"path/filepath"
 	"syscall"
 )
@@ -20,6 +21,17 @@ var forwarded = []os.Signal{os.Interrupt, syscall.SIGTERM, syscall.SIGHUP}
 func prepareCmd(cmd *exec.Cmd) {
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	setParentDeathSignal(cmd.SysProcAttr)
+}
+
+// ignoreJobControlStops keeps coord running while it holds: a Ctrl-Z
+// (SIGTSTP), or a write to the terminal from a background job under
+// `stty tostop` (SIGTTOU), would otherwise stop coord but not CMD, which is
+// in a group of its own. A stopped coord renews no lease: the hold expires
+// and another process is granted it while CMD still runs, and coord, being
+// stopped, cannot kill CMD in time. Called after CMD has started, so that CMD
+// does not inherit the ignored dispositions.
+func ignoreJobControlStops() {
+	signal.Ignore(syscall.SIGTSTP, syscall.SIGTTOU, syscall.SIGTTIN)
 }
 
 // signalGroup sends sig to CMD's process group.

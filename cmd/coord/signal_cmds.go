@@ -29,7 +29,7 @@ func cmdEvent(g globalFlags, args []string, stdout, stderr io.Writer) int {
 		return f.usage(usageEvent, "missing set, clear or wait")
 	case pos[0] != "set" && pos[0] != "clear" && pos[0] != "wait":
 		return f.usage(usageEvent, "unknown action %q (want set, clear or wait)", pos[0])
-	case len(pos) == 1:
+	case len(pos) == 1 || pos[1] == "":
 		return f.usage(usageEvent, "missing NAME")
 	case len(pos) > 2:
 		return f.usage(usageEvent, "unexpected argument %q", pos[2])
@@ -41,9 +41,9 @@ func cmdEvent(g globalFlags, args []string, stdout, stderr io.Writer) int {
 
 	sigs, stopSignals := signals()
 	defer stopSignals()
-	c, err := g.connect(context.Background(), 0)
-	if err != nil {
-		return f.cluster("connect", err)
+	c, code, ok := g.connectOrInterrupt(sigs, 0, f)
+	if !ok {
+		return code
 	}
 	defer c.close()
 	e := etcd.NewEvent(c.sess, name)
@@ -84,7 +84,7 @@ func cmdBarrier(g globalFlags, args []string, stdout, stderr io.Writer) int {
 	switch {
 	case rest != nil:
 		return f.usage(usageBarrier, "unexpected \"--\"")
-	case len(pos) == 0:
+	case len(pos) == 0 || pos[0] == "":
 		return f.usage(usageBarrier, "missing NAME")
 	case len(pos) > 1:
 		return f.usage(usageBarrier, "unexpected argument %q", pos[1])
@@ -94,14 +94,16 @@ func cmdBarrier(g globalFlags, args []string, stdout, stderr io.Writer) int {
 		return f.usage(usageBarrier, "--parties must be at least 1")
 	case *timeout < 0:
 		return f.usage(usageBarrier, "--timeout must not be negative")
+	case *ttl < 0:
+		return f.usage(usageBarrier, "--ttl must not be negative")
 	}
 	name := pos[0]
 
 	sigs, stopSignals := signals()
 	defer stopSignals()
-	c, err := g.connect(context.Background(), *ttl)
-	if err != nil {
-		return f.cluster("connect", err)
+	c, code, ok := g.connectOrInterrupt(sigs, *ttl, f)
+	if !ok {
+		return code
 	}
 	defer c.close()
 	b := etcd.NewBarrier(c.sess, name, *parties)
