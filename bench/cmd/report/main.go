@@ -66,13 +66,19 @@ func main() {
 	// each benchmark back to back. Passes interleave coord and its anchors
 	// in time, so a burst of load from elsewhere on the machine lands on
 	// all of them alike instead of on five runs of one.
+	//
+	// asyncio_bench.py runs once after each pass, with one repeat, and the
+	// report keeps the median of those runs: asyncio's numbers are then
+	// taken across the same stretch of time, and the same load, as coord's.
+	py := newAsyncioRunner(*python, *asyncioIn)
 	var output []byte
 	if *in != "" {
 		if output, err = os.ReadFile(*in); err != nil {
 			log.Fatal(err)
 		}
+		py.run(ctx, root) // once, with the script's own repeats
 	} else {
-		if output, err = runPasses(ctx, root, *count, *benchRe, *benchtime); err != nil {
+		if output, err = runPasses(ctx, root, *count, *benchRe, *benchtime, func() { py.run(ctx, root, "--repeat", "1") }); err != nil {
 			log.Fatalf("benchmarks failed: %v", err)
 		}
 		if err := os.WriteFile(at(root, *raw), output, 0o644); err != nil {
@@ -120,7 +126,7 @@ func main() {
 	}
 
 	// 3. asyncio.
-	doc.Asyncio, doc.AsyncioNote = asyncio(ctx, root, *python, *asyncioIn, *asyncioOut)
+	doc.Asyncio, doc.AsyncioNote = py.result(root, *asyncioOut)
 	if doc.Asyncio != nil {
 		doc.AsyncioRows = report.AsyncioRows(res, doc.Asyncio, report.AsyncioWorkloads)
 		doc.AsyncioRemarks = asyncioRemarks
@@ -144,7 +150,8 @@ func main() {
 
 // runPasses compiles the benchmarks and runs them count times, returning
 // the concatenated output.
-func runPasses(ctx context.Context, root string, count int, bench, benchtime string) ([]byte, error) {
+// After each pass it calls between.
+func runPasses(ctx context.Context, root string, count int, bench, benchtime string, between func()) ([]byte, error) {
 	dir, err := os.MkdirTemp("", "coord-bench-")
 	if err != nil {
 		return nil, err
@@ -165,6 +172,7 @@ func runPasses(ctx context.Context, root string, count int, bench, benchtime str
 			return nil, err
 		}
 		all = append(all, out...)
+		between()
 	}
 	return all, nil
 }
@@ -261,41 +269,82 @@ func machine(ctx context.Context, root string, res *report.Run) report.Machine {
 	return m
 }
 
-// asyncio runs bench/asyncio_bench.py (or reads its saved output) and
-// returns its results, or nil and the reason there are none.
-func asyncio(ctx context.Context, root, python, in, out string) (*report.Asyncio, string) {
-	var data []byte
+// An asyncioRunner runs bench/asyncio_bench.py, or reads its saved output,
+// and merges the runs.
+type asyncioRunner struct {
+	in     string // saved output to read instead of running
+	python string // the interpreter's path; "" if none
+	note   string // why there are no results, once that is known
+	runs   []*report.Asyncio
+}
+
+func newAsyncioRunner(python, in string) *asyncioRunner {
+	r := &asyncioRunner{in: in}
 	switch {
 	case in != "":
-		b, err := os.ReadFile(in)
-		if err != nil {
-			return nil, err.Error()
-		}
-		data = b
 	case python == "":
-		return nil, "skipped (-python \"\")."
+		r.note = "skipped (-python \"\")."
 	default:
 		path, err := exec.LookPath(python)
 		if err != nil {
-			return nil, fmt.Sprintf("%s is not installed here.", python)
+			r.note = fmt.Sprintf("%s is not installed here.", python)
 		}
-		log.Printf("running %s bench/asyncio_bench.py", python)
-		b, err := run(ctx, root, nil, path, filepath.Join("bench", "asyncio_bench.py"))
-		if err != nil {
-			return nil, fmt.Sprintf("bench/asyncio_bench.py failed: %v.", err)
-		}
-		data = b
-		if out != "" {
-			if err := os.WriteFile(at(root, out), data, 0o644); err != nil {
-				log.Print(err)
-			}
-		}
+		r.python = path
+	}
+	return r
+}
+
+// run runs the script once with args, unless it has failed before or is
+// not to be run.
+func (r *asyncioRunner) run(ctx context.Context, root string, args ...string) {
+	if r.in != "" || r.python == "" || r.note != "" {
+		return
+	}
+	log.Printf("running %s bench/asyncio_bench.py %s", r.python, strings.Join(args, " "))
+	out, err := run(ctx, root, nil, r.python, append([]string{filepath.Join("bench", "asyncio_bench.py")}, args...)...)
+	if err != nil {
+		r.note = fmt.Sprintf("bench/asyncio_bench.py failed: %v.", err)
+		return
 	}
 	var a report.Asyncio
-	if err := json.Unmarshal(data, &a); err != nil {
-		return nil, fmt.Sprintf("could not read asyncio_bench.py's output: %v.", err)
+	if err := json.Unmarshal(out, &a); err != nil {
+		r.note = fmt.Sprintf("could not read asyncio_bench.py's output: %v.", err)
+		return
 	}
-	return &a, ""
+	r.runs = append(r.runs, &a)
+}
+
+// result returns the merged results (saving them to out, relative to the
+// root) or the saved ones, or nil and the reason there are none.
+func (r *asyncioRunner) result(root, out string) (*report.Asyncio, string) {
+	if r.in != "" {
+		b, err := os.ReadFile(r.in)
+		if err != nil {
+			return nil, err.Error()
+		}
+		var a report.Asyncio
+		if err := json.Unmarshal(b, &a); err != nil {
+			return nil, fmt.Sprintf("could not read %s: %v.", r.in, err)
+		}
+		return &a, ""
+	}
+	if r.note != "" {
+		return nil, r.note
+	}
+	m := report.MergeAsyncio(r.runs)
+	if m == nil {
+		return nil, "bench/asyncio_bench.py was not run."
+	}
+	if out != "" {
+		b, err := json.MarshalIndent(m, "", " ")
+		if err == nil {
+			err = os.WriteFile(at(root, out), append(b, '\n'), 0o644)
+		}
+		if err != nil {
+			log.Print(err)
+		}
+	}
+	return m, ""
 }
 
 // profileMutex profiles BenchmarkMutexContended/coord and returns the top

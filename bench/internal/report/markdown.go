@@ -221,6 +221,8 @@ func Render(d *Doc) []byte {
 	} else {
 		p("bench/asyncio_bench.py runs the same workloads on CPython asyncio, one event loop, one thread; one op\n")
 		p("means the same on both sides (a yield is `await asyncio.sleep(0)` there, `runtime.Gosched()` here).\n")
+		p("The script runs once after each pass of the Go benchmarks and its median is kept, so both sides are\n")
+		p("measured across the same stretch of time; its raw rates are in bench/asyncio_results.json.\n")
 		p("Goal: coord at least %.0fx asyncio's ops/s. The last column is the same ratio for the Go anchor of the\n", AsyncioGoal)
 		p("workload: how far Go itself gets ahead of asyncio there, which bounds what coord can reach.\n\n")
 		p("| workload | coord | asyncio | coord/asyncio | goal ≥ %.0fx | Go anchor/asyncio |\n|---|---:|---:|---:|---|---|\n", AsyncioGoal)

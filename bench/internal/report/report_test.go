@@ -404,3 +404,29 @@ func TestWriteChart(t *testing.T) {
 		t.Error("WriteChart in an unknown format succeeded")
 	}
 }
+
+func TestMergeAsyncio(t *testing.T) {
+	if report.MergeAsyncio(nil) != nil {
+		t.Error("MergeAsyncio(nil) != nil")
+	}
+	run := func(lock, event float64) *report.Asyncio {
+		a := &report.Asyncio{Python: "3.11.7", Implementation: "CPython", Workloads: map[string]report.AsyncioResult{
+			"lock_uncontended": {OpsPerSec: lock},
+		}}
+		if event > 0 {
+			a.Workloads["event_wake_1000"] = report.AsyncioResult{OpsPerSec: event}
+		}
+		return a
+	}
+	m := report.MergeAsyncio([]*report.Asyncio{run(300, 10), run(100, 0), run(200, 30)})
+	if m.Python != "3.11.7" || m.Implementation != "CPython" {
+		t.Errorf("interpreter = %q %q", m.Implementation, m.Python)
+	}
+	if w := m.Workloads["lock_uncontended"]; w.OpsPerSec != 200 || len(w.Runs) != 3 {
+		t.Errorf("lock_uncontended = %+v; want the median 200 of 3 runs", w)
+	}
+	// A workload missing from one run is the median of the others.
+	if w := m.Workloads["event_wake_1000"]; w.OpsPerSec != 20 || len(w.Runs) != 2 {
+		t.Errorf("event_wake_1000 = %+v; want 20 from 2 runs", w)
+	}
+}

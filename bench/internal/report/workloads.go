@@ -297,13 +297,38 @@ var AsyncioWorkloads = []AsyncioWorkload{
 	{"semaphore_10_of_1000", "SemaphoreTenOf1000/coord", "Semaphore 10 of 1000", "SemaphoreTenOf1000/xsync-weighted"},
 }
 
-// Asyncio is the JSON bench/asyncio_bench.py prints.
+// Asyncio is the JSON bench/asyncio_bench.py prints, or a merge of
+// several of its runs.
 type Asyncio struct {
-	Python         string `json:"python"`
-	Implementation string `json:"implementation"`
-	Workloads      map[string]struct {
-		OpsPerSec float64 `json:"ops_per_sec"`
-	} `json:"workloads"`
+	Python         string                   `json:"python"`
+	Implementation string                   `json:"implementation"`
+	Workloads      map[string]AsyncioResult `json:"workloads"`
+}
+
+// An AsyncioResult is one workload's rate.
+type AsyncioResult struct {
+	OpsPerSec float64   `json:"ops_per_sec"`
+	Runs      []float64 `json:"runs,omitempty"` // the rates it is the median of
+}
+
+// MergeAsyncio merges runs of asyncio_bench.py into one result whose rate
+// for each workload is the median of the runs' rates (the Runs field lists
+// them). It returns nil for no runs.
+func MergeAsyncio(runs []*Asyncio) *Asyncio {
+	if len(runs) == 0 {
+		return nil
+	}
+	m := &Asyncio{Python: runs[0].Python, Implementation: runs[0].Implementation, Workloads: map[string]AsyncioResult{}}
+	rates := map[string][]float64{}
+	for _, r := range runs {
+		for name, w := range r.Workloads {
+			rates[name] = append(rates[name], w.OpsPerSec)
+		}
+	}
+	for name, rs := range rates {
+		m.Workloads[name] = AsyncioResult{OpsPerSec: Median(rs), Runs: rs}
+	}
+	return m
 }
 
 // An AsyncioRow compares coord's throughput with asyncio's on one workload.
