@@ -435,3 +435,46 @@ func TestMutexUncontendedAllocs(t *testing.T) {
 func TestMutexIsLocker(t *testing.T) {
 	var _ coord.Locker = new(coord.Mutex)
 }
+
+// The barging bound, checked exactly on synctest's clock: while the
+// longest waiter has waited under 1 ms a running goroutine may take the
+// mutex that Unlock just freed; once it has waited longer, Unlock hands the
+// mutex to it directly and a newcomer finds it held. GOMAXPROCS=1 makes
+// "before the woken waiter runs" certain.
+func TestMutexBargingBound(t *testing.T) {
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(1))
+	for _, tc := range []struct {
+		waited   time.Duration
+		mayBarge bool
+	}{
+		{0, true},
+		{500 * time.Microsecond, true},
+		{2 * time.Millisecond, false},
+	} {
+		synctest.Test(t, func(t *testing.T) {
+			var m coord.Mutex
+			m.Lock(context.Background())
+			got := make(chan struct{})
+			go func() {
+				m.Lock(context.Background())
+				close(got)
+			}()
+			synctest.Wait() // queued
+			time.Sleep(tc.waited)
+
+			m.Unlock()
+			barged := m.TryLock() // before the woken waiter can run
+			if barged != tc.mayBarge {
+				t.Fatalf("after a %v wait: newcomer took the mutex = %v; want %v", tc.waited, barged, tc.mayBarge)
+			}
+			if barged {
+				m.Unlock()
+			}
+			<-got // the waiter gets the mutex either way
+			if !m.Locked() {
+				t.Fatal("waiter returned from Lock but the mutex is free")
+			}
+			m.Unlock()
+		})
+	}
+}
