@@ -85,9 +85,6 @@ func (w *Waiter[T]) Grant() {
 	w.ready <- struct{}{}
 }
 
-// Granted reports whether w has been granted. The caller holds the owner's lock.
-func (w *Waiter[T]) Granted() bool { return w.granted }
-
 // Queued reports whether w is on a list. The caller holds the owner's lock.
 func (w *Waiter[T]) Queued() bool { return w.list != nil }
 
@@ -183,9 +180,6 @@ func (l *List[T]) Len() int { return l.n }
 
 // Front returns the longest-queued waiter, or nil.
 func (l *List[T]) Front() *Waiter[T] { return l.head }
-
-// Next returns the waiter queued after w, or nil.
-func (w *Waiter[T]) Next() *Waiter[T] { return w.next }
 
 // PushBack queues w last.
 func (l *List[T]) PushBack(w *Waiter[T]) {
