@@ -1,7 +1,7 @@
 package coord_test
 
-// The contract of /work/shared/API.md, bullet by bullet: each test below
-// quotes the promise it checks, and fails if that promise is broken. Tests
+// The contract of the package documentation, bullet by bullet: each test
+// below quotes the promise it checks, and fails if that promise is broken. Tests
 // that wait run in testing/synctest bubbles, so they are fast, cannot hang on
 // the clock, and double as goroutine-leak checks (a bubble whose goroutines
 // are still blocked at its end fails the test).
@@ -21,61 +21,6 @@ import (
 	"github.com/coordkit/coord"
 )
 
-// errCause is a cancellation cause. Rule 1 says a wait returns ctx.Err()
-// itself, so a call cancelled with this cause must return context.Canceled,
-// not errCause and not a wrapper of either.
-var errCause = errors.New("contract test cause")
-
-// acDone returns a ctx that is already cancelled, with errCause as cause.
-func acDone() context.Context {
-	ctx, cancel := context.WithCancelCause(context.Background())
-	cancel(errCause)
-	return ctx
-}
-
-// acGo runs f in a new goroutine and returns a channel that receives its
-// result.
-func acGo(f func() error) <-chan error {
-	ch := make(chan error, 1)
-	go func() { ch <- f() }()
-	return ch
-}
-
-// acBlocked checks, in a bubble, that the goroutine behind ch is still
-// blocked.
-func acBlocked(t *testing.T, what string, ch <-chan error) {
-	t.Helper()
-	synctest.Wait()
-	select {
-	case err := <-ch:
-		t.Fatalf("%s returned %v; want it still blocked", what, err)
-	default:
-	}
-}
-
-// acResult waits, in a bubble, for the goroutine behind ch, which must have
-// finished once every goroutine of the bubble is blocked.
-func acResult(t *testing.T, what string, ch <-chan error) error {
-	t.Helper()
-	synctest.Wait()
-	select {
-	case err := <-ch:
-		return err
-	default:
-		t.Fatalf("%s is still blocked", what)
-		return nil
-	}
-}
-
-// acIsCtxErr checks that err is exactly want (rule 1: not wrapped, not the
-// cause).
-func acIsCtxErr(t *testing.T, what string, err, want error) {
-	t.Helper()
-	if err != want {
-		t.Fatalf("%s = %#v; want exactly %v (rule 1: ctx.Err() itself)", what, err, want)
-	}
-}
-
 // ---------------------------------------------------------------------------
 // Rules for every wait.
 
@@ -84,12 +29,12 @@ func acIsCtxErr(t *testing.T, what string, err, want error) {
 // waiting (a free Mutex, a set Event, AcquireN(ctx, 0), a true WaitFor
 // predicate, a re-entry, an empty Join, the last party of a Barrier)."
 func TestRule2_DoneCtxChangesNothing(t *testing.T) {
-	ctx := acDone()
+	ctx := doneCtx()
 	bg := context.Background()
 
 	t.Run("Mutex.Lock on a free Mutex", func(t *testing.T) {
 		var m coord.Mutex
-		acIsCtxErr(t, "Lock", m.Lock(ctx), context.Canceled)
+		isCtxErr(t, "Lock", m.Lock(ctx), context.Canceled)
 		if m.Locked() {
 			t.Fatal("a Lock with a done ctx locked the Mutex")
 		}
@@ -98,7 +43,7 @@ func TestRule2_DoneCtxChangesNothing(t *testing.T) {
 		synctest.Test(t, func(t *testing.T) {
 			var r coord.ReentrantMutex
 			c2, err := r.Lock(ctx)
-			acIsCtxErr(t, "Lock on a free mutex", err, context.Canceled)
+			isCtxErr(t, "Lock on a free mutex", err, context.Canceled)
 			if r.Held(c2) {
 				t.Fatal("a Lock with a done ctx took the mutex")
 			}
@@ -109,7 +54,7 @@ func TestRule2_DoneCtxChangesNothing(t *testing.T) {
 			dctx, cancel := context.WithCancel(owner)
 			cancel()
 			_, err = r.Lock(dctx)
-			acIsCtxErr(t, "re-entry with a done ctx", err, context.Canceled)
+			isCtxErr(t, "re-entry with a done ctx", err, context.Canceled)
 			// The failed re-entry must not have deepened the hold: one Unlock
 			// frees r.
 			r.Unlock(owner)
@@ -121,7 +66,7 @@ func TestRule2_DoneCtxChangesNothing(t *testing.T) {
 	t.Run("Event.Wait on a set Event", func(t *testing.T) {
 		var e coord.Event
 		e.Set()
-		acIsCtxErr(t, "Wait", e.Wait(ctx), context.Canceled)
+		isCtxErr(t, "Wait", e.Wait(ctx), context.Canceled)
 		if !e.IsSet() {
 			t.Fatal("Wait changed the Event")
 		}
@@ -131,7 +76,7 @@ func TestRule2_DoneCtxChangesNothing(t *testing.T) {
 		if err := c.Lock(bg); err != nil {
 			t.Fatal(err)
 		}
-		acIsCtxErr(t, "Wait", c.Wait(ctx), context.Canceled)
+		isCtxErr(t, "Wait", c.Wait(ctx), context.Canceled)
 		// The lock is still held by the caller, and no waiter was left
 		// queued to swallow a later notification: a Notify(1) must reach
 		// the next real waiter.
@@ -144,20 +89,20 @@ func TestRule2_DoneCtxChangesNothing(t *testing.T) {
 			t.Fatal(err)
 		}
 		defer c.Unlock()
-		acIsCtxErr(t, "WaitFor", c.WaitFor(ctx, func() bool { return true }), context.Canceled)
+		isCtxErr(t, "WaitFor", c.WaitFor(ctx, func() bool { return true }), context.Canceled)
 	})
 	t.Run("Semaphore.AcquireN(ctx, 0) and free permits", func(t *testing.T) {
 		s := coord.NewSemaphore(2)
-		acIsCtxErr(t, "AcquireN(ctx, 0)", s.AcquireN(ctx, 0), context.Canceled)
-		acIsCtxErr(t, "Acquire", s.Acquire(ctx), context.Canceled)
-		acIsCtxErr(t, "AcquireN(ctx, 2)", s.AcquireN(ctx, 2), context.Canceled)
+		isCtxErr(t, "AcquireN(ctx, 0)", s.AcquireN(ctx, 0), context.Canceled)
+		isCtxErr(t, "Acquire", s.Acquire(ctx), context.Canceled)
+		isCtxErr(t, "AcquireN(ctx, 2)", s.AcquireN(ctx, 2), context.Canceled)
 		if got := s.Available(); got != 2 {
 			t.Fatalf("Available = %d after done-ctx acquires; want 2", got)
 		}
 	})
 	t.Run("Semaphore.AcquireN over capacity", func(t *testing.T) {
 		s := coord.NewBoundedSemaphore(1)
-		acIsCtxErr(t, "AcquireN(ctx, 5)", s.AcquireN(ctx, 5), context.Canceled)
+		isCtxErr(t, "AcquireN(ctx, 5)", s.AcquireN(ctx, 5), context.Canceled)
 	})
 	t.Run("Barrier.Wait of the last party", func(t *testing.T) {
 		synctest.Test(t, func(t *testing.T) {
@@ -169,7 +114,7 @@ func TestRule2_DoneCtxChangesNothing(t *testing.T) {
 			}()
 			synctest.Wait()
 			i, err := b.Wait(ctx)
-			acIsCtxErr(t, "Wait", err, context.Canceled)
+			isCtxErr(t, "Wait", err, context.Canceled)
 			if i != -1 {
 				t.Fatalf("index %d with an error; want -1", i)
 			}
@@ -187,7 +132,7 @@ func TestRule2_DoneCtxChangesNothing(t *testing.T) {
 	t.Run("RateLimiter.Wait with room", func(t *testing.T) {
 		synctest.Test(t, func(t *testing.T) {
 			r := coord.NewRateLimiter(1, time.Second)
-			acIsCtxErr(t, "Wait", r.Wait(ctx), context.Canceled)
+			isCtxErr(t, "Wait", r.Wait(ctx), context.Canceled)
 			if !r.Allow() {
 				t.Fatal("a done-ctx Wait took the slot")
 			}
@@ -195,19 +140,19 @@ func TestRule2_DoneCtxChangesNothing(t *testing.T) {
 	})
 	t.Run("Queue.Put with room, Get with an item, empty Join", func(t *testing.T) {
 		q := coord.NewQueue[int](1)
-		acIsCtxErr(t, "Join on an empty queue", q.Join(ctx), context.Canceled)
-		acIsCtxErr(t, "Put", q.Put(ctx, 1), context.Canceled)
+		isCtxErr(t, "Join on an empty queue", q.Join(ctx), context.Canceled)
+		isCtxErr(t, "Put", q.Put(ctx, 1), context.Canceled)
 		if q.Len() != 0 {
 			t.Fatal("a done-ctx Put put its item")
 		}
 		q.TryPut(2)
 		_, err := q.Get(ctx)
-		acIsCtxErr(t, "Get", err, context.Canceled)
+		isCtxErr(t, "Get", err, context.Canceled)
 		if q.Len() != 1 {
 			t.Fatal("a done-ctx Get took the item")
 		}
 		q.Shutdown(false)
-		acIsCtxErr(t, "Put after Shutdown", q.Put(ctx, 3), context.Canceled)
+		isCtxErr(t, "Put after Shutdown", q.Put(ctx, 3), context.Canceled)
 	})
 }
 
@@ -329,10 +274,10 @@ func TestRule1_GivenUpWaitReturnsCtxErrItself(t *testing.T) {
 			synctest.Test(t, func(t *testing.T) {
 				wait, check := mk(t)
 				ctx, cancel := context.WithCancelCause(context.Background())
-				ch := acGo(func() error { return wait(ctx) })
-				acBlocked(t, name, ch)
+				ch := goResult(func() error { return wait(ctx) })
+				stillBlocked(t, name, ch)
 				cancel(errCause)
-				acIsCtxErr(t, name, acResult(t, name, ch), context.Canceled)
+				isCtxErr(t, name, resultNow(t, name, ch), context.Canceled)
 				check(t)
 			})
 		})
@@ -342,7 +287,7 @@ func TestRule1_GivenUpWaitReturnsCtxErrItself(t *testing.T) {
 				ctx, cancel := context.WithTimeout(context.Background(), time.Second)
 				defer cancel()
 				err := wait(ctx)
-				acIsCtxErr(t, name, err, context.DeadlineExceeded)
+				isCtxErr(t, name, err, context.DeadlineExceeded)
 				check(t)
 			})
 		})
@@ -445,9 +390,9 @@ func testRule3(t *testing.T, grantFirst bool) {
 			synctest.Test(t, func(t *testing.T) {
 				wait, grant, after := mk()
 				ctxA, cancelA := context.WithCancel(bg)
-				a := acGo(func() error { return wait(ctxA) })
+				a := goResult(func() error { return wait(ctxA) })
 				synctest.Wait()
-				b := acGo(func() error { return wait(bg) })
+				b := goResult(func() error { return wait(bg) })
 				synctest.Wait()
 				if grantFirst {
 					grant()
@@ -456,8 +401,8 @@ func testRule3(t *testing.T, grantFirst bool) {
 					cancelA()
 					grant()
 				}
-				acIsCtxErr(t, "A", acResult(t, "A", a), context.Canceled)
-				if err := acResult(t, "B", b); err != nil {
+				isCtxErr(t, "A", resultNow(t, "A", a), context.Canceled)
+				if err := resultNow(t, "B", b); err != nil {
 					t.Fatalf("B = %v; want nil (A's grant handed on)", err)
 				}
 				after(t)
@@ -508,26 +453,26 @@ func TestRule3_RateLimiterCancelAtHandoffHandsOn(t *testing.T) {
 						cancelA()
 					}()
 				}
-				h := acGo(func() error {
+				h := goResult(func() error {
 					err := r.Wait(bg) // head until 1 s
 					cancelA()
 					return err
 				})
 				synctest.Wait()
-				a := acGo(func() error { return r.Wait(ctxA) })
+				a := goResult(func() error { return r.Wait(ctxA) })
 				synctest.Wait()
 				var bAt time.Duration
-				b := acGo(func() error {
+				b := goResult(func() error {
 					err := r.Wait(bg)
 					bAt = time.Since(start)
 					return err
 				})
 				time.Sleep(3 * time.Second)
-				if err := acResult(t, "H", h); err != nil {
+				if err := resultNow(t, "H", h); err != nil {
 					t.Fatal(err)
 				}
-				acIsCtxErr(t, "A", acResult(t, "A", a), context.Canceled)
-				if err := acResult(t, "B", b); err != nil {
+				isCtxErr(t, "A", resultNow(t, "A", a), context.Canceled)
+				if err := resultNow(t, "B", b); err != nil {
 					t.Fatal(err)
 				}
 				if bAt != 2*time.Second {
@@ -546,15 +491,15 @@ func TestRule3_BroadcastReleaseNeverLost(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		var e coord.Event
 		ctx, cancel := context.WithCancel(context.Background())
-		a := acGo(func() error { return e.Wait(ctx) })
-		b := acGo(func() error { return e.Wait(context.Background()) })
+		a := goResult(func() error { return e.Wait(ctx) })
+		b := goResult(func() error { return e.Wait(context.Background()) })
 		synctest.Wait()
 		e.Set()
 		cancel()
-		if err := acResult(t, "A", a); err != nil && err != context.Canceled {
+		if err := resultNow(t, "A", a); err != nil && err != context.Canceled {
 			t.Fatalf("A = %v", err)
 		}
-		if err := acResult(t, "B", b); err != nil {
+		if err := resultNow(t, "B", b); err != nil {
 			t.Fatalf("B = %v", err)
 		}
 	})
@@ -562,7 +507,7 @@ func TestRule3_BroadcastReleaseNeverLost(t *testing.T) {
 
 // Rule 6: "Misuse that is a programming error (unlock what is not held,
 // negative counts, release past a bound) panics with a message that begins
-// coord: and names the call." Every misuse that API.md lists.
+// coord: and names the call." Every misuse the package documentation lists.
 func TestRule6_MisusePanicsNamingTheCall(t *testing.T) {
 	bg := context.Background()
 	var m coord.Mutex
@@ -578,7 +523,7 @@ func TestRule6_MisusePanicsNamingTheCall(t *testing.T) {
 	mustPanic(t, "NewBoundedSemaphore", func() { coord.NewBoundedSemaphore(-1) })
 	s := coord.NewBoundedSemaphore(1)
 	mustPanic(t, "AcquireN", func() { s.AcquireN(bg, -1) })
-	mustPanic(t, "AcquireN", func() { s.AcquireN(acDone(), -1) })
+	mustPanic(t, "AcquireN", func() { s.AcquireN(doneCtx(), -1) })
 	mustPanic(t, "TryAcquireN", func() { s.TryAcquireN(-1) })
 	mustPanic(t, "ReleaseN", func() { s.ReleaseN(-1) })
 	mustPanic(t, "Release", s.Release)
@@ -629,7 +574,7 @@ func TestRule6_MisusePanicsNamingTheCall(t *testing.T) {
 }
 
 // ---------------------------------------------------------------------------
-// Zero values: rule 5 and every type whose doc in API.md declares one.
+// Zero values: rule 5 and every type whose doc declares one.
 
 func TestZeroValues_AreUsable(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
@@ -659,7 +604,7 @@ func TestZeroValues_AreUsable(t *testing.T) {
 
 		var cond coord.Cond // "the zero Cond uses a Mutex of its own"
 		cond.Lock(bg)
-		w := acGo(func() error {
+		w := goResult(func() error {
 			cond.Lock(bg)
 			defer cond.Unlock()
 			return cond.Wait(bg)
@@ -669,7 +614,7 @@ func TestZeroValues_AreUsable(t *testing.T) {
 		cond.Lock(bg)
 		cond.Notify(1)
 		cond.Unlock()
-		if err := acResult(t, "zero Cond Wait", w); err != nil {
+		if err := resultNow(t, "zero Cond Wait", w); err != nil {
 			t.Fatal(err)
 		}
 
@@ -787,7 +732,7 @@ func TestReentrantMutex_DepthMatchedByUnlocks(t *testing.T) {
 			t.Fatal(err)
 		}
 		c3, _ := r.Lock(c2)
-		other := acGo(func() error {
+		other := goResult(func() error {
 			c, err := r.Lock(context.Background())
 			if err == nil {
 				r.Unlock(c)
@@ -795,14 +740,14 @@ func TestReentrantMutex_DepthMatchedByUnlocks(t *testing.T) {
 			return err
 		})
 		r.Unlock(c3)
-		acBlocked(t, "other after 1 of 3 Unlocks", other)
+		stillBlocked(t, "other after 1 of 3 Unlocks", other)
 		r.Unlock(c1) // any owning ctx matches
-		acBlocked(t, "other after 2 of 3 Unlocks", other)
+		stillBlocked(t, "other after 2 of 3 Unlocks", other)
 		if !r.Held(c2) {
 			t.Fatal("Held = false while one Lock is not undone")
 		}
 		r.Unlock(c2)
-		if err := acResult(t, "other", other); err != nil {
+		if err := resultNow(t, "other", other); err != nil {
 			t.Fatal(err)
 		}
 		if r.Held(c1) {
@@ -845,20 +790,20 @@ func TestEvent_SetWakesAllEvenIfClearedAtOnce(t *testing.T) {
 		var e coord.Event
 		var chs []<-chan error
 		for range 10 {
-			chs = append(chs, acGo(func() error { return e.Wait(context.Background()) }))
+			chs = append(chs, goResult(func() error { return e.Wait(context.Background()) }))
 		}
 		synctest.Wait()
 		e.Set()
 		e.Clear()
 		for i, ch := range chs {
-			if err := acResult(t, fmt.Sprint("waiter ", i), ch); err != nil {
+			if err := resultNow(t, fmt.Sprint("waiter ", i), ch); err != nil {
 				t.Fatal(err)
 			}
 		}
-		late := acGo(func() error { return e.Wait(context.Background()) })
-		acBlocked(t, "Wait after Clear", late)
+		late := goResult(func() error { return e.Wait(context.Background()) })
+		stillBlocked(t, "Wait after Clear", late)
 		e.Set()
-		if err := acResult(t, "late", late); err != nil {
+		if err := resultNow(t, "late", late); err != nil {
 			t.Fatal(err)
 		}
 		if err := e.Wait(context.Background()); err != nil {
@@ -902,7 +847,7 @@ func TestCond_WaitReacquiresLockOnCancel(t *testing.T) {
 		c := coord.NewCond(&m)
 		ctx, cancel := context.WithCancel(context.Background())
 		held := make(chan bool, 1)
-		w := acGo(func() error {
+		w := goResult(func() error {
 			c.Lock(context.Background())
 			err := c.Wait(ctx)
 			held <- m.Locked()
@@ -915,9 +860,9 @@ func TestCond_WaitReacquiresLockOnCancel(t *testing.T) {
 		}
 		m.Lock(context.Background())
 		cancel()
-		acBlocked(t, "Wait (cancelled, lock taken by another)", w)
+		stillBlocked(t, "Wait (cancelled, lock taken by another)", w)
 		m.Unlock()
-		acIsCtxErr(t, "Wait", acResult(t, "Wait", w), context.Canceled)
+		isCtxErr(t, "Wait", resultNow(t, "Wait", w), context.Canceled)
 		if !<-held {
 			t.Fatal("Wait returned without the lock")
 		}
@@ -939,26 +884,26 @@ func TestCond_NotificationNeverLost(t *testing.T) {
 				return c.Wait(ctx)
 			}
 		}
-		a := acGo(wait(ctxA))
+		a := goResult(wait(ctxA))
 		synctest.Wait()
-		b := acGo(wait(bg))
+		b := goResult(wait(bg))
 		synctest.Wait()
 		c.Lock(bg) // A and B are parked; hold the lock so A cannot run on
 		c.Notify(1)
 		cancelA() // after the pick, before A has the lock back
 		c.Unlock()
-		errA := acResult(t, "A", a)
+		errA := resultNow(t, "A", a)
 		if errA == nil {
 			// A took the notification; B must still be waiting.
-			acBlocked(t, "B", b)
+			stillBlocked(t, "B", b)
 			c.Lock(bg)
 			c.Notify(1)
 			c.Unlock()
-			acResult(t, "B", b)
+			resultNow(t, "B", b)
 			return
 		}
-		acIsCtxErr(t, "A", errA, context.Canceled)
-		if err := acResult(t, "B", b); err != nil {
+		isCtxErr(t, "A", errA, context.Canceled)
+		if err := resultNow(t, "B", b); err != nil {
 			t.Fatalf("B = %v; A's notification was lost", err)
 		}
 	})
@@ -973,7 +918,7 @@ func TestCond_NotifyNLongestFirstAndNonPositiveNothing(t *testing.T) {
 		var woke []int
 		var chs []<-chan error
 		for i := range 4 {
-			chs = append(chs, acGo(func() error {
+			chs = append(chs, goResult(func() error {
 				c.Lock(bg)
 				defer c.Unlock()
 				err := c.Wait(bg)
@@ -1001,7 +946,7 @@ func TestCond_NotifyNLongestFirstAndNonPositiveNothing(t *testing.T) {
 		c.NotifyAll()
 		c.Unlock()
 		for _, ch := range chs {
-			if err := acResult(t, "waiter", ch); err != nil {
+			if err := resultNow(t, "waiter", ch); err != nil {
 				t.Fatal(err)
 			}
 		}
@@ -1017,7 +962,7 @@ func TestCond_WaitForPredUnderLock(t *testing.T) {
 		bg := context.Background()
 		n := 0
 		calls := 0
-		w := acGo(func() error {
+		w := goResult(func() error {
 			c.Lock(bg)
 			defer c.Unlock()
 			return c.WaitFor(bg, func() bool {
@@ -1035,7 +980,7 @@ func TestCond_WaitForPredUnderLock(t *testing.T) {
 			c.NotifyAll()
 			c.Unlock()
 		}
-		if err := acResult(t, "WaitFor", w); err != nil {
+		if err := resultNow(t, "WaitFor", w); err != nil {
 			t.Fatal(err)
 		}
 		if calls != 4 {
@@ -1045,7 +990,7 @@ func TestCond_WaitForPredUnderLock(t *testing.T) {
 		defer cancel()
 		c.Lock(bg)
 		err := c.WaitFor(ctx, func() bool { return false })
-		acIsCtxErr(t, "WaitFor", err, context.DeadlineExceeded)
+		isCtxErr(t, "WaitFor", err, context.DeadlineExceeded)
 		if !m.Locked() {
 			t.Fatal("WaitFor returned without the lock")
 		}
@@ -1060,13 +1005,13 @@ func TestCond_WaitForPredUnderLock(t *testing.T) {
 func TestSemaphore_AcquireZeroSucceedsAtOnce(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		s := coord.NewSemaphore(0)
-		w := acGo(func() error { return s.Acquire(context.Background()) })
+		w := goResult(func() error { return s.Acquire(context.Background()) })
 		synctest.Wait()
 		if err := s.AcquireN(context.Background(), 0); err != nil {
 			t.Fatal(err)
 		}
 		s.Release()
-		acResult(t, "waiter", w)
+		resultNow(t, "waiter", w)
 	})
 }
 
@@ -1078,16 +1023,16 @@ func TestSemaphore_HeadBlocksAndCancelReleasesQueue(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		s := coord.NewSemaphore(1)
 		ctx, cancel := context.WithCancel(context.Background())
-		big := acGo(func() error { return s.AcquireN(ctx, 3) })
+		big := goResult(func() error { return s.AcquireN(ctx, 3) })
 		synctest.Wait()
-		small := acGo(func() error { return s.Acquire(context.Background()) })
-		acBlocked(t, "small behind big", small)
+		small := goResult(func() error { return s.Acquire(context.Background()) })
+		stillBlocked(t, "small behind big", small)
 		if s.TryAcquire() || s.TryAcquireN(0) {
 			t.Fatal("TryAcquire took a permit while a waiter is queued")
 		}
 		cancel()
-		acIsCtxErr(t, "big", acResult(t, "big", big), context.Canceled)
-		if err := acResult(t, "small", small); err != nil {
+		isCtxErr(t, "big", resultNow(t, "big", big), context.Canceled)
+		if err := resultNow(t, "small", small); err != nil {
 			t.Fatal(err)
 		}
 		if s.Available() != 0 {
@@ -1159,10 +1104,10 @@ func TestBarrier_AbortAndReset(t *testing.T) {
 			}
 			return err
 		}
-		w := acGo(wait)
+		w := goResult(wait)
 		synctest.Wait()
 		b.Abort()
-		if err := acResult(t, "waiter", w); err != coord.ErrBrokenBarrier {
+		if err := resultNow(t, "waiter", w); err != coord.ErrBrokenBarrier {
 			t.Fatalf("waiter = %v", err)
 		}
 		if err := wait(); err != coord.ErrBrokenBarrier || !b.Broken() {
@@ -1172,21 +1117,21 @@ func TestBarrier_AbortAndReset(t *testing.T) {
 		if b.Broken() {
 			t.Fatal("Broken after Reset")
 		}
-		w = acGo(wait)
+		w = goResult(wait)
 		synctest.Wait()
 		b.Reset()
-		if err := acResult(t, "waiter", w); err != coord.ErrBrokenBarrier {
+		if err := resultNow(t, "waiter", w); err != coord.ErrBrokenBarrier {
 			t.Fatalf("waiter at Reset = %v", err)
 		}
 		if b.Broken() {
 			t.Fatal("Reset left the barrier broken")
 		}
-		w = acGo(wait)
+		w = goResult(wait)
 		synctest.Wait()
 		if err := wait(); err != nil {
 			t.Fatal(err)
 		}
-		if err := acResult(t, "waiter", w); err != nil {
+		if err := resultNow(t, "waiter", w); err != nil {
 			t.Fatal(err)
 		}
 	})
@@ -1200,25 +1145,25 @@ func TestBarrier_CancelLeavesNoTrace(t *testing.T) {
 		b := coord.NewBarrier(3)
 		bg := context.Background()
 		ctx, cancel := context.WithCancel(bg)
-		a := acGo(func() error { _, err := b.Wait(bg); return err })
+		a := goResult(func() error { _, err := b.Wait(bg); return err })
 		synctest.Wait()
-		c := acGo(func() error { _, err := b.Wait(ctx); return err })
+		c := goResult(func() error { _, err := b.Wait(ctx); return err })
 		synctest.Wait()
 		if b.Waiting() != 2 {
 			t.Fatalf("Waiting = %d", b.Waiting())
 		}
 		cancel()
-		acIsCtxErr(t, "cancelled party", acResult(t, "c", c), context.Canceled)
+		isCtxErr(t, "cancelled party", resultNow(t, "c", c), context.Canceled)
 		if b.Waiting() != 1 || b.Broken() {
 			t.Fatalf("Waiting = %d, Broken = %v; want 1, false", b.Waiting(), b.Broken())
 		}
-		d := acGo(func() error { _, err := b.Wait(bg); return err })
-		acBlocked(t, "round of 3 with 2 parties", d)
+		d := goResult(func() error { _, err := b.Wait(bg); return err })
+		stillBlocked(t, "round of 3 with 2 parties", d)
 		if i, err := b.Wait(bg); err != nil || i != 2 {
 			t.Fatalf("last party = %d, %v", i, err)
 		}
-		acResult(t, "a", a)
-		acResult(t, "d", d)
+		resultNow(t, "a", a)
+		resultNow(t, "d", d)
 	})
 }
 
@@ -1362,7 +1307,7 @@ func TestRateLimiter_SlidingWindowFIFO(t *testing.T) {
 			if i == 1 {
 				ctx = ctxGiveUp
 			}
-			chs = append(chs, acGo(func() error {
+			chs = append(chs, goResult(func() error {
 				err := r.Wait(ctx)
 				if err == nil {
 					mu.Lock()
@@ -1408,7 +1353,7 @@ func TestQueue_FIFOBlockedCallersInOrder(t *testing.T) {
 		q.Put(bg, 0)
 		var puts []<-chan error
 		for i := 1; i <= 3; i++ {
-			puts = append(puts, acGo(func() error { return q.Put(bg, i) }))
+			puts = append(puts, goResult(func() error { return q.Put(bg, i) }))
 			synctest.Wait()
 		}
 		for i := range 4 {
@@ -1418,14 +1363,14 @@ func TestQueue_FIFOBlockedCallersInOrder(t *testing.T) {
 			}
 		}
 		for _, ch := range puts {
-			if err := acResult(t, "Put", ch); err != nil {
+			if err := resultNow(t, "Put", ch); err != nil {
 				t.Fatal(err)
 			}
 		}
 		got := make(chan int, 3)
 		var gets []<-chan error
 		for range 3 {
-			gets = append(gets, acGo(func() error {
+			gets = append(gets, goResult(func() error {
 				v, err := q.Get(bg)
 				got <- v
 				return err
@@ -1440,7 +1385,7 @@ func TestQueue_FIFOBlockedCallersInOrder(t *testing.T) {
 			}
 		}
 		for _, ch := range gets {
-			acResult(t, "Get", ch)
+			resultNow(t, "Get", ch)
 		}
 	})
 }
@@ -1455,20 +1400,20 @@ func TestQueue_ShutdownDrainsThenFails(t *testing.T) {
 			synctest.Test(t, func(t *testing.T) {
 				bg := context.Background()
 				empty := coord.NewQueue[int](0)
-				g := acGo(func() error { _, err := empty.Get(bg); return err })
+				g := goResult(func() error { _, err := empty.Get(bg); return err })
 				synctest.Wait()
 				empty.Shutdown(immediate)
-				if err := acResult(t, "blocked Get", g); err != coord.ErrQueueShutDown {
+				if err := resultNow(t, "blocked Get", g); err != coord.ErrQueueShutDown {
 					t.Fatalf("blocked Get = %v", err)
 				}
 
 				q := coord.NewQueue[int](2)
 				q.Put(bg, 1)
 				q.Put(bg, 2)
-				p := acGo(func() error { return q.Put(bg, 3) })
+				p := goResult(func() error { return q.Put(bg, 3) })
 				synctest.Wait()
 				q.Shutdown(immediate)
-				if err := acResult(t, "blocked Put", p); err != coord.ErrQueueShutDown {
+				if err := resultNow(t, "blocked Put", p); err != coord.ErrQueueShutDown {
 					t.Fatalf("blocked Put = %v", err)
 				}
 				if err := q.Put(bg, 4); err != coord.ErrQueueShutDown {
@@ -1504,12 +1449,12 @@ func TestQueue_ShutdownImmediateReleasesJoin(t *testing.T) {
 		q.Put(bg, 2)
 		q.Put(bg, 3)
 		q.Get(bg)
-		j := acGo(func() error { return q.Join(bg) })
-		acBlocked(t, "Join", j)
+		j := goResult(func() error { return q.Join(bg) })
+		stillBlocked(t, "Join", j)
 		q.Shutdown(true)
-		acBlocked(t, "Join with one item taken but not done", j)
+		stillBlocked(t, "Join with one item taken but not done", j)
 		q.TaskDone()
-		if err := acResult(t, "Join", j); err != nil {
+		if err := resultNow(t, "Join", j); err != nil {
 			t.Fatal(err)
 		}
 	})

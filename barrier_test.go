@@ -157,7 +157,7 @@ func TestBarrierCancelOneLeavesNoTrace(t *testing.T) {
 	})
 }
 
-// API.md rule 2: a done ctx fails even the party that would trip the round,
+// Rule 2 of the package doc: a done ctx fails even the party that would trip the round,
 // and even on a broken barrier; it changes nothing.
 func TestBarrierDoneCtx(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {

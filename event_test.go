@@ -3,7 +3,6 @@ package coord_test
 import (
 	"context"
 	"errors"
-	"runtime"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -301,23 +300,4 @@ func TestEventStress(t *testing.T) {
 	if sets.Load() == 0 {
 		t.Fatal("toggler never ran")
 	}
-}
-
-// noGoroutineLeak checks, when the test ends, that the number of goroutines
-// is back to what it was when noGoroutineLeak was called: the leak check for
-// stress tests that run outside a synctest bubble (inside one, the bubble
-// itself fails on a goroutine left blocked).
-func noGoroutineLeak(t *testing.T) {
-	t.Helper()
-	before := runtime.NumGoroutine()
-	t.Cleanup(func() {
-		deadline := time.Now().Add(2 * time.Second)
-		for runtime.NumGoroutine() > before {
-			if time.Now().After(deadline) {
-				t.Errorf("goroutines leaked: %d before the test, %d after", before, runtime.NumGoroutine())
-				return
-			}
-			time.Sleep(time.Millisecond)
-		}
-	})
 }

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"math/rand/v2"
 	"runtime"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -14,27 +13,6 @@ import (
 
 	"github.com/coordkit/coord"
 )
-
-// mustPanic runs f and checks that it panics with a message that begins
-// "coord:" and contains want.
-func mustPanic(t *testing.T, want string, f func()) {
-	t.Helper()
-	defer func() {
-		t.Helper()
-		r := recover()
-		if r == nil {
-			t.Fatalf("no panic; want one containing %q", want)
-		}
-		msg, _ := r.(string)
-		if err, ok := r.(error); ok {
-			msg = err.Error()
-		}
-		if !strings.HasPrefix(msg, "coord:") || !strings.Contains(msg, want) {
-			t.Fatalf("panic %q; want a coord: panic containing %q", msg, want)
-		}
-	}()
-	f()
-}
 
 func TestMutexLockUnlock(t *testing.T) {
 	var m coord.Mutex
@@ -79,7 +57,7 @@ func TestMutexAnyGoroutineMayUnlock(t *testing.T) {
 	}
 }
 
-// API.md rule 2: a done ctx fails the call and changes nothing, even where
+// Rule 2 of the package doc: a done ctx fails the call and changes nothing, even where
 // the mutex is free.
 func TestMutexDoneContextChangesNothing(t *testing.T) {
 	var m coord.Mutex
@@ -159,7 +137,7 @@ func TestMutexFIFO(t *testing.T) {
 }
 
 // A cancellation that happens before the grant always fails the call, and
-// the grant goes to the next waiter (API.md rule 3).
+// the grant goes to the next waiter (rule 3 of the package doc).
 func TestMutexCancelBeforeHandoffPassesOn(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		var m coord.Mutex

@@ -259,7 +259,7 @@ func TestQueuePutCancelled(t *testing.T) {
 	})
 }
 
-// API.md rule 3 for Put: a blocked Put whose ctx is done before room frees
+// Rule 3 of the package doc, for Put: a blocked Put whose ctx is done before room frees
 // always fails, even if room frees before it notices; its item never goes in.
 func TestQueuePutCancelBeforeGrantFails(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
@@ -284,7 +284,7 @@ func TestQueuePutCancelBeforeGrantFails(t *testing.T) {
 	})
 }
 
-// API.md rule 2: a done ctx fails every wait, even one that need not wait.
+// Rule 2 of the package doc: a done ctx fails every wait, even one that need not wait.
 func TestQueueDoneCtx(t *testing.T) {
 	q := coord.NewQueue[int](0)
 	ctx, cancel := context.WithCancel(context.Background())

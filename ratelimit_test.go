@@ -154,7 +154,7 @@ func TestRateLimiterDeadlineAtAdmission(t *testing.T) {
 }
 
 // Allow refuses while anyone waits, even when a slot is free at that very
-// instant for the head; and API.md rule 2 for Wait.
+// instant for the head; and rule 2 of the package doc for Wait.
 func TestRateLimiterAllowDoesNotJump(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		r := coord.NewRateLimiter(1, time.Second)

@@ -12,23 +12,6 @@ import (
 	"github.com/coordkit/coord"
 )
 
-// lockedBy reports whether a goroutine whose ctx does not own r finds r
-// held: its Lock does not succeed within a second of bubble time.
-func lockedBy(t *testing.T, r *coord.ReentrantMutex) bool {
-	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
-	defer cancel()
-	got := make(chan bool, 1)
-	go func() {
-		c, err := r.Lock(ctx)
-		if err == nil {
-			r.Unlock(c)
-		}
-		got <- err != nil
-	}()
-	return <-got
-}
-
 func TestReentrantMutexReentry(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		var r coord.ReentrantMutex

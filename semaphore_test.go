@@ -18,7 +18,7 @@ import (
 // The first group of tests is ported from golang.org/x/sync/semaphore's
 // semaphore_test.go; the second from CPython's
 // Lib/test/test_asyncio/test_locks.py SemaphoreTests; the rest check the
-// promises of API.md that neither covers.
+// promises of the package doc that neither covers.
 
 func hammerSemaphore(s *coord.Semaphore, n, loops int) {
 	for range loops {
