@@ -7,6 +7,7 @@ package coord_test
 
 import (
 	"context"
+	"slices"
 	"sync/atomic"
 	"testing"
 	"testing/synctest"
@@ -38,19 +39,19 @@ func TestMutexCPythonAcquire(t *testing.T) {
 		}
 		m.Unlock()
 		synctest.Wait()
-		if !equalInts(result, []int{1}) {
+		if !slices.Equal(result, []int{1}) {
 			t.Fatalf("result = %v; want [1]", result)
 		}
 		go c(3)
 		synctest.Wait()
 		m.Unlock()
 		synctest.Wait()
-		if !equalInts(result, []int{1, 2}) {
+		if !slices.Equal(result, []int{1, 2}) {
 			t.Fatalf("result = %v; want [1 2]", result)
 		}
 		m.Unlock()
 		synctest.Wait()
-		if !equalInts(result, []int{1, 2, 3}) {
+		if !slices.Equal(result, []int{1, 2, 3}) {
 			t.Fatalf("result = %v; want [1 2 3]", result)
 		}
 		if done.Load() != 3 {
@@ -67,13 +68,10 @@ func TestMutexCPythonAcquireCancel(t *testing.T) {
 		var m coord.Mutex
 		m.Lock(context.Background())
 		ctx, cancel := context.WithCancel(context.Background())
-		errc := make(chan error, 1)
-		go func() { errc <- m.Lock(ctx) }()
+		errc := goResult(func() error { return m.Lock(ctx) })
 		synctest.Wait()
 		cancel()
-		if err := <-errc; err != context.Canceled {
-			t.Fatalf("Lock = %v; want context.Canceled", err)
-		}
+		isCtxErr(t, "Lock", <-errc, context.Canceled)
 		m.Unlock()
 		if m.Locked() {
 			t.Fatal("a cancelled waiter was left holding the mutex")
@@ -97,16 +95,15 @@ func TestMutexCPythonCancelRace(t *testing.T) {
 			m.Unlock()
 			return nil
 		}
-		errA, errB, errC := make(chan error, 1), make(chan error, 1), make(chan error, 1)
-		go func() { errA <- lockit(context.Background(), release) }()
+		errA := goResult(func() error { return lockit(context.Background(), release) })
 		synctest.Wait()
 		if !m.Locked() {
 			t.Fatal("A does not hold the mutex")
 		}
 		ctxB, cancelB := context.WithCancel(context.Background())
-		go func() { errB <- lockit(ctxB, nil) }()
+		errB := goResult(func() error { return lockit(ctxB, nil) })
 		synctest.Wait()
-		go func() { errC <- lockit(context.Background(), nil) }()
+		errC := goResult(func() error { return lockit(context.Background(), nil) })
 		synctest.Wait()
 
 		close(release)
@@ -145,12 +142,11 @@ func TestMutexCPythonCancelReleaseRace(t *testing.T) {
 		}
 		ctx1, cancel1 := context.WithCancel(context.Background())
 		ctx3, cancel3 := context.WithCancel(context.Background())
-		err1, err2, err3 := make(chan error, 1), make(chan error, 1), make(chan error, 1)
-		go func() { err1 <- lockit(ctx1) }()
+		err1 := goResult(func() error { return lockit(ctx1) })
 		synctest.Wait()
-		go func() { err2 <- lockit(context.Background()) }()
+		err2 := goResult(func() error { return lockit(context.Background()) })
 		synctest.Wait()
-		go func() { err3 <- lockit(ctx3) }()
+		err3 := goResult(func() error { return lockit(ctx3) })
 		synctest.Wait()
 
 		cancel1()
@@ -177,16 +173,4 @@ func TestMutexCPythonCancelReleaseRace(t *testing.T) {
 			t.Fatal("mutex locked at the end")
 		}
 	})
-}
-
-func equalInts(a, b []int) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
 }

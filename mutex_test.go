@@ -46,50 +46,23 @@ func TestMutexUnlockUnlockedPanics(t *testing.T) {
 	mustPanic(t, "unlocked", m.Unlock)
 }
 
+// "Unlock of an unlocked Mutex panics with a message that says so. Any
+// goroutine may unlock."
 func TestMutexAnyGoroutineMayUnlock(t *testing.T) {
 	var m coord.Mutex
 	m.Lock(context.Background())
-	done := make(chan struct{})
-	go func() { m.Unlock(); close(done) }()
-	<-done
+	<-goResult(func() struct{} { m.Unlock(); return struct{}{} })
 	if m.Locked() {
 		t.Fatal("Unlock from another goroutine did not unlock")
 	}
-}
-
-// Rule 2 of the package doc: a done ctx fails the call and changes nothing, even where
-// the mutex is free.
-func TestMutexDoneContextChangesNothing(t *testing.T) {
-	var m coord.Mutex
-	ctx, cancel := context.WithCancel(context.Background())
-	cancel()
-	if err := m.Lock(ctx); err != context.Canceled {
-		t.Fatalf("Lock(done ctx) on free mutex = %v; want context.Canceled", err)
-	}
-	if m.Locked() {
-		t.Fatal("Lock with a done ctx took the mutex")
-	}
-	dctx, dcancel := context.WithDeadline(context.Background(), time.Now().Add(-time.Second))
-	defer dcancel()
-	if err := m.Lock(dctx); err != context.DeadlineExceeded {
-		t.Fatalf("Lock(expired ctx) = %v; want context.DeadlineExceeded", err)
-	}
+	mustPanic(t, "unlocked", m.Unlock)
 }
 
 func TestMutexCancelWhileWaiting(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		var m coord.Mutex
 		m.Lock(context.Background())
-		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
-		defer cancel()
-		start := time.Now()
-		err := m.Lock(ctx)
-		if err != context.DeadlineExceeded {
-			t.Fatalf("Lock = %v; want context.DeadlineExceeded", err)
-		}
-		if d := time.Since(start); d != time.Second {
-			t.Fatalf("Lock gave up after %v; want 1s", d)
-		}
+		timesOutAfter(t, "Lock", time.Second, m.Lock)
 		// The cancelled waiter left no trace: one Unlock frees the mutex.
 		m.Unlock()
 		if m.Locked() {
@@ -102,38 +75,41 @@ func TestMutexCancelWhileWaiting(t *testing.T) {
 	})
 }
 
-// Waiters are served in arrival order when nobody barges.
+// "Queued waiters are served in arrival order." Both when nobody barges
+// (the holder unlocks at once) and with direct handoff forced (the holder
+// keeps the mutex past the 1 ms bound), the order is exact.
 func TestMutexFIFO(t *testing.T) {
-	synctest.Test(t, func(t *testing.T) {
-		var m coord.Mutex
-		m.Lock(context.Background())
-		const n = 10
-		var order []int
-		var wg sync.WaitGroup
-		for i := range n {
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				if err := m.Lock(context.Background()); err != nil {
-					t.Error(err)
-					return
-				}
-				order = append(order, i)
-				m.Unlock()
-			}()
-			synctest.Wait() // goroutine i is queued before i+1 starts
-		}
-		m.Unlock()
-		wg.Wait()
-		for i, got := range order {
-			if got != i {
-				t.Fatalf("served in order %v; want 0..%d", order, n-1)
+	for _, held := range []time.Duration{0, 10 * time.Millisecond} {
+		synctest.Test(t, func(t *testing.T) {
+			var m coord.Mutex
+			m.Lock(context.Background())
+			const n = 10
+			var order []int
+			var wg sync.WaitGroup
+			for i := range n {
+				wg.Go(func() {
+					if err := m.Lock(context.Background()); err != nil {
+						t.Error(err)
+						return
+					}
+					order = append(order, i)
+					m.Unlock()
+				})
+				synctest.Wait() // goroutine i is queued before i+1 starts
 			}
-		}
-		if len(order) != n {
-			t.Fatalf("%d waiters served; want %d", len(order), n)
-		}
-	})
+			time.Sleep(held)
+			m.Unlock()
+			wg.Wait()
+			for i, got := range order {
+				if got != i {
+					t.Fatalf("held %v: served in order %v; want 0..%d", held, order, n-1)
+				}
+			}
+			if len(order) != n {
+				t.Fatalf("held %v: %d waiters served; want %d", held, len(order), n)
+			}
+		})
+	}
 }
 
 // A cancellation that happens before the grant always fails the call, and
@@ -143,20 +119,16 @@ func TestMutexCancelBeforeHandoffPassesOn(t *testing.T) {
 		var m coord.Mutex
 		m.Lock(context.Background())
 		ctxA, cancelA := context.WithCancel(context.Background())
-		errA := make(chan error, 1)
-		go func() { errA <- m.Lock(ctxA) }()
+		errA := goResult(func() error { return m.Lock(ctxA) })
 		synctest.Wait()
-		gotB := make(chan error, 1)
-		go func() { gotB <- m.Lock(context.Background()) }()
+		errB := goResult(func() error { return m.Lock(context.Background()) })
 		synctest.Wait()
 
 		cancelA()
 		m.Unlock() // hands to A, whose ctx is already done
 
-		if err := <-errA; err != context.Canceled {
-			t.Fatalf("A: Lock = %v; want context.Canceled", err)
-		}
-		if err := <-gotB; err != nil {
+		isCtxErr(t, "A: Lock", resultNow(t, "A", errA), context.Canceled)
+		if err := resultNow(t, "B", errB); err != nil {
 			t.Fatalf("B: Lock = %v; want nil", err)
 		}
 		if !m.Locked() {
@@ -176,20 +148,16 @@ func TestMutexCancelAfterDirectHandoffPassesOn(t *testing.T) {
 		var m coord.Mutex
 		m.Lock(context.Background())
 		ctxA, cancelA := context.WithCancel(context.Background())
-		errA := make(chan error, 1)
-		go func() { errA <- m.Lock(ctxA) }()
+		errA := goResult(func() error { return m.Lock(ctxA) })
 		synctest.Wait()
-		errB := make(chan error, 1)
-		go func() { errB <- m.Lock(context.Background()) }()
+		errB := goResult(func() error { return m.Lock(context.Background()) })
 		synctest.Wait()
 		time.Sleep(10 * time.Millisecond) // both now waited past 1 ms
 
 		cancelA()
 		m.Unlock()
-		if err := <-errA; err != context.Canceled {
-			t.Fatalf("A: Lock = %v; want context.Canceled", err)
-		}
-		if err := <-errB; err != nil {
+		isCtxErr(t, "A: Lock", resultNow(t, "A", errA), context.Canceled)
+		if err := resultNow(t, "B", errB); err != nil {
 			t.Fatalf("B: Lock = %v; want nil", err)
 		}
 		m.Unlock()
@@ -208,8 +176,7 @@ func TestMutexCancelRacingHandoff(t *testing.T) {
 			var m coord.Mutex
 			m.Lock(context.Background())
 			ctx, cancel := context.WithCancel(context.Background())
-			res := make(chan error, 1)
-			go func() { res <- m.Lock(ctx) }()
+			res := goResult(func() error { return m.Lock(ctx) })
 			synctest.Wait() // queued
 			go cancel()
 			m.Unlock()
@@ -337,18 +304,13 @@ func TestMutexFairness(t *testing.T) {
 			}
 		}
 	}()
-	done := make(chan bool, 1)
-	go func() {
+	if !returnsWithin(10*time.Second, func() {
 		for range 10 {
 			time.Sleep(100 * time.Microsecond)
 			m.Lock(context.Background())
 			m.Unlock()
 		}
-		done <- true
-	}()
-	select {
-	case <-done:
-	case <-time.After(10 * time.Second):
+	}) {
 		t.Fatal("can't acquire Mutex in 10 seconds")
 	}
 }
@@ -432,11 +394,7 @@ func TestMutexBargingBound(t *testing.T) {
 		synctest.Test(t, func(t *testing.T) {
 			var m coord.Mutex
 			m.Lock(context.Background())
-			got := make(chan struct{})
-			go func() {
-				m.Lock(context.Background())
-				close(got)
-			}()
+			got := goResult(func() error { return m.Lock(context.Background()) })
 			synctest.Wait() // queued
 			time.Sleep(tc.waited)
 
@@ -448,7 +406,9 @@ func TestMutexBargingBound(t *testing.T) {
 			if barged {
 				m.Unlock()
 			}
-			<-got // the waiter gets the mutex either way
+			if err := <-got; err != nil { // the waiter gets the mutex either way
+				t.Fatal(err)
+			}
 			if !m.Locked() {
 				t.Fatal("waiter returned from Lock but the mutex is free")
 			}
