@@ -2,6 +2,7 @@ package coord_test
 
 import (
 	"context"
+	"fmt"
 	"math/rand/v2"
 	"slices"
 	"sync"
@@ -94,24 +95,21 @@ func TestCondWaitCancel(t *testing.T) {
 		var m coord.Mutex
 		c := coord.NewCond(&m)
 		ctx, cancel := context.WithCancel(context.Background())
-		errc := make(chan error, 1)
-		go func() {
+		errc := goResult(func() error {
 			lockedCond(t, c)
 			err := c.Wait(ctx)
 			if !m.Locked() {
 				t.Error("Wait returned without the lock")
 			}
 			c.Unlock()
-			errc <- err
-		}()
+			return err
+		})
 		synctest.Wait()
 		if m.Locked() {
 			t.Fatal("Wait did not release the lock while waiting")
 		}
 		cancel()
-		if err := <-errc; err != context.Canceled {
-			t.Fatalf("Wait = %v, want context.Canceled", err)
-		}
+		isCtxErr(t, "Wait", <-errc, context.Canceled)
 		// The cancelled waiter is gone: a Notify(1) reaches the next one.
 		var mu sync.Mutex
 		var result []int
@@ -127,61 +125,84 @@ func TestCondWaitCancel(t *testing.T) {
 	})
 }
 
-// A Wait cancelled while another goroutine holds the lock returns only
-// once it has the lock back.
+// "Wait releases the lock, waits for a notification, and always re-acquires
+// the lock before it returns, also when ctx is done (it then returns the ctx
+// error, lock held)." A Wait cancelled while another goroutine holds the lock
+// returns only once it has the lock back.
 func TestCondWaitCancelReacquires(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		var m coord.Mutex
 		c := coord.NewCond(&m)
 		ctx, cancel := context.WithCancel(context.Background())
-		var returned atomic.Bool
-		errc := make(chan error, 1)
-		go func() {
+		held := make(chan bool, 1)
+		w := goResult(func() error {
 			lockedCond(t, c)
 			err := c.Wait(ctx)
-			returned.Store(true)
+			held <- m.Locked()
 			c.Unlock()
-			errc <- err
-		}()
+			return err
+		})
 		synctest.Wait()
+		if m.Locked() {
+			t.Fatal("Wait did not release the lock")
+		}
 		lockedCond(t, c)
 		cancel()
-		synctest.Wait()
-		if returned.Load() {
-			t.Fatal("cancelled Wait returned while another goroutine held the lock")
-		}
+		stillBlocked(t, "Wait (cancelled, lock taken by another)", w)
 		c.Unlock()
-		if err := <-errc; err != context.Canceled {
-			t.Fatalf("Wait = %v, want context.Canceled", err)
+		isCtxErr(t, "Wait", resultNow(t, "Wait", w), context.Canceled)
+		if !<-held {
+			t.Fatal("Wait returned without the lock")
 		}
 	})
 }
 
 // test_wait_cancel_contested: notified, then cancelled while the notifier
 // still holds the lock. Either outcome is allowed; the lock is held on
-// return either way, and the notification is not lost.
+// return either way, and the notification is not lost: "A notification is
+// never lost: a waiter that gives up (ctx done) after it was picked by
+// Notify either returns nil (it took the notification) or hands it on to
+// another waiter."
 func TestCondWaitCancelContested(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		var m coord.Mutex
 		c := coord.NewCond(&m)
-		ctx, cancel := context.WithCancel(context.Background())
-		errc := make(chan error, 1)
-		go func() {
-			lockedCond(t, c)
-			err := c.Wait(ctx)
-			if !m.Locked() {
-				t.Error("Wait returned without the lock")
+		bg := context.Background()
+		ctxA, cancelA := context.WithCancel(bg)
+		wait := func(ctx context.Context) func() error {
+			return func() error {
+				lockedCond(t, c)
+				err := c.Wait(ctx)
+				if !m.Locked() {
+					t.Error("Wait returned without the lock")
+				}
+				c.Unlock()
+				return err
 			}
-			c.Unlock()
-			errc <- err
-		}()
+		}
+		a := goResult(wait(ctxA))
 		synctest.Wait()
-		lockedCond(t, c)
+		b := goResult(wait(bg))
+		synctest.Wait()
+		lockedCond(t, c) // A and B are parked; hold the lock so A cannot run on
 		c.Notify(1)
-		cancel()
+		cancelA() // after the pick, before A has the lock back
 		c.Unlock()
-		if err := <-errc; err != nil && err != context.Canceled {
-			t.Fatalf("Wait = %v", err)
+		errA := resultNow(t, "A", a)
+		if errA == nil {
+			// A took the notification; B must still be waiting.
+			stillBlocked(t, "B", b)
+			lockedCond(t, c)
+			c.Notify(1)
+			c.Unlock()
+			if err := resultNow(t, "B", b); err != nil {
+				t.Fatalf("B = %v", err)
+			}
+			return
+		}
+		isCtxErr(t, "A", errA, context.Canceled)
+		if err := resultNow(t, "B", b); err != nil {
+			t.Fatalf("B = %v; A's notification was lost", err)
 		}
 	})
 }
@@ -196,8 +217,7 @@ func TestCondWaitCancelAfterNotify(t *testing.T) {
 		c := coord.NewCond(&m)
 		ctx, cancel := context.WithCancel(context.Background())
 		var waited atomic.Bool
-		errc := make(chan error, 1)
-		go func() {
+		errc := goResult(func() error {
 			lockedCond(t, c)
 			waited.Store(true)
 			err := c.Wait(ctx)
@@ -205,8 +225,8 @@ func TestCondWaitCancelAfterNotify(t *testing.T) {
 				t.Error("Wait returned without the lock")
 			}
 			c.Unlock()
-			errc <- err
-		}()
+			return err
+		})
 		synctest.Wait()
 		lockedCond(t, c)
 		c.Notify(1)
@@ -214,95 +234,60 @@ func TestCondWaitCancelAfterNotify(t *testing.T) {
 		cancel()
 		synctest.Wait()
 		c.Unlock()
-		if err := <-errc; err != context.Canceled {
-			t.Fatalf("Wait = %v, want context.Canceled", err)
-		}
+		isCtxErr(t, "Wait", <-errc, context.Canceled)
 		if !waited.Load() {
 			t.Fatal("waiter never reached Wait")
 		}
 	})
 }
 
-// test_wait_unacquired, test_notify_unacquired, test_notify_all_unacquired.
-func TestCondUnacquiredPanics(t *testing.T) {
-	var c coord.Cond
-	mustPanic(t, "Cond.Wait", func() { c.Wait(context.Background()) })
-	mustPanic(t, "Cond.Notify", func() { c.Notify(1) })
-	mustPanic(t, "Cond.NotifyAll", c.NotifyAll)
-	var m coord.Mutex
-	d := coord.NewCond(&m)
-	mustPanic(t, "Cond.Wait", func() { d.Wait(context.Background()) })
-	mustPanic(t, "Cond.Notify", func() { d.Notify(3) })
-	// test_wait_for_unacquired: a predicate true at once needs no lock; a
-	// false one panics in Wait.
-	if err := c.WaitFor(context.Background(), func() bool { return true }); err != nil {
-		t.Fatalf("WaitFor(true) = %v", err)
-	}
-	mustPanic(t, "Cond.Wait", func() { c.WaitFor(context.Background(), func() bool { return false }) })
-}
-
-func TestNewCondNilPanics(t *testing.T) {
-	mustPanic(t, "NewCond", func() { coord.NewCond(nil) })
-}
-
-// test_wait_for
+// test_wait_for, and "WaitFor returns nil once pred() is true (checked with
+// the lock held), or the ctx error (lock held)."
 func TestCondWaitFor(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		var c coord.Cond
-		var ready bool // guarded by c's lock
+		var m coord.Mutex
+		c := coord.NewCond(&m)
+		n := 0 // guarded by c's lock
 		var calls int
-		done := make(chan error, 1)
-		go func() {
-			lockedCond(t, &c)
-			err := c.WaitFor(context.Background(), func() bool { calls++; return ready })
+		done := goResult(func() error {
+			lockedCond(t, c)
+			defer c.Unlock()
+			return c.WaitFor(context.Background(), func() bool {
+				calls++
+				if !m.Locked() {
+					t.Error("pred called without the lock")
+				}
+				return n >= 3
+			})
+		})
+		// Three wakeups, by Notify(1) and then NotifyAll; the predicate is
+		// true only after the third.
+		for i := range 3 {
+			stillBlocked(t, fmt.Sprintf("WaitFor with the predicate false (after %d wakeups)", i), done)
+			lockedCond(t, c)
+			n++
+			if i == 0 {
+				c.Notify(1)
+			} else {
+				c.NotifyAll()
+			}
 			c.Unlock()
-			done <- err
-		}()
-		synctest.Wait()
-		lockedCond(t, &c)
-		c.Notify(1)
-		c.Unlock()
-		synctest.Wait()
-		select {
-		case err := <-done:
-			t.Fatalf("WaitFor returned %v with the predicate false", err)
-		default:
 		}
-		lockedCond(t, &c)
-		ready = true
-		c.Notify(1)
-		c.Unlock()
-		if err := <-done; err != nil {
+		if err := resultNow(t, "WaitFor", done); err != nil {
 			t.Fatal(err)
 		}
-		if calls != 3 {
-			t.Fatalf("predicate called %d times, want 3 (once at first, once per wakeup)", calls)
+		if calls != 4 {
+			t.Fatalf("predicate called %d times, want 4 (once at first, once per wakeup)", calls)
 		}
+		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+		defer cancel()
+		lockedCond(t, c)
+		isCtxErr(t, "WaitFor", c.WaitFor(ctx, func() bool { return false }), context.DeadlineExceeded)
+		if !m.Locked() {
+			t.Fatal("WaitFor returned without the lock")
+		}
+		c.Unlock()
 	})
-}
-
-// Rule 2: a done ctx fails Wait and WaitFor at once, with the lock still
-// held and the predicate not called.
-func TestCondDoneContext(t *testing.T) {
-	var m coord.Mutex
-	c := coord.NewCond(&m)
-	ctx, cancel := context.WithCancel(context.Background())
-	cancel()
-	lockedCond(t, c)
-	if err := c.Wait(ctx); err != context.Canceled {
-		t.Fatalf("Wait(done) = %v", err)
-	}
-	if !m.Locked() {
-		t.Fatal("Wait(done) released the lock")
-	}
-	called := false
-	if err := c.WaitFor(ctx, func() bool { called = true; return true }); err != context.Canceled {
-		t.Fatalf("WaitFor(done, true) = %v, want context.Canceled", err)
-	}
-	if called || !m.Locked() {
-		t.Fatalf("WaitFor(done) called pred: %v, lock held: %v", called, m.Locked())
-	}
-	c.Unlock()
 }
 
 // test_timeout_in_block
@@ -311,15 +296,7 @@ func TestCondWaitTimeout(t *testing.T) {
 		var m coord.Mutex
 		c := coord.NewCond(&m)
 		lockedCond(t, c)
-		ctx, cancel := context.WithTimeout(context.Background(), 500*time.Millisecond)
-		defer cancel()
-		start := time.Now()
-		if err := c.Wait(ctx); err != context.DeadlineExceeded {
-			t.Fatalf("Wait = %v, want context.DeadlineExceeded", err)
-		}
-		if d := time.Since(start); d != 500*time.Millisecond {
-			t.Fatalf("Wait gave up after %v", d)
-		}
+		timesOutAfter(t, "Wait", 500*time.Millisecond, c.Wait)
 		if !m.Locked() {
 			t.Fatal("lock not held after a timed-out Wait")
 		}
@@ -327,18 +304,19 @@ func TestCondWaitTimeout(t *testing.T) {
 	})
 }
 
-// test_notify: Notify wakes longest-waiting first; n past the number of
-// waiters wakes them all; n <= 0 wakes nobody.
+// test_notify, and "Notify(n) wakes up to n waiters, longest-waiting first;
+// n <= 0 does nothing." Past the number of waiters, n wakes them all.
 func TestCondNotify(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		var c coord.Cond
 		var mu sync.Mutex
 		var result []int
 		var wg sync.WaitGroup
-		condWaiters(t, &c, &wg, &mu, &result, 1, 2, 3)
+		condWaiters(t, &c, &wg, &mu, &result, 1, 2, 3, 4, 5)
 		lockedCond(t, &c)
 		c.Notify(0)
 		c.Notify(-1)
+		c.Notify(-2)
 		c.Unlock()
 		synctest.Wait()
 		if len(result) != 0 {
@@ -352,13 +330,22 @@ func TestCondNotify(t *testing.T) {
 			t.Fatalf("result %v, want [1]", result)
 		}
 		lockedCond(t, &c)
+		c.Notify(2)
+		c.Unlock()
+		synctest.Wait()
+		// Waiters notified together then race for the lock: in any order.
+		slices.Sort(result[1:])
+		if !slices.Equal(result, []int{1, 2, 3}) {
+			t.Fatalf("Notify(2) woke %v, want 2 and 3 after 1", result)
+		}
+		lockedCond(t, &c)
 		c.Notify(1)
 		c.Notify(2048)
 		c.Unlock()
 		wg.Wait()
-		slices.Sort(result[1:])
-		if !slices.Equal(result, []int{1, 2, 3}) {
-			t.Fatalf("result %v, want [1 2 3]", result)
+		slices.Sort(result[3:])
+		if !slices.Equal(result, []int{1, 2, 3, 4, 5}) {
+			t.Fatalf("result %v, want [1 2 3 4 5]", result)
 		}
 	})
 }
@@ -432,10 +419,9 @@ func testCondCancelledWakeup(t *testing.T, relock bool) {
 				}
 			}
 			ctx0, cancel0 := context.WithCancel(context.Background())
-			errs := make([]chan error, 2)
-			for i, ctx := range []context.Context{ctx0, context.Background()} {
-				errs[i] = make(chan error, 1)
-				go func() { errs[i] <- consumer(ctx) }()
+			var errs []<-chan error
+			for _, ctx := range []context.Context{ctx0, context.Background()} {
+				errs = append(errs, goResult(func() error { return consumer(ctx) }))
 				synctest.Wait()
 			}
 			lockedCond(t, &c)
@@ -491,16 +477,15 @@ func TestCondOtherLocker(t *testing.T) {
 		l := make(condChanLocker, 1)
 		c := coord.NewCond(l)
 		ready := false
-		errc := make(chan error, 1)
-		go func() {
+		errc := goResult(func() error {
 			c.Lock(context.Background())
 			err := c.WaitFor(context.Background(), func() bool { return ready })
 			if len(l) != 1 {
 				t.Error("WaitFor returned without the lock")
 			}
 			c.Unlock()
-			errc <- err
-		}()
+			return err
+		})
 		synctest.Wait()
 		if len(l) != 0 {
 			t.Fatal("Wait did not release the lock")
@@ -572,11 +557,7 @@ func TestCondStress(t *testing.T) {
 		})
 	}
 	producers.Wait()
-	done := make(chan struct{})
-	go func() { wg.Wait(); close(done) }()
-	select {
-	case <-done:
-	case <-time.After(20 * time.Second):
+	if !returnsWithin(20*time.Second, wg.Wait) {
 		t.Fatalf("consumers stuck: %d consumed, %d gave up, of %d (a notification was lost)", consumed.Load(), gaveUp.Load(), consumers)
 	}
 	if consumed.Load()+gaveUp.Load() != consumers {

@@ -3,6 +3,7 @@ package coord_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -15,18 +16,6 @@ import (
 // The Event tests follow CPython's Lib/test/test_asyncio/test_locks.py
 // EventTests, with Go's goroutines and contexts in place of tasks and
 // cancellation.
-
-func TestEventZeroValueNotSet(t *testing.T) {
-	var e coord.Event
-	if e.IsSet() {
-		t.Fatal("zero Event is set")
-	}
-	select {
-	case <-e.Done():
-		t.Fatal("Done of a zero Event is closed")
-	default:
-	}
-}
 
 // test_wait: every waiter parked at the moment of Set returns nil.
 func TestEventWait(t *testing.T) {
@@ -83,13 +72,10 @@ func TestEventWaitCancel(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		var e coord.Event
 		ctx, cancel := context.WithCancel(context.Background())
-		errc := make(chan error, 1)
-		go func() { errc <- e.Wait(ctx) }()
+		errc := goResult(func() error { return e.Wait(ctx) })
 		synctest.Wait()
 		cancel()
-		if err := <-errc; err != context.Canceled {
-			t.Fatalf("Wait = %v, want context.Canceled (unwrapped)", err)
-		}
+		isCtxErr(t, "Wait", <-errc, context.Canceled)
 		if e.IsSet() {
 			t.Fatal("cancelled Wait set the Event")
 		}
@@ -99,30 +85,8 @@ func TestEventWaitCancel(t *testing.T) {
 func TestEventWaitTimeout(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		var e coord.Event
-		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
-		defer cancel()
-		start := time.Now()
-		if err := e.Wait(ctx); err != context.DeadlineExceeded {
-			t.Fatalf("Wait = %v, want context.DeadlineExceeded", err)
-		}
-		if d := time.Since(start); d != time.Second {
-			t.Fatalf("Wait gave up after %v, want 1s", d)
-		}
+		timesOutAfter(t, "Wait", time.Second, e.Wait)
 	})
-}
-
-// Rule 2: a done ctx fails Wait even on a set Event.
-func TestEventWaitDoneContextOnSetEvent(t *testing.T) {
-	var e coord.Event
-	e.Set()
-	ctx, cancel := context.WithCancel(context.Background())
-	cancel()
-	if err := e.Wait(ctx); err != context.Canceled {
-		t.Fatalf("Wait(done ctx) on a set Event = %v, want context.Canceled", err)
-	}
-	if !e.IsSet() {
-		t.Fatal("Wait with a done ctx cleared the Event")
-	}
 }
 
 // test_clear
@@ -144,8 +108,7 @@ func TestEventClear(t *testing.T) {
 func TestEventClearWithWaiters(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		var e coord.Event
-		errc := make(chan error, 1)
-		go func() { errc <- e.Wait(context.Background()) }()
+		errc := goResult(func() error { return e.Wait(context.Background()) })
 		synctest.Wait()
 		e.Set()
 		e.Clear()
@@ -166,16 +129,8 @@ func TestEventWaitAfterClearBlocks(t *testing.T) {
 		var e coord.Event
 		e.Set()
 		e.Clear()
-		var returned atomic.Bool
-		errc := make(chan error, 1)
-		go func() {
-			errc <- e.Wait(context.Background())
-			returned.Store(true)
-		}()
-		synctest.Wait()
-		if returned.Load() {
-			t.Fatal("Wait returned on a cleared Event")
-		}
+		errc := goResult(func() error { return e.Wait(context.Background()) })
+		stillBlocked(t, "Wait on a cleared Event", errc)
 		e.Set()
 		if err := <-errc; err != nil {
 			t.Fatalf("Wait = %v", err)
@@ -183,73 +138,75 @@ func TestEventWaitAfterClearBlocks(t *testing.T) {
 	})
 }
 
+// "Done returns a channel that is closed when the event is set (at once if it
+// is set now), for use in select." One channel per generation: Clear starts
+// a new one and leaves the old one closed.
 func TestEventDone(t *testing.T) {
 	var e coord.Event
 	d1 := e.Done()
 	if d1 != e.Done() {
 		t.Fatal("Done returned different channels within one generation")
 	}
+	if isReady(d1) {
+		t.Fatal("Done closed before Set")
+	}
 	e.Set()
-	select {
-	case <-d1:
-	default:
+	if !isReady(d1) {
 		t.Fatal("Done channel not closed by Set")
 	}
-	select {
-	case <-e.Done():
-	default:
-		t.Fatal("Done of a set Event not closed")
+	if !isReady(e.Done()) {
+		t.Fatal("Done of a set Event not closed at once")
 	}
 	e.Clear()
 	d2 := e.Done()
-	select {
-	case <-d2:
+	if isReady(d2) {
 		t.Fatal("Done after Clear is closed")
-	default:
 	}
-	select {
-	case <-d1:
-	default:
+	if !isReady(d1) {
 		t.Fatal("Clear reopened the channel of an earlier generation")
 	}
 	e.Set()
-	select {
-	case <-d2:
-	default:
+	if !isReady(d2) {
 		t.Fatal("second Set did not close the new channel")
 	}
 
 	// An Event set before anyone asked for Done hands out a closed channel.
 	var f coord.Event
 	f.Set()
-	select {
-	case <-f.Done():
-	default:
+	if !isReady(f.Done()) {
 		t.Fatal("Done of an Event set before Done was called is not closed")
 	}
 }
 
+// "Set wakes every goroutine waiting at that moment; each of them returns nil
+// even if Clear follows at once. Wait on a set event returns nil at once."
 // One Set wakes a thousand waiters, each of which returns nil although the
-// Event is cleared at once.
+// Event is cleared at once; a waiter that comes after the Clear waits for
+// the next Set.
 func TestEventBroadcastMany(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		var e coord.Event
 		const n = 1000
-		var ok atomic.Int32
-		var wg sync.WaitGroup
+		var chs []<-chan error
 		for range n {
-			wg.Go(func() {
-				if err := e.Wait(context.Background()); err == nil {
-					ok.Add(1)
-				}
-			})
+			chs = append(chs, goResult(func() error { return e.Wait(context.Background()) }))
 		}
 		synctest.Wait()
 		e.Set()
 		e.Clear()
-		wg.Wait()
-		if got := ok.Load(); got != n {
-			t.Fatalf("%d of %d waiters returned nil", got, n)
+		for i, ch := range chs {
+			if err := resultNow(t, fmt.Sprint("waiter ", i), ch); err != nil {
+				t.Fatalf("waiter %d of %d: %v", i, n, err)
+			}
+		}
+		late := goResult(func() error { return e.Wait(context.Background()) })
+		stillBlocked(t, "Wait after Clear", late)
+		e.Set()
+		if err := resultNow(t, "late", late); err != nil {
+			t.Fatal(err)
+		}
+		if err := e.Wait(context.Background()); err != nil {
+			t.Fatal(err)
 		}
 	})
 }
