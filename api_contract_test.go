@@ -532,13 +532,20 @@ func TestRule6_MisusePanicsNamingTheCall(t *testing.T) {
 	r.Unlock(owner)
 	mustPanic(t, "ReentrantMutex.Unlock", func() { r.Unlock(owner) }) // a stale owner
 
-	mustPanic(t, "NewSemaphore", func() { coord.NewSemaphore(-1) })
-	mustPanic(t, "NewBoundedSemaphore", func() { coord.NewBoundedSemaphore(-1) })
+	mustPanic(t, "NewSemaphore: negative", func() { coord.NewSemaphore(-1) })
+	mustPanic(t, "NewBoundedSemaphore: negative", func() { coord.NewBoundedSemaphore(-1) })
+	// Negative weights, on an unbounded and on a bounded semaphore (x/sync's
+	// TestWeightedNegativeWeightPanic); a done ctx does not hide the misuse.
+	for _, s := range []*coord.Semaphore{coord.NewSemaphore(1), coord.NewBoundedSemaphore(1)} {
+		mustPanic(t, "Semaphore.AcquireN: negative", func() { s.AcquireN(bg, -1) })
+		mustPanic(t, "Semaphore.AcquireN: negative", func() { s.AcquireN(doneCtx(), -1) })
+		mustPanic(t, "Semaphore.TryAcquireN: negative", func() { s.TryAcquireN(-1) })
+		mustPanic(t, "Semaphore.ReleaseN: negative", func() { s.ReleaseN(-1) })
+		if s.Available() != 1 {
+			t.Fatalf("a refused call changed the count: Available = %d", s.Available())
+		}
+	}
 	s := coord.NewBoundedSemaphore(1)
-	mustPanic(t, "AcquireN", func() { s.AcquireN(bg, -1) })
-	mustPanic(t, "AcquireN", func() { s.AcquireN(doneCtx(), -1) })
-	mustPanic(t, "TryAcquireN", func() { s.TryAcquireN(-1) })
-	mustPanic(t, "ReleaseN", func() { s.ReleaseN(-1) })
 	mustPanic(t, "Release", s.Release)
 	mustPanic(t, "ReleaseN", func() { s.ReleaseN(1) })
 	if s.Available() != 1 {
@@ -764,64 +771,6 @@ func TestReentrantMutex_TaskGroupTasksDoNotOwn(t *testing.T) {
 
 // ---------------------------------------------------------------------------
 // Semaphore.
-
-// "AcquireN(ctx, 0) with a live ctx succeeds at once", even with a queue.
-func TestSemaphore_AcquireZeroSucceedsAtOnce(t *testing.T) {
-	synctest.Test(t, func(t *testing.T) {
-		s := coord.NewSemaphore(0)
-		w := goResult(func() error { return s.Acquire(context.Background()) })
-		synctest.Wait()
-		if err := s.AcquireN(context.Background(), 0); err != nil {
-			t.Fatal(err)
-		}
-		s.Release()
-		resultNow(t, "waiter", w)
-	})
-}
-
-// "Waiters are served FIFO; a large request at the head blocks smaller ones
-// behind it, and TryAcquire* refuses while anyone is queued." "A waiter that
-// gives up returns its claim: permits it could have had go to the waiters
-// behind it at once."
-func TestSemaphore_HeadBlocksAndCancelReleasesQueue(t *testing.T) {
-	synctest.Test(t, func(t *testing.T) {
-		s := coord.NewSemaphore(1)
-		ctx, cancel := context.WithCancel(context.Background())
-		big := goResult(func() error { return s.AcquireN(ctx, 3) })
-		synctest.Wait()
-		small := goResult(func() error { return s.Acquire(context.Background()) })
-		stillBlocked(t, "small behind big", small)
-		if s.TryAcquire() || s.TryAcquireN(0) {
-			t.Fatal("TryAcquire took a permit while a waiter is queued")
-		}
-		cancel()
-		isCtxErr(t, "big", resultNow(t, "big", big), context.Canceled)
-		if err := resultNow(t, "small", small); err != nil {
-			t.Fatal(err)
-		}
-		if s.Available() != 0 {
-			t.Fatalf("Available = %d; want 0", s.Available())
-		}
-	})
-}
-
-// "NewSemaphore(n) // Release may raise the count past n"; "AcquireN of more
-// than a bounded semaphore's size fails at once with ErrOverCapacity and
-// takes nothing."
-func TestSemaphore_UnboundedGrowsBoundedOverCapacity(t *testing.T) {
-	s := coord.NewSemaphore(1)
-	s.ReleaseN(2)
-	if s.Available() != 3 {
-		t.Fatalf("Available = %d; want 3", s.Available())
-	}
-	b := coord.NewBoundedSemaphore(2)
-	if err := b.AcquireN(context.Background(), 3); err != coord.ErrOverCapacity {
-		t.Fatalf("AcquireN(3) of 2 = %v; want ErrOverCapacity", err)
-	}
-	if b.Available() != 2 {
-		t.Fatalf("Available = %d; want 2", b.Available())
-	}
-}
 
 // ---------------------------------------------------------------------------
 // Barrier.

@@ -3,6 +3,7 @@ package coord_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"math/rand/v2"
 	"runtime"
 	"slices"
@@ -67,8 +68,7 @@ func TestBoundedSemaphoreReleasePastBoundPanicsWithWaiters(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		s := coord.NewBoundedSemaphore(2)
 		s.AcquireN(context.Background(), 1)
-		errc := make(chan error, 1)
-		go func() { errc <- s.AcquireN(context.Background(), 2) }()
+		errc := goResult(func() error { return s.AcquireN(context.Background(), 2) })
 		synctest.Wait()
 		mustPanic(t, "Semaphore.ReleaseN: released more than acquired", func() { s.ReleaseN(2) })
 		s.Release()
@@ -80,12 +80,6 @@ func TestBoundedSemaphoreReleasePastBoundPanicsWithWaiters(t *testing.T) {
 			t.Fatalf("Available = %d, want 2", got)
 		}
 	})
-}
-
-// x/sync TestWeightedNegativeSizePanic, asyncio test_semaphore_value.
-func TestSemaphoreNegativeCountPanics(t *testing.T) {
-	mustPanic(t, "NewSemaphore: negative", func() { coord.NewSemaphore(-1) })
-	mustPanic(t, "NewBoundedSemaphore: negative", func() { coord.NewBoundedSemaphore(-1) })
 }
 
 // x/sync TestWeightedZeroSize.
@@ -100,18 +94,6 @@ func TestSemaphoreZeroSize(t *testing.T) {
 		if err := s.AcquireN(context.Background(), 0); err != nil {
 			t.Fatalf("AcquireN(ctx, 0) = %v", err)
 		}
-	}
-}
-
-// x/sync TestWeightedNegativeWeightPanic.
-func TestSemaphoreNegativeWeightPanics(t *testing.T) {
-	s := coord.NewSemaphore(1)
-	ctx := context.Background()
-	mustPanic(t, "Semaphore.AcquireN: negative", func() { s.AcquireN(ctx, -1) })
-	mustPanic(t, "Semaphore.TryAcquireN: negative", func() { s.TryAcquireN(-1) })
-	mustPanic(t, "Semaphore.ReleaseN: negative", func() { s.ReleaseN(-1) })
-	if got := s.Available(); got != 1 {
-		t.Fatalf("Available = %d after refused calls, want 1", got)
 	}
 }
 
@@ -156,9 +138,9 @@ func TestSemaphoreAcquireTimeout(t *testing.T) {
 	})
 }
 
-// x/sync TestWeightedDoesntBlockIfTooBig, as coord states it: on a bounded
-// semaphore a request larger than the bound fails at once with
-// ErrOverCapacity and so blocks nobody.
+// x/sync TestWeightedDoesntBlockIfTooBig, as coord states it: "AcquireN of
+// more than a bounded semaphore's size fails at once with ErrOverCapacity
+// and takes nothing", and so blocks nobody.
 func TestBoundedSemaphoreOverCapacity(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		const n = 2
@@ -173,11 +155,7 @@ func TestBoundedSemaphoreOverCapacity(t *testing.T) {
 			t.Fatalf("Available = %d, want %d", got, n)
 		}
 		// Rule 2 comes first: a done ctx wins over ErrOverCapacity.
-		ctx, cancel := context.WithCancel(context.Background())
-		cancel()
-		if err := s.AcquireN(ctx, n+1); err != context.Canceled {
-			t.Fatalf("AcquireN(done ctx, n+1) = %v, want context.Canceled", err)
-		}
+		isCtxErr(t, "AcquireN(done ctx, n+1)", s.AcquireN(doneCtx(), n+1), context.Canceled)
 		var wg sync.WaitGroup
 		for range 3 * n {
 			wg.Go(func() {
@@ -213,50 +191,50 @@ func TestSemaphoreLargeAcquireDoesntStarve(t *testing.T) {
 			}
 		})
 	}
-	done := make(chan struct{})
-	go func() {
+	if !returnsWithin(5*time.Second, func() {
 		s.AcquireN(ctx, n)
 		running.Store(false)
 		s.ReleaseN(n)
-		close(done)
-	}()
-	select {
-	case <-done:
-	case <-time.After(5 * time.Second):
+	}) {
 		t.Fatal("AcquireN(n) starved by a stream of Acquire(1)")
 	}
 	wg.Wait()
 }
 
 // x/sync TestAllocCancelDoesntStarve: when the head of the queue gives up,
-// the smaller requests it was blocking are served.
+// the smaller requests it was blocking are served. And "Waiters are served
+// FIFO; a large request at the head blocks smaller ones behind it, and
+// TryAcquire* refuses while anyone is queued." "A waiter that gives up
+// returns its claim: permits it could have had go to the waiters behind it
+// at once." Both with some permits free and with none.
 func TestSemaphoreCancelledHeadUnblocksQueue(t *testing.T) {
-	synctest.Test(t, func(t *testing.T) {
-		s := coord.NewSemaphore(10)
-		s.Acquire(context.Background())
-		ctx, cancel := context.WithCancel(context.Background())
-		big := make(chan error, 1)
-		go func() { big <- s.AcquireN(ctx, 10) }()
-		synctest.Wait()
-		small := make(chan error, 1)
-		go func() { small <- s.Acquire(context.Background()) }()
-		synctest.Wait()
-		select {
-		case <-small:
-			t.Fatal("Acquire(1) passed a queued AcquireN(10)")
-		default:
-		}
-		cancel()
-		if err := <-big; err != context.Canceled {
-			t.Fatalf("AcquireN(10) = %v, want context.Canceled", err)
-		}
-		if err := <-small; err != nil {
-			t.Fatalf("Acquire(1) = %v", err)
-		}
-		if got := s.Available(); got != 8 {
-			t.Fatalf("Available = %d, want 8", got)
-		}
-	})
+	for _, tc := range []struct{ size, taken, big, after int }{
+		{size: 10, taken: 1, big: 10, after: 8},
+		{size: 1, taken: 0, big: 3, after: 0},
+	} {
+		synctest.Test(t, func(t *testing.T) {
+			s := coord.NewSemaphore(tc.size)
+			for range tc.taken {
+				s.Acquire(context.Background())
+			}
+			ctx, cancel := context.WithCancel(context.Background())
+			big := goResult(func() error { return s.AcquireN(ctx, tc.big) })
+			synctest.Wait()
+			small := goResult(func() error { return s.Acquire(context.Background()) })
+			stillBlocked(t, fmt.Sprintf("Acquire(1) behind a queued AcquireN(%d)", tc.big), small)
+			if s.TryAcquire() || s.TryAcquireN(0) {
+				t.Fatal("TryAcquire took a permit while a waiter is queued")
+			}
+			cancel()
+			isCtxErr(t, fmt.Sprintf("AcquireN(%d)", tc.big), resultNow(t, "big", big), context.Canceled)
+			if err := resultNow(t, "small", small); err != nil {
+				t.Fatalf("Acquire(1) = %v", err)
+			}
+			if got := s.Available(); got != tc.after {
+				t.Fatalf("Available = %d, want %d", got, tc.after)
+			}
+		})
+	}
 }
 
 // x/sync TestWeightedAcquireCanceled, the regression test for
@@ -350,13 +328,10 @@ func TestSemaphoreAcquireCancel(t *testing.T) {
 		s := coord.NewSemaphore(1)
 		s.Acquire(context.Background())
 		ctx, cancel := context.WithCancel(context.Background())
-		errc := make(chan error, 1)
-		go func() { errc <- s.Acquire(ctx) }()
+		errc := goResult(func() error { return s.Acquire(ctx) })
 		synctest.Wait()
 		cancel()
-		if err := <-errc; err != context.Canceled {
-			t.Fatalf("Acquire = %v, want context.Canceled", err)
-		}
+		isCtxErr(t, "Acquire", <-errc, context.Canceled)
 		// The queue is empty again: TryAcquire would succeed once the
 		// permit is back, and nobody takes it in between.
 		s.Release()
@@ -371,13 +346,12 @@ func TestSemaphoreAcquireCancel(t *testing.T) {
 func TestSemaphoreAcquireCancelBeforeAwoken(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		s := coord.NewSemaphore(0)
-		ctxs := make([]context.Context, 4)
 		cancels := make([]context.CancelFunc, 4)
-		errs := make([]chan error, 4)
+		errs := make([]<-chan error, 4)
 		for i := range 4 {
-			ctxs[i], cancels[i] = context.WithCancel(context.Background())
-			errs[i] = make(chan error, 1)
-			go func() { errs[i] <- s.Acquire(ctxs[i]) }()
+			var ctx context.Context
+			ctx, cancels[i] = context.WithCancel(context.Background())
+			errs[i] = goResult(func() error { return s.Acquire(ctx) })
 			synctest.Wait()
 		}
 		cancels[0]()
@@ -389,11 +363,7 @@ func TestSemaphoreAcquireCancelBeforeAwoken(t *testing.T) {
 				t.Fatalf("waiter %d: %v, want %v", i, err, want)
 			}
 		}
-		select {
-		case err := <-errs[3]:
-			t.Fatalf("waiter 3 returned %v; the one permit went to waiter 2", err)
-		default:
-		}
+		stillBlocked(t, "waiter 3 (the one permit went to waiter 2)", errs[3])
 		cancels[2]()
 		cancels[3]()
 		if err := <-errs[3]; err != context.Canceled {
@@ -413,11 +383,9 @@ func TestSemaphoreCancelBeforeGrantHandsOn(t *testing.T) {
 		synctest.Test(t, func(t *testing.T) {
 			s := coord.NewSemaphore(0)
 			ctx, cancel := context.WithCancel(context.Background())
-			first := make(chan error, 1)
-			go func() { first <- s.Acquire(ctx) }()
+			first := goResult(func() error { return s.Acquire(ctx) })
 			synctest.Wait()
-			second := make(chan error, 1)
-			go func() { second <- s.Acquire(context.Background()) }()
+			second := goResult(func() error { return s.Acquire(context.Background()) })
 			synctest.Wait()
 			cancel()
 			s.Release() // the first waiter has not run since cancel
@@ -441,8 +409,7 @@ func TestSemaphoreGrantThenCancel(t *testing.T) {
 		synctest.Test(t, func(t *testing.T) {
 			s := coord.NewSemaphore(0)
 			ctx, cancel := context.WithCancel(context.Background())
-			errc := make(chan error, 1)
-			go func() { errc <- s.Acquire(ctx) }()
+			errc := goResult(func() error { return s.Acquire(ctx) })
 			synctest.Wait()
 			s.Release()
 			cancel()
@@ -524,13 +491,13 @@ func TestSemaphoreFIFOOrderWithCancel(t *testing.T) {
 
 // A newcomer does not take permits ahead of a queued waiter: TryAcquire
 // refuses while anyone is queued, even with permits free, and AcquireN
-// queues behind.
+// queues behind. "AcquireN(ctx, 0) with a live ctx succeeds at once", even
+// with a queue.
 func TestSemaphoreNoBargingPastQueue(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		s := coord.NewSemaphore(3)
 		s.Acquire(context.Background())
-		head := make(chan error, 1)
-		go func() { head <- s.AcquireN(context.Background(), 3) }()
+		head := goResult(func() error { return s.AcquireN(context.Background(), 3) })
 		synctest.Wait()
 		if got := s.Available(); got != 2 {
 			t.Fatalf("Available = %d, want 2", got)
@@ -541,14 +508,8 @@ func TestSemaphoreNoBargingPastQueue(t *testing.T) {
 		if s.TryAcquireN(1) {
 			t.Fatal("TryAcquireN(1) took a permit while a waiter was queued")
 		}
-		behind := make(chan error, 1)
-		go func() { behind <- s.Acquire(context.Background()) }()
-		synctest.Wait()
-		select {
-		case <-behind:
-			t.Fatal("Acquire(1) passed the queued AcquireN(3)")
-		default:
-		}
+		behind := goResult(func() error { return s.Acquire(context.Background()) })
+		stillBlocked(t, "Acquire(1) behind the queued AcquireN(3)", behind)
 		// AcquireN(ctx, 0) succeeds at once even with a queue.
 		if err := s.AcquireN(context.Background(), 0); err != nil {
 			t.Fatalf("AcquireN(ctx, 0) with a queue = %v", err)
@@ -557,12 +518,7 @@ func TestSemaphoreNoBargingPastQueue(t *testing.T) {
 		if err := <-head; err != nil {
 			t.Fatal(err)
 		}
-		synctest.Wait()
-		select {
-		case <-behind:
-			t.Fatal("Acquire(1) got a permit while AcquireN(3) holds them all")
-		default:
-		}
+		stillBlocked(t, "Acquire(1) while AcquireN(3) holds them all", behind)
 		s.ReleaseN(3)
 		if err := <-behind; err != nil {
 			t.Fatal(err)
@@ -600,13 +556,18 @@ func TestSemaphoreReleaseNGrantsSeveral(t *testing.T) {
 	})
 }
 
-// An unbounded semaphore may be released past its initial count; a queued
-// request larger than the initial count is served once enough is released.
+// "NewSemaphore(n) // Release may raise the count past n": an unbounded
+// semaphore may be released past its initial count; a queued request larger
+// than the initial count is served once enough is released.
 func TestSemaphoreUnboundedGrows(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		s := coord.NewSemaphore(1)
-		errc := make(chan error, 1)
-		go func() { errc <- s.AcquireN(context.Background(), 5) }()
+		s.ReleaseN(2)
+		if got := s.Available(); got != 3 {
+			t.Fatalf("Available = %d, want 3", got)
+		}
+		s = coord.NewSemaphore(1)
+		errc := goResult(func() error { return s.AcquireN(context.Background(), 5) })
 		synctest.Wait()
 		s.ReleaseN(4)
 		if err := <-errc; err != nil {
