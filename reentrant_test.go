@@ -2,6 +2,7 @@ package coord_test
 
 import (
 	"context"
+	"fmt"
 	"slices"
 	"sync"
 	"sync/atomic"
@@ -12,6 +13,9 @@ import (
 	"github.com/coordkit/coord"
 )
 
+// "a Lock with that ctx (or one derived from it) re-enters at once and
+// deepens the hold; each Lock is matched by one Unlock with an owning ctx,
+// and the last one frees r."
 func TestReentrantMutexReentry(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		var r coord.ReentrantMutex
@@ -26,8 +30,9 @@ func TestReentrantMutexReentry(t *testing.T) {
 		if !r.Held(ctx) || r.Held(bg) {
 			t.Fatalf("Held(owner) = %v, Held(Background) = %v; want true, false", r.Held(ctx), r.Held(bg))
 		}
-		// Three levels deep.
-		ctx2, err := r.Lock(ctx)
+		// Three levels deep, the second through a ctx derived from the
+		// owning one.
+		ctx2, err := r.Lock(context.WithValue(ctx, struct{}{}, 1))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -35,16 +40,29 @@ func TestReentrantMutexReentry(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		for i, c := range []context.Context{ctx3, ctx2} {
+		other := goResult(func() error {
+			c, err := r.Lock(bg)
+			if err == nil {
+				r.Unlock(c)
+			}
+			return err
+		})
+		// Any owning ctx matches a Lock: ctx3, then ctx (not ctx2), then
+		// ctx2.
+		for i, c := range []context.Context{ctx3, ctx} {
 			r.Unlock(c)
-			if !r.Held(ctx) {
+			if !r.Held(ctx) || !r.Held(ctx2) {
 				t.Fatalf("after %d of 3 Unlocks the hold ended", i+1)
 			}
+			stillBlocked(t, fmt.Sprintf("another ctx's Lock after %d of 3 Unlocks", i+1), other)
 			if !lockedBy(t, &r) {
 				t.Fatalf("after %d of 3 Unlocks another context took the mutex", i+1)
 			}
 		}
-		r.Unlock(ctx)
+		r.Unlock(ctx2)
+		if err := resultNow(t, "another ctx's Lock after the last Unlock", other); err != nil {
+			t.Fatal(err)
+		}
 		if r.Held(ctx) {
 			t.Fatal("Held after the last Unlock")
 		}
@@ -87,39 +105,6 @@ func TestReentrantMutexDerivedContextReenters(t *testing.T) {
 	}
 }
 
-// Rule 2: a done ctx fails even a re-entry, and changes nothing.
-func TestReentrantMutexDoneContext(t *testing.T) {
-	var r coord.ReentrantMutex
-	done, cancel := context.WithCancel(context.Background())
-	cancel()
-	got, err := r.Lock(done)
-	if err != context.Canceled || got != done {
-		t.Fatalf("Lock(done) on a free mutex = %v, %v; want the given ctx and context.Canceled", got, err)
-	}
-	if r.Held(got) {
-		t.Fatal("a failed Lock returned an owning ctx")
-	}
-
-	ctx, err := r.Lock(context.Background())
-	if err != nil {
-		t.Fatal(err)
-	}
-	dctx, dcancel := context.WithCancel(ctx)
-	dcancel()
-	got, err = r.Lock(dctx)
-	if err != context.Canceled || got != dctx {
-		t.Fatalf("re-entry with a done ctx = %v, %v; want the given ctx and context.Canceled", got, err)
-	}
-	// The depth did not change: one Unlock frees the mutex.
-	r.Unlock(ctx)
-	if r.Held(ctx) {
-		t.Fatal("a failed re-entry deepened the hold")
-	}
-	if _, err := r.Lock(context.Background()); err != nil {
-		t.Fatal(err)
-	}
-}
-
 // A context that does not own the mutex waits, FIFO, and can give up; its
 // Unlock panics.
 func TestReentrantMutexNonOwnerWaits(t *testing.T) {
@@ -133,16 +118,16 @@ func TestReentrantMutexNonOwnerWaits(t *testing.T) {
 		var order []int
 		var wg sync.WaitGroup
 		cctx, cancel := context.WithCancel(context.Background())
-		cancelled := make(chan error, 1)
+		var cancelled <-chan error
 		for i := range 4 {
 			if i == 1 {
-				go func() {
+				cancelled = goResult(func() error {
 					got, err := r.Lock(cctx)
 					if got != cctx || r.Held(got) {
 						t.Error("a cancelled Lock returned an owning ctx")
 					}
-					cancelled <- err
-				}()
+					return err
+				})
 				synctest.Wait()
 			}
 			wg.Go(func() {
@@ -172,9 +157,7 @@ func TestReentrantMutexNonOwnerWaits(t *testing.T) {
 		mustPanic(t, "does not own", func() { r.Unlock(context.Background()) })
 		mustPanic(t, "ReentrantMutex.Unlock", func() { r.Unlock(cctx) })
 		cancel()
-		if err := <-cancelled; err != context.Canceled {
-			t.Fatalf("cancelled waiter: %v", err)
-		}
+		isCtxErr(t, "cancelled waiter", <-cancelled, context.Canceled)
 		r.Unlock(owner)
 		wg.Wait()
 		if !slices.Equal(order, []int{0, 1, 2, 3}) {
@@ -196,8 +179,7 @@ func TestReentrantMutexStaleContextWaits(t *testing.T) {
 		old, _ := r.Lock(context.Background())
 		r.Unlock(old)
 		cur, _ := r.Lock(context.Background())
-		got := make(chan error, 1)
-		go func() {
+		got := goResult(func() error {
 			ctx, err := r.Lock(old)
 			if err == nil {
 				if !r.Held(ctx) {
@@ -205,24 +187,14 @@ func TestReentrantMutexStaleContextWaits(t *testing.T) {
 				}
 				r.Unlock(ctx)
 			}
-			got <- err
-		}()
-		synctest.Wait()
-		select {
-		case <-got:
-			t.Fatal("a stale owning ctx re-entered another hold")
-		default:
-		}
+			return err
+		})
+		stillBlocked(t, "a stale owning ctx's Lock (re-entered another hold)", got)
 		r.Unlock(cur)
 		if err := <-got; err != nil {
 			t.Fatal(err)
 		}
 	})
-}
-
-func TestReentrantMutexUnlockFreePanics(t *testing.T) {
-	var r coord.ReentrantMutex
-	mustPanic(t, "ReentrantMutex.Unlock with a context that does not own", func() { r.Unlock(context.Background()) })
 }
 
 // Several goroutines sharing one owning ctx re-enter and unlock
@@ -314,11 +286,13 @@ func TestReentrantMutexStress(t *testing.T) {
 	}
 }
 
-// A task started through TaskGroup.Go does not inherit the holds of the
+// "Goroutines started through TaskGroup.Go do not inherit ownership." A
+// task started through TaskGroup.Go does not inherit the holds of the
 // goroutine that started it, as an asyncio task created inside
 // `async with lock` does not own the lock: it waits for the mutex like any
-// other goroutine, while the caller itself, and the group ctx it got back,
-// still own it.
+// other goroutine (a Lock with a deadline times out while the starter
+// holds), while the caller itself, and the group ctx it got back, still own
+// it.
 func TestReentrantMutexTaskGroupTasksDoNotInherit(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		var r coord.ReentrantMutex
@@ -331,9 +305,14 @@ func TestReentrantMutexTaskGroupTasksDoNotInherit(t *testing.T) {
 			t.Fatal("the group ctx returned to the holder lost its hold")
 		}
 		var heldInTask bool
+		timedOut := make(chan error, 1)
 		acquired := make(chan struct{})
 		g.Go(func(ctx context.Context) error {
 			heldInTask = r.Held(ctx)
+			ctx2, cancel := context.WithTimeout(ctx, time.Second)
+			defer cancel()
+			_, err := r.Lock(ctx2)
+			timedOut <- err
 			tctx, err := r.Lock(ctx) // must wait for the caller's Unlock
 			if err != nil {
 				return err
@@ -342,12 +321,9 @@ func TestReentrantMutexTaskGroupTasksDoNotInherit(t *testing.T) {
 			r.Unlock(tctx)
 			return nil
 		})
-		synctest.Wait()
-		select {
-		case <-acquired:
-			t.Fatal("a task re-entered its starter's hold")
-		default:
-		}
+		time.Sleep(2 * time.Second)
+		isCtxErr(t, "task Lock with a deadline while the starter holds", resultNow(t, "task Lock", timedOut), context.DeadlineExceeded)
+		stillBlocked(t, "task Lock (re-entered its starter's hold)", acquired)
 		r.Unlock(owned)
 		if err := g.Wait(); err != nil {
 			t.Fatal(err)
