@@ -8,10 +8,8 @@ package coord_test
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"runtime"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -174,20 +172,26 @@ func TestRule2_DoneCtxChangesNothing(t *testing.T) {
 		})
 	})
 	t.Run("Queue.Put with room, Get with an item, empty Join", func(t *testing.T) {
-		q := coord.NewQueue[int](1)
-		isCtxErr(t, "Join on an empty queue", q.Join(ctx), context.Canceled)
-		isCtxErr(t, "Put", q.Put(ctx, 1), context.Canceled)
-		if q.Len() != 0 {
-			t.Fatal("a done-ctx Put put its item")
+		for _, maxsize := range []int{1, 0} { // bounded with room, and unbounded
+			q := coord.NewQueue[int](maxsize)
+			isCtxErr(t, "Join on an empty queue", q.Join(ctx), context.Canceled)
+			isCtxErr(t, "Put", q.Put(ctx, 1), context.Canceled)
+			if q.Len() != 0 {
+				t.Fatal("a done-ctx Put put its item")
+			}
+			q.TryPut(2)
+			_, err := q.Get(ctx)
+			isCtxErr(t, "Get", err, context.Canceled)
+			if q.Len() != 1 {
+				t.Fatal("a done-ctx Get took the item")
+			}
+			isCtxErr(t, "Join with a task unfinished", q.Join(ctx), context.Canceled)
+			q.TryGet()
+			q.TaskDone()
+			isCtxErr(t, "Join with nothing unfinished", q.Join(ctx), context.Canceled)
+			q.Shutdown(false)
+			isCtxErr(t, "Put after Shutdown", q.Put(ctx, 3), context.Canceled)
 		}
-		q.TryPut(2)
-		_, err := q.Get(ctx)
-		isCtxErr(t, "Get", err, context.Canceled)
-		if q.Len() != 1 {
-			t.Fatal("a done-ctx Get took the item")
-		}
-		q.Shutdown(false)
-		isCtxErr(t, "Put after Shutdown", q.Put(ctx, 3), context.Canceled)
 	})
 }
 
@@ -607,8 +611,12 @@ func TestRule6_MisusePanicsNamingTheCall(t *testing.T) {
 	mustPanic(t, "Cond.Notify", func() { c2.Notify(3) })
 	mustPanic(t, "Cond.NotifyAll", c2.NotifyAll)
 
+	// asyncio test_taskgroup_no_create_task_after_failure /
+	// test_taskgroup_finished.
 	g, _ := coord.NewTaskGroup(bg)
-	g.Wait()
+	if err := g.Wait(); err != nil {
+		t.Fatal(err)
+	}
 	mustPanic(t, "TaskGroup.Go", func() { g.Go(func(context.Context) error { return nil }) })
 
 	q := coord.NewQueue[int](0)
@@ -723,18 +731,6 @@ func TestMutex_ErrorMeansNotHeld(t *testing.T) {
 }
 
 // ---------------------------------------------------------------------------
-// ReentrantMutex.
-
-// ---------------------------------------------------------------------------
-// Event.
-
-// ---------------------------------------------------------------------------
-// Cond.
-
-// ---------------------------------------------------------------------------
-// Semaphore.
-
-// ---------------------------------------------------------------------------
 // Barrier.
 
 // "Abort breaks it: waiting and later callers get ErrBrokenBarrier until
@@ -782,122 +778,6 @@ func TestBarrier_AbortAndReset(t *testing.T) {
 			t.Fatal(err)
 		}
 	})
-}
-
-// ---------------------------------------------------------------------------
-// TaskGroup.
-
-// "Every task gets the group's ctx ... It is cancelled by the first failure,
-// by the parent, or when Wait returns."
-func TestTaskGroup_CtxCancelledByFailureParentAndWait(t *testing.T) {
-	synctest.Test(t, func(t *testing.T) {
-		g, gctx := coord.NewTaskGroup(context.Background())
-		g.Go(func(ctx context.Context) error { return nil })
-		g.Wait()
-		if gctx.Err() == nil {
-			t.Fatal("group ctx not cancelled when Wait returned")
-		}
-
-		parent, cancel := context.WithCancel(context.Background())
-		g, gctx = coord.NewTaskGroup(parent)
-		g.Go(func(ctx context.Context) error { <-ctx.Done(); return ctx.Err() })
-		cancel()
-		if err := g.Wait(); err != context.Canceled {
-			t.Fatalf("Wait = %v; want the parent's ctx.Err()", err)
-		}
-
-		boom := errors.New("boom")
-		g, _ = coord.NewTaskGroup(context.Background())
-		g.Go(func(ctx context.Context) error { <-ctx.Done(); return ctx.Err() })
-		g.Go(func(ctx context.Context) error { return boom })
-		if err := g.Wait(); !errors.Is(err, boom) || errors.Is(err, context.Canceled) {
-			t.Fatalf("Wait = %v; want boom alone (the echo is not a failure)", err)
-		}
-	})
-}
-
-// "Wait ... returns errors.Join of the failures in the order they happened."
-// "A task fails when ... returns a non-nil error that is not merely the group
-// ctx's own error after that ctx was done." A task returning context.Canceled
-// before the group is cancelled is a failure.
-func TestTaskGroup_FailuresJoinedInOrder(t *testing.T) {
-	synctest.Test(t, func(t *testing.T) {
-		e1, e2, e3 := errors.New("e1"), errors.New("e2"), errors.New("e3")
-		g, _ := coord.NewTaskGroup(context.Background())
-		for i, e := range []error{e3, e1, e2} {
-			d := []time.Duration{3, 1, 2}[i] * time.Second
-			g.Go(func(ctx context.Context) error {
-				time.Sleep(d) // ignores cancellation: each fails in turn
-				return e
-			})
-		}
-		err := g.Wait()
-		want := errors.Join(e1, e2, e3).Error()
-		if err == nil || err.Error() != want {
-			t.Fatalf("Wait = %q; want %q", err, want)
-		}
-		g, _ = coord.NewTaskGroup(context.Background())
-		g.Go(func(context.Context) error { return context.Canceled })
-		if err := g.Wait(); !errors.Is(err, context.Canceled) {
-			t.Fatalf("Wait = %v; a Canceled before the group was cancelled is a failure", err)
-		}
-	})
-}
-
-// "A panic in a task is recovered, cancels the group, and is re-raised by
-// Wait once all tasks have finished, with the original value and the task's
-// stack in the message."
-func TestTaskGroup_PanicReRaisedAfterAllTasks(t *testing.T) {
-	synctest.Test(t, func(t *testing.T) {
-		g, _ := coord.NewTaskGroup(context.Background())
-		finished := false
-		g.Go(func(ctx context.Context) error {
-			<-ctx.Done()
-			time.Sleep(time.Second)
-			finished = true
-			return nil
-		})
-		g.Go(func(context.Context) error { panic("contract-panic-value") })
-		defer func() {
-			r := recover()
-			if !finished {
-				t.Fatal("Wait re-raised before every task finished")
-			}
-			msg := fmt.Sprint(r)
-			if err, ok := r.(error); ok {
-				msg = err.Error()
-			}
-			if !strings.Contains(msg, "contract-panic-value") || !strings.Contains(msg, "TestTaskGroup_PanicReRaisedAfterAllTasks") {
-				t.Fatalf("panic message lacks the value or the task's stack:\n%s", msg)
-			}
-		}()
-		g.Wait()
-		t.Fatal("Wait did not panic")
-	})
-}
-
-// "Go while the group is already cancelled still runs the task, with the
-// cancelled ctx. A group whose parent is done when Wait is called and that
-// had no failure returns the parent's ctx.Err(), with or without tasks."
-func TestTaskGroup_GoWhenCancelledAndParentDone(t *testing.T) {
-	parent, cancel := context.WithTimeout(context.Background(), -1)
-	defer cancel()
-	g, _ := coord.NewTaskGroup(parent)
-	if err := g.Wait(); err != context.DeadlineExceeded {
-		t.Fatalf("Wait without tasks = %v; want DeadlineExceeded", err)
-	}
-	g, _ = coord.NewTaskGroup(parent)
-	ran := false
-	g.Go(func(ctx context.Context) error {
-		ran = ctx.Err() != nil
-		return nil
-	})
-	if err := g.Wait(); err != context.DeadlineExceeded {
-		t.Fatalf("Wait = %v; want DeadlineExceeded", err)
-	}
-	if !ran {
-		t.Fatal("task on a cancelled group did not run with the cancelled ctx")
-	}
 }
 
 // ---------------------------------------------------------------------------
@@ -1054,27 +934,6 @@ func TestQueue_ShutdownDrainsThenFails(t *testing.T) {
 			})
 		})
 	}
-}
-
-// "Shutdown(true) drops what is left at once, counts each dropped item as
-// done for Join, and wakes every blocked Get with the error."
-func TestQueue_ShutdownImmediateReleasesJoin(t *testing.T) {
-	synctest.Test(t, func(t *testing.T) {
-		q := coord.NewQueue[int](0)
-		bg := context.Background()
-		q.Put(bg, 1)
-		q.Put(bg, 2)
-		q.Put(bg, 3)
-		q.Get(bg)
-		j := goResult(func() error { return q.Join(bg) })
-		stillBlocked(t, "Join", j)
-		q.Shutdown(true)
-		stillBlocked(t, "Join with one item taken but not done", j)
-		q.TaskDone()
-		if err := resultNow(t, "Join", j); err != nil {
-			t.Fatal(err)
-		}
-	})
 }
 
 // ---------------------------------------------------------------------------

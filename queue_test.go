@@ -55,20 +55,15 @@ func TestQueueBasics(t *testing.T) {
 func TestQueueGetBlocksUntilPut(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		q := coord.NewQueue[int](0)
-		got := make(chan int)
-		go func() {
+		got := goResult(func() int {
 			v, err := q.Get(t.Context())
 			if err != nil {
 				t.Error(err)
 			}
-			got <- v
-		}()
+			return v
+		})
 		time.Sleep(10 * time.Millisecond)
-		select {
-		case <-got:
-			t.Fatal("Get returned on an empty queue")
-		default:
-		}
+		stillBlocked(t, "Get on an empty queue", got)
 		if err := q.Put(t.Context(), 1); err != nil {
 			t.Fatal(err)
 		}
@@ -118,15 +113,11 @@ func TestQueueGetCancelled(t *testing.T) {
 			t.Fatalf("Get = %v, want DeadlineExceeded", err)
 		}
 		c1, cancel1 := context.WithCancel(t.Context())
-		r1 := make(chan error, 1)
-		go func() { _, err := q.Get(c1); r1 <- err }()
-		r2 := make(chan string, 1)
-		go func() { v, _ := q.Get(t.Context()); r2 <- v }()
+		r1 := goResult(func() error { _, err := q.Get(c1); return err })
+		r2 := goResult(func() string { v, _ := q.Get(t.Context()); return v })
 		synctest.Wait()
 		cancel1()
-		if err := <-r1; err != context.Canceled {
-			t.Fatalf("cancelled Get = %v", err)
-		}
+		isCtxErr(t, "cancelled Get", <-r1, context.Canceled)
 		q.Put(t.Context(), "a")
 		if v := <-r2; v != "a" {
 			t.Fatalf("second Get = %q", v)
@@ -144,8 +135,7 @@ func TestQueueGetCancelDropOnePendingReader(t *testing.T) {
 			v   int
 			err error
 		}
-		r := make(chan res, 1)
-		go func() { v, err := q.Get(ctx); r <- res{v, err} }()
+		r := goResult(func() res { v, err := q.Get(ctx); return res{v, err} })
 		synctest.Wait()
 		// Put, Put and cancel with the reader not yet run: item 1 is handed
 		// to it; it then sees its ctx done and gives 1 back to the front.
@@ -284,32 +274,6 @@ func TestQueuePutCancelBeforeGrantFails(t *testing.T) {
 	})
 }
 
-// Rule 2 of the package doc: a done ctx fails every wait, even one that need not wait.
-func TestQueueDoneCtx(t *testing.T) {
-	q := coord.NewQueue[int](0)
-	ctx, cancel := context.WithCancel(context.Background())
-	cancel()
-	if err := q.Put(ctx, 1); err != context.Canceled || q.Len() != 0 {
-		t.Fatalf("Put(done) = %v, Len %d", err, q.Len())
-	}
-	q.TryPut(1)
-	if _, err := q.Get(ctx); err != context.Canceled || q.Len() != 1 {
-		t.Fatalf("Get(done) = %v, Len %d", err, q.Len())
-	}
-	if err := q.Join(ctx); err != context.Canceled {
-		t.Fatalf("Join(done) = %v", err)
-	}
-	q.TryGet()
-	q.TaskDone()
-	if err := q.Join(ctx); err != context.Canceled {
-		t.Fatalf("Join(done) with nothing pending = %v", err)
-	}
-	q.Shutdown(false)
-	if err := q.Put(ctx, 1); err != context.Canceled {
-		t.Fatalf("Put(done) after Shutdown = %v", err)
-	}
-}
-
 // asyncio test_task_done_underflow / test_task_done / test_join_empty_queue.
 func TestQueueTaskDoneJoin(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
@@ -352,20 +316,11 @@ func TestQueueJoinWaitsAndCancels(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		q := coord.NewQueue[int](0)
 		q.TryPut(1)
-		ctx, cancel := context.WithTimeout(t.Context(), time.Second)
-		defer cancel()
-		if err := q.Join(ctx); err != context.DeadlineExceeded {
-			t.Fatalf("Join = %v, want DeadlineExceeded", err)
-		}
-		done := make(chan error)
-		go func() { done <- q.Join(t.Context()) }()
+		timesOutAfter(t, "Join", time.Second, q.Join)
+		done := goResult(func() error { return q.Join(t.Context()) })
 		synctest.Wait()
 		q.TryGet()
-		select {
-		case <-done:
-			t.Fatal("Join returned before TaskDone")
-		default:
-		}
+		stillBlocked(t, "Join before TaskDone", done)
 		q.TaskDone()
 		if err := <-done; err != nil {
 			t.Fatal(err)
@@ -377,8 +332,7 @@ func TestQueueJoinWaitsAndCancels(t *testing.T) {
 func TestQueueShutdownEmpty(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		q := coord.NewQueue[string](0)
-		getErr := make(chan error)
-		go func() { _, err := q.Get(t.Context()); getErr <- err }()
+		getErr := goResult(func() error { _, err := q.Get(t.Context()); return err })
 		synctest.Wait()
 		q.Shutdown(false)
 		if q.Len() != 0 {
@@ -410,16 +364,9 @@ func TestQueueShutdownNonempty(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		q := coord.NewQueue[string](1)
 		q.TryPut("data")
-		joinErr := make(chan error, 1)
-		go func() { joinErr <- q.Join(t.Context()) }()
-		putErr := make(chan error, 1)
-		go func() { putErr <- q.Put(t.Context(), "data2") }()
-		synctest.Wait()
-		select {
-		case <-putErr:
-			t.Fatal("Put on a full queue returned")
-		default:
-		}
+		joinErr := goResult(func() error { return q.Join(t.Context()) })
+		putErr := goResult(func() error { return q.Put(t.Context(), "data2") })
+		stillBlocked(t, "Put on a full queue", putErr)
 		q.Shutdown(false)
 		if q.Len() != 1 {
 			t.Fatalf("Len = %d, want 1", q.Len())
@@ -430,12 +377,7 @@ func TestQueueShutdownNonempty(t *testing.T) {
 		if v, err := q.Get(t.Context()); v != "data" || err != nil {
 			t.Fatalf("Get = %q, %v", v, err)
 		}
-		synctest.Wait()
-		select {
-		case <-joinErr:
-			t.Fatal("Join returned with a task unfinished")
-		default:
-		}
+		stillBlocked(t, "Join with a task unfinished", joinErr)
 		if err := q.Put(t.Context(), "data"); err != coord.ErrQueueShutDown {
 			t.Fatalf("Put = %v", err)
 		}
@@ -451,26 +393,24 @@ func TestQueueShutdownNonempty(t *testing.T) {
 }
 
 // asyncio test_shutdown_immediate / test_shutdown_immediate_with_unfinished.
+// "Shutdown(true) drops what is left at once, counts each dropped item as
+// done for Join, and wakes every blocked Get with the error."
 func TestQueueShutdownImmediate(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		q := coord.NewQueue[string](0)
 		q.TryPut("data")
 		q.TryPut("data")
-		joinErr := make(chan error, 1)
-		go func() { joinErr <- q.Join(t.Context()) }()
+		q.TryPut("data")
 		if v, err := q.Get(t.Context()); v != "data" || err != nil {
 			t.Fatal(v, err)
 		}
-		q.Shutdown(true) // unfinished 2 -> 1
+		joinErr := goResult(func() error { return q.Join(t.Context()) })
+		stillBlocked(t, "Join with three tasks unfinished", joinErr)
+		q.Shutdown(true) // unfinished 3 -> 1
 		if q.Len() != 0 {
 			t.Fatalf("Len = %d", q.Len())
 		}
-		synctest.Wait()
-		select {
-		case <-joinErr:
-			t.Fatal("Join returned with one task unfinished")
-		default:
-		}
+		stillBlocked(t, "Join with one item taken but not done", joinErr)
 		if _, err := q.Get(t.Context()); err != coord.ErrQueueShutDown {
 			t.Fatalf("Get = %v", err)
 		}
@@ -479,14 +419,14 @@ func TestQueueShutdownImmediate(t *testing.T) {
 		}
 		q.TaskDone()
 		mustPanic(t, "Queue.TaskDone", q.TaskDone)
-		if err := <-joinErr; err != nil {
+		if err := resultNow(t, "Join", joinErr); err != nil {
 			t.Fatal(err)
 		}
 
 		// With nothing taken, Shutdown(true) alone releases Join.
 		q2 := coord.NewQueue[int](0)
 		q2.TryPut(1)
-		go func() { joinErr <- q2.Join(t.Context()) }()
+		joinErr = goResult(func() error { return q2.Join(t.Context()) })
 		synctest.Wait()
 		q2.Shutdown(true)
 		if err := <-joinErr; err != nil {

@@ -13,12 +13,6 @@ import (
 	"github.com/coordkit/coord"
 )
 
-func TestRateLimiterPanics(t *testing.T) {
-	mustPanic(t, "NewRateLimiter", func() { coord.NewRateLimiter(0, time.Second) })
-	mustPanic(t, "NewRateLimiter", func() { coord.NewRateLimiter(1, 0) })
-	mustPanic(t, "NewRateLimiter", func() { coord.NewRateLimiter(1, -time.Second) })
-}
-
 // rlStartWaiters starts n goroutines that call Wait in turn (each queued before
 // the next starts) and record, by caller number, the instant Wait returned,
 // as an offset from start.
@@ -161,8 +155,7 @@ func TestRateLimiterAllowDoesNotJump(t *testing.T) {
 		if !r.Allow() {
 			t.Fatal("Allow refused on a fresh limiter")
 		}
-		done := make(chan error)
-		go func() { done <- r.Wait(t.Context()) }()
+		done := goResult(func() error { return r.Wait(t.Context()) })
 		synctest.Wait()
 		if r.Allow() {
 			t.Fatal("Allow admitted while a waiter was queued")
@@ -170,12 +163,8 @@ func TestRateLimiterAllowDoesNotJump(t *testing.T) {
 		if err := <-done; err != nil {
 			t.Fatal(err)
 		}
-		dead, cancel := context.WithCancel(t.Context())
-		cancel()
 		time.Sleep(time.Hour)
-		if err := r.Wait(dead); err != context.Canceled {
-			t.Fatalf("Wait(done ctx) = %v, want context.Canceled", err)
-		}
+		isCtxErr(t, "Wait(done ctx)", r.Wait(doneCtx()), context.Canceled)
 		if !r.Allow() {
 			t.Fatal("the refused Wait took a slot")
 		}

@@ -33,7 +33,10 @@ func TestTaskGroupAllSucceed(t *testing.T) {
 
 // asyncio test_taskgroup_04 / test_cancel_children_on_child_error: the first
 // failure cancels the others, whose echo of the cancellation is not a
-// failure; Wait returns the failure.
+// failure; Wait returns the failure. "Every task gets the group's ctx ... It
+// is cancelled by the first failure, by the parent, or when Wait returns."
+// (For the parent: TestTaskGroupParentCancelled; for Wait:
+// TestTaskGroupGoAfterFailureRuns.)
 func TestTaskGroupFailureCancelsOthers(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		errBoom := errors.New("boom")
@@ -56,8 +59,8 @@ func TestTaskGroupFailureCancelsOthers(t *testing.T) {
 		})
 		start := time.Now()
 		err := g.Wait()
-		if err != errBoom && !(errors.Is(err, errBoom) && strings.Count(err.Error(), "boom") == 1) {
-			t.Fatalf("Wait = %v, want boom alone", err)
+		if err != errBoom && !(errors.Is(err, errBoom) && strings.Count(err.Error(), "boom") == 1) || errors.Is(err, context.Canceled) {
+			t.Fatalf("Wait = %v, want boom alone (the echo is not a failure)", err)
 		}
 		if cancelled.Load() != 3 || time.Since(start) != 100*time.Millisecond {
 			t.Fatalf("cancelled %d tasks after %v", cancelled.Load(), time.Since(start))
@@ -68,8 +71,10 @@ func TestTaskGroupFailureCancelsOthers(t *testing.T) {
 	})
 }
 
-// Failures are joined in the order they happened; a wrapped cancellation
-// echo is still only an echo.
+// "Wait ... returns errors.Join of the failures in the order they happened."
+// Failures are joined in the order they happened, whether the tasks ignore
+// the cancellation or fail after it; a wrapped cancellation echo is still
+// only an echo.
 func TestTaskGroupJoinsFailuresInOrder(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		g, _ := coord.NewTaskGroup(t.Context())
@@ -89,11 +94,26 @@ func TestTaskGroupJoinsFailuresInOrder(t *testing.T) {
 				t.Fatalf("Wait result does not wrap %v", e)
 			}
 		}
+
+		// All three ignore the cancellation and fail in turn, started in
+		// another order than they fail.
+		g, _ = coord.NewTaskGroup(t.Context())
+		for i, e := range []error{e3, e1, e2} {
+			d := []time.Duration{3, 1, 2}[i] * time.Second
+			g.Go(func(ctx context.Context) error {
+				time.Sleep(d)
+				return e
+			})
+		}
+		if err := g.Wait(); err == nil || err.Error() != want {
+			t.Fatalf("Wait = %q; want %q", err, want)
+		}
 	})
 }
 
-// A task's error that matches context.Canceled but comes before the group
-// is cancelled is a real failure.
+// "A task fails when ... returns a non-nil error that is not merely the group
+// ctx's own error after that ctx was done." A task's error that matches
+// context.Canceled but comes before the group is cancelled is a real failure.
 func TestTaskGroupCanceledErrorBeforeCancelIsFailure(t *testing.T) {
 	g, _ := coord.NewTaskGroup(context.Background())
 	g.Go(func(ctx context.Context) error { return context.Canceled })
@@ -162,24 +182,29 @@ func TestTaskGroupFailureDuringParentCancel(t *testing.T) {
 // tasks; a parent done only after the tasks finished and Wait was called
 // does not count.
 func TestTaskGroupParentDoneAtWait(t *testing.T) {
-	parent, cancel := context.WithCancel(context.Background())
-	cancel()
-	g, gctx := coord.NewTaskGroup(parent)
-	if gctx.Err() == nil {
-		t.Fatal("group ctx of a done parent is live")
-	}
-	if err := g.Wait(); err != context.Canceled {
-		t.Fatalf("Wait with no tasks = %v, want context.Canceled", err)
-	}
+	// "Go while the group is already cancelled still runs the task, with the
+	// cancelled ctx. A group whose parent is done when Wait is called and
+	// that had no failure returns the parent's ctx.Err(), with or without
+	// tasks." With a cancelled parent and with an expired one.
+	for _, parent := range []context.Context{doneCtx(), expiredCtx()} {
+		want := parent.Err()
+		g, gctx := coord.NewTaskGroup(parent)
+		if gctx.Err() == nil {
+			t.Fatal("group ctx of a done parent is live")
+		}
+		if err := g.Wait(); err != want {
+			t.Fatalf("Wait with no tasks = %v, want %v", err, want)
+		}
 
-	g2, _ := coord.NewTaskGroup(parent)
-	ran := make(chan bool, 1)
-	g2.Go(func(ctx context.Context) error { ran <- ctx.Err() != nil; return nil })
-	if err := g2.Wait(); err != context.Canceled {
-		t.Fatalf("Wait = %v", err)
-	}
-	if !<-ran {
-		t.Fatal("task on a cancelled group did not get the cancelled ctx")
+		g2, _ := coord.NewTaskGroup(parent)
+		ran := make(chan bool, 1)
+		g2.Go(func(ctx context.Context) error { ran <- ctx.Err() != nil; return nil })
+		if err := g2.Wait(); err != want {
+			t.Fatalf("Wait = %v, want %v", err, want)
+		}
+		if !<-ran {
+			t.Fatal("task on a cancelled group did not get the cancelled ctx")
+		}
 	}
 
 	p3, cancel3 := context.WithCancel(context.Background())
@@ -224,15 +249,6 @@ func TestTaskGroupGoAfterFailureRuns(t *testing.T) {
 	}
 }
 
-// asyncio test_taskgroup_no_create_task_after_failure / test_taskgroup_finished.
-func TestTaskGroupGoAfterWaitPanics(t *testing.T) {
-	g, _ := coord.NewTaskGroup(context.Background())
-	if err := g.Wait(); err != nil {
-		t.Fatal(err)
-	}
-	mustPanic(t, "TaskGroup.Go", func() { g.Go(func(context.Context) error { return nil }) })
-}
-
 // Tasks may start more tasks while Wait is waiting.
 func TestTaskGroupNestedGo(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
@@ -262,8 +278,10 @@ func TestTaskGroupNestedGo(t *testing.T) {
 
 type panicVal struct{ code int }
 
-// A panic is recovered, cancels the group, and is re-raised by Wait once all
-// tasks have finished, as a *PanicError keeping the value and the stack.
+// "A panic in a task is recovered, cancels the group, and is re-raised by
+// Wait once all tasks have finished, with the original value and the task's
+// stack in the message": as a *PanicError keeping the value and the stack,
+// for a value of any type (a struct, then a string).
 func TestTaskGroupPanic(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		g, gctx := coord.NewTaskGroup(t.Context())
@@ -297,6 +315,32 @@ func TestTaskGroupPanic(t *testing.T) {
 		if _, ok := context.Cause(gctx).(*coord.PanicError); !ok {
 			t.Fatalf("group cause = %v, want the panic", context.Cause(gctx))
 		}
+	})
+	synctest.Test(t, func(t *testing.T) {
+		g, _ := coord.NewTaskGroup(context.Background())
+		finished := false
+		g.Go(func(ctx context.Context) error {
+			<-ctx.Done()
+			time.Sleep(time.Second)
+			finished = true
+			return nil
+		})
+		g.Go(func(context.Context) error { panic("contract-panic-value") })
+		defer func() {
+			r := recover()
+			if !finished {
+				t.Fatal("Wait re-raised before every task finished")
+			}
+			msg := fmt.Sprint(r)
+			if err, ok := r.(error); ok {
+				msg = err.Error()
+			}
+			if !strings.Contains(msg, "contract-panic-value") || !strings.Contains(msg, "TestTaskGroupPanic") {
+				t.Fatalf("panic message lacks the value or the task's stack:\n%s", msg)
+			}
+		}()
+		g.Wait()
+		t.Fatal("Wait did not panic")
 	})
 }
 
