@@ -206,9 +206,7 @@ func TestRule1_GivenUpWaitReturnsCtxErrItself(t *testing.T) {
 			m.Lock(context.Background())
 			return m.Lock, func(t *testing.T) {
 				m.Unlock()
-				if m.Locked() {
-					t.Fatal("a cancelled Lock holds the Mutex")
-				}
+				mutexFree(t, m, "after the holder's Unlock: a cancelled Lock holds it")
 			}
 		},
 		"ReentrantMutex.Lock": func(t *testing.T) (func(context.Context) error, func(*testing.T)) {
@@ -266,9 +264,7 @@ func TestRule1_GivenUpWaitReturnsCtxErrItself(t *testing.T) {
 					}
 					return err
 				}, func(t *testing.T) {
-					if b.Waiting() != 0 || b.Broken() {
-						t.Fatalf("Waiting = %d, Broken = %v", b.Waiting(), b.Broken())
-					}
+					barrierIdle(t, b, "after the given-up Wait")
 				}
 		},
 		"RateLimiter.Wait": func(t *testing.T) (func(context.Context) error, func(*testing.T)) {
@@ -312,21 +308,14 @@ func TestRule1_GivenUpWaitReturnsCtxErrItself(t *testing.T) {
 		t.Run(name+"/cancel", func(t *testing.T) {
 			synctest.Test(t, func(t *testing.T) {
 				wait, check := mk(t)
-				ctx, cancel := context.WithCancelCause(context.Background())
-				ch := goResult(func() error { return wait(ctx) })
-				stillBlocked(t, name, ch)
-				cancel(errCause)
-				isCtxErr(t, name, resultNow(t, name, ch), context.Canceled)
+				cancelWhileBlocked(t, name, wait)
 				check(t)
 			})
 		})
 		t.Run(name+"/deadline", func(t *testing.T) {
 			synctest.Test(t, func(t *testing.T) {
 				wait, check := mk(t)
-				ctx, cancel := context.WithTimeout(context.Background(), time.Second)
-				defer cancel()
-				err := wait(ctx)
-				isCtxErr(t, name, err, context.DeadlineExceeded)
+				timesOutAfter(t, name, time.Second, wait)
 				check(t)
 			})
 		})
@@ -354,9 +343,7 @@ func rule3Cases() map[string]rule3Setup {
 					m.Unlock()
 					return nil
 				}, m.Unlock, func(t *testing.T) {
-					if m.Locked() {
-						t.Fatal("mutex left locked")
-					}
+					mutexFree(t, m, "at the end")
 				}
 		},
 		"ReentrantMutex": func() (func(context.Context) error, func(), func(*testing.T)) {
@@ -636,10 +623,7 @@ func TestZeroValues_AreUsable(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		bg := context.Background()
 		var m coord.Mutex // "zero value: unlocked"
-		if m.Locked() || !m.TryLock() {
-			t.Fatal("zero Mutex is not unlocked")
-		}
-		m.Unlock()
+		mutexFree(t, &m, "as the zero value")
 
 		var r coord.ReentrantMutex
 		c, err := r.Lock(bg)
@@ -976,13 +960,10 @@ func TestMutex_StressHandoffModesWithCancel(t *testing.T) {
 				if i%3 == 0 {
 					go cancel()
 				}
-				if err := m.Lock(ctx); err != nil {
-					if err != ctx.Err() {
-						t.Errorf("Lock = %v, ctx.Err() = %v", err, ctx.Err())
-					}
-					gaveUp.Add(1)
-				} else {
+				if waitSucceeded(t, "Lock", ctx, m.Lock(ctx)) {
 					hold(i)
+				} else {
+					gaveUp.Add(1)
 				}
 				cancel()
 			}
@@ -994,10 +975,7 @@ func TestMutex_StressHandoffModesWithCancel(t *testing.T) {
 	if got.Load() == 0 || gaveUp.Load() == 0 {
 		t.Fatalf("got %d, gave up %d: both outcomes must occur", got.Load(), gaveUp.Load())
 	}
-	if m.Locked() || !m.TryLock() {
-		t.Fatal("mutex not free at the end")
-	}
-	m.Unlock()
+	mutexFree(t, &m, "at the end")
 }
 
 // Semaphore: "A waiter that gives up returns its claim ... no permit is lost
@@ -1028,7 +1006,7 @@ func TestSemaphore_StressUnboundedConservation(t *testing.T) {
 				if i%4 == 0 {
 					go cancel()
 				}
-				if err := s.AcquireN(ctx, n); err == nil {
+				if waitSucceeded(t, "AcquireN", ctx, s.AcquireN(ctx, n)) {
 					out.Add(int64(n))
 					runtime.Gosched()
 					out.Add(-int64(n))
@@ -1037,8 +1015,6 @@ func TestSemaphore_StressUnboundedConservation(t *testing.T) {
 					for range n {
 						s.Release()
 					}
-				} else if err != ctx.Err() {
-					t.Errorf("AcquireN = %v", err)
 				}
 				cancel()
 			}

@@ -50,9 +50,7 @@ func TestBarrierIndicesDistinct(t *testing.T) {
 			t.Fatalf("round %d: indices %v, want 0..4 once each", round, idx)
 		}
 	}
-	if b.Waiting() != 0 || b.Broken() {
-		t.Fatalf("after rounds: Waiting=%d Broken=%v", b.Waiting(), b.Broken())
-	}
+	barrierIdle(t, b, "after rounds")
 }
 
 // asyncio test_filling_one_task / test_filling_one_task_twice.
@@ -64,9 +62,7 @@ func TestBarrierOneParty(t *testing.T) {
 			t.Fatalf("Wait = %d, %v; want 0, nil", i, err)
 		}
 	}
-	if b.Waiting() != 0 || b.Broken() {
-		t.Fatalf("Waiting=%d Broken=%v", b.Waiting(), b.Broken())
-	}
+	barrierIdle(t, b, "after two rounds of one")
 }
 
 // asyncio test_filling_task_by_task, plus: indices follow arrival order,
@@ -160,9 +156,7 @@ func TestBarrierCancelOneLeavesNoTrace(t *testing.T) {
 				t.Fatalf("indices %v, want %v", got, want)
 			}
 		}
-		if b.Waiting() != 0 || b.Broken() {
-			t.Fatalf("Waiting=%d Broken=%v", b.Waiting(), b.Broken())
-		}
+		barrierIdle(t, b, "after the round")
 	})
 }
 
@@ -176,9 +170,7 @@ func TestBarrierTimeoutWhileFilling(t *testing.T) {
 			}
 			return err
 		})
-		if b.Waiting() != 0 || b.Broken() {
-			t.Fatalf("Waiting=%d Broken=%v", b.Waiting(), b.Broken())
-		}
+		barrierIdle(t, b, "after the timed-out Wait")
 	})
 }
 
@@ -188,9 +180,7 @@ func TestBarrierResetWhileWaiting(t *testing.T) {
 		const n = 5
 		b := coord.NewBarrier(n)
 		b.Reset() // on an idle barrier: nothing happens
-		if b.Waiting() != 0 || b.Broken() {
-			t.Fatal("Reset of idle barrier changed it")
-		}
+		barrierIdle(t, b, "Reset of an idle barrier")
 		errs := make(chan error, n)
 		for range n - 1 {
 			go func() {
@@ -211,9 +201,7 @@ func TestBarrierResetWhileWaiting(t *testing.T) {
 				t.Fatalf("Wait after Reset = %v, want ErrBrokenBarrier", err)
 			}
 		}
-		if b.Waiting() != 0 || b.Broken() {
-			t.Fatalf("after Reset: Waiting=%d Broken=%v", b.Waiting(), b.Broken())
-		}
+		barrierIdle(t, b, "after Reset")
 		// Usable again at once.
 		if _, errs := barrierWaitAll(t.Context(), b, n); errors.Join(errs...) != nil {
 			t.Fatalf("round after Reset: %v", errs)
@@ -265,9 +253,7 @@ func TestBarrierResetAfterTrip(t *testing.T) {
 			t.Fatalf("first round: %v", errs)
 		}
 		b.Reset()
-		if b.Waiting() != 0 || b.Broken() {
-			t.Fatalf("Reset after trip: Waiting=%d Broken=%v", b.Waiting(), b.Broken())
-		}
+		barrierIdle(t, b, "Reset after trip")
 		var broken atomic.Int32
 		var wg sync.WaitGroup
 		for range n - 1 {
@@ -437,9 +423,7 @@ func TestBarrierStressCancel(t *testing.T) {
 	wg.Wait()
 	// Every worker has left; parties still waiting would have been counted
 	// as cancelled. Waiting must be 0 and every trip complete.
-	if b.Waiting() != 0 || b.Broken() {
-		t.Fatalf("Waiting=%d Broken=%v", b.Waiting(), b.Broken())
-	}
+	barrierIdle(t, b, "after the stress")
 	c0 := counts[0].Load()
 	for i := range parties {
 		if counts[i].Load() != c0 {

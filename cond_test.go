@@ -531,10 +531,7 @@ func TestCondStress(t *testing.T) {
 			if !m.Locked() {
 				t.Error("WaitFor returned without the lock")
 			}
-			if err != nil {
-				if err != ctx.Err() {
-					t.Errorf("WaitFor = %v", err)
-				}
+			if !waitSucceeded(t, "WaitFor", ctx, err) {
 				gaveUp.Add(1)
 				return
 			}

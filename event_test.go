@@ -71,11 +71,7 @@ func TestEventWaitOnSet(t *testing.T) {
 func TestEventWaitCancel(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		var e coord.Event
-		ctx, cancel := context.WithCancel(context.Background())
-		errc := goResult(func() error { return e.Wait(ctx) })
-		synctest.Wait()
-		cancel()
-		isCtxErr(t, "Wait", <-errc, context.Canceled)
+		cancelWhileBlocked(t, "Wait", e.Wait)
 		if e.IsSet() {
 			t.Fatal("cancelled Wait set the Event")
 		}

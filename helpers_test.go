@@ -113,6 +113,32 @@ func timesOutAfter(t *testing.T, what string, d time.Duration, wait func(ctx con
 	}
 }
 
+// cancelWhileBlocked checks, in a bubble, rule 1 of the package doc for a
+// wait that blocks: it starts wait in a goroutine with a ctx of its own,
+// checks that wait is still blocked once the bubble is, cancels the ctx
+// (with errCause as cause), and checks that wait then returns
+// context.Canceled itself, without bubble time passing.
+func cancelWhileBlocked(t *testing.T, what string, wait func(ctx context.Context) error) {
+	t.Helper()
+	ctx, cancel := context.WithCancelCause(context.Background())
+	defer cancel(nil)
+	ch := goResult(func() error { return wait(ctx) })
+	stillBlocked(t, what, ch)
+	cancel(errCause)
+	isCtxErr(t, what, resultNow(t, what, ch), context.Canceled)
+}
+
+// waitSucceeded reports whether a wait given ctx succeeded (err is nil). An
+// error must be ctx.Err() itself (rule 1 of the package doc); any other
+// fails the test. It only calls t.Errorf, so stress goroutines may use it.
+func waitSucceeded(t *testing.T, what string, ctx context.Context, err error) bool {
+	t.Helper()
+	if err != nil && err != ctx.Err() {
+		t.Errorf("%s = %v, ctx.Err() = %v; want nil or ctx.Err() itself", what, err, ctx.Err())
+	}
+	return err == nil
+}
+
 // returnsWithin reports whether f returns within d of real time, for tests
 // that run outside a bubble (stress tests under -race) and must fail rather
 // than hang when a wakeup is lost. If it does not, f is left running.
@@ -165,6 +191,28 @@ func noGoroutineLeak(t *testing.T) {
 			time.Sleep(time.Millisecond)
 		}
 	})
+}
+
+// mutexFree checks that m is free: Locked reports false and TryLock takes
+// it (nobody holds it, and no waiter was left to be handed it). It leaves m
+// free.
+func mutexFree(t *testing.T, m *coord.Mutex, when string) {
+	t.Helper()
+	if m.Locked() {
+		t.Fatalf("mutex locked %s", when)
+	}
+	if !m.TryLock() {
+		t.Fatalf("TryLock failed %s", when)
+	}
+	m.Unlock()
+}
+
+// barrierIdle checks that nobody waits on b and that b is not broken.
+func barrierIdle(t *testing.T, b *coord.Barrier, when string) {
+	t.Helper()
+	if b.Waiting() != 0 || b.Broken() {
+		t.Fatalf("%s: Waiting = %d, Broken = %v; want 0, false", when, b.Waiting(), b.Broken())
+	}
 }
 
 // lockedBy reports whether a goroutine whose ctx does not own r finds r

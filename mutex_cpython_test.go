@@ -67,15 +67,9 @@ func TestMutexCPythonAcquireCancel(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		var m coord.Mutex
 		m.Lock(context.Background())
-		ctx, cancel := context.WithCancel(context.Background())
-		errc := goResult(func() error { return m.Lock(ctx) })
-		synctest.Wait()
-		cancel()
-		isCtxErr(t, "Lock", <-errc, context.Canceled)
+		cancelWhileBlocked(t, "Lock", m.Lock)
 		m.Unlock()
-		if m.Locked() {
-			t.Fatal("a cancelled waiter was left holding the mutex")
-		}
+		mutexFree(t, &m, "after the holder's Unlock: a cancelled waiter was left holding it")
 	})
 }
 
@@ -118,9 +112,7 @@ func TestMutexCPythonCancelRace(t *testing.T) {
 		if err := <-errC; err != nil {
 			t.Fatalf("C: %v", err)
 		}
-		if m.Locked() {
-			t.Fatal("mutex locked after A, B and C are done")
-		}
+		mutexFree(t, &m, "after A, B and C are done")
 	})
 }
 
@@ -169,8 +161,6 @@ func TestMutexCPythonCancelReleaseRace(t *testing.T) {
 			t.Fatalf("t3: %v; want context.Canceled", err)
 		}
 		m.Unlock()
-		if m.Locked() {
-			t.Fatal("mutex locked at the end")
-		}
+		mutexFree(t, &m, "at the end")
 	})
 }

@@ -254,10 +254,7 @@ func TestReentrantMutexStress(t *testing.T) {
 				go cancel()
 			}
 			owned, err := r.Lock(ctx)
-			if err != nil {
-				if err != ctx.Err() {
-					t.Errorf("Lock = %v, ctx.Err() = %v", err, ctx.Err())
-				}
+			if !waitSucceeded(t, "Lock", ctx, err) {
 				gaveUp.Add(1)
 				return
 			}

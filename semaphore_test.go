@@ -327,11 +327,7 @@ func TestSemaphoreAcquireCancel(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		s := coord.NewSemaphore(1)
 		s.Acquire(context.Background())
-		ctx, cancel := context.WithCancel(context.Background())
-		errc := goResult(func() error { return s.Acquire(ctx) })
-		synctest.Wait()
-		cancel()
-		isCtxErr(t, "Acquire", <-errc, context.Canceled)
+		cancelWhileBlocked(t, "Acquire", s.Acquire)
 		// The queue is empty again: TryAcquire would succeed once the
 		// permit is back, and nobody takes it in between.
 		s.Release()
@@ -607,11 +603,7 @@ func TestSemaphoreStress(t *testing.T) {
 				} else if i%5 == 0 {
 					cancel() // already done: rule 2
 				}
-				err := s.AcquireN(ctx, n)
-				if err != nil {
-					if err != ctx.Err() {
-						t.Errorf("AcquireN = %v, ctx.Err() = %v", err, ctx.Err())
-					}
+				if !waitSucceeded(t, "AcquireN", ctx, s.AcquireN(ctx, n)) {
 					cancelled.Add(1)
 					return
 				}
