@@ -119,9 +119,7 @@ func TestRule2_DoneCtxChangesNothing(t *testing.T) {
 		isCtxErr(t, "AcquireN(ctx, 0)", s.AcquireN(ctx, 0), context.Canceled)
 		isCtxErr(t, "Acquire", s.Acquire(ctx), context.Canceled)
 		isCtxErr(t, "AcquireN(ctx, 2)", s.AcquireN(ctx, 2), context.Canceled)
-		if got := s.Available(); got != 2 {
-			t.Fatalf("Available = %d after done-ctx acquires; want 2", got)
-		}
+		wantAvailable(t, s, 2) // after the done-ctx acquires
 	})
 	t.Run("Semaphore.AcquireN over capacity", func(t *testing.T) {
 		s := coord.NewBoundedSemaphore(1)
@@ -372,9 +370,7 @@ func rule3Cases() map[string]rule3Setup {
 					s.Release()
 					return nil
 				}, s.Release, func(t *testing.T) {
-					if s.Available() != 1 {
-						t.Fatalf("Available = %d; want 1", s.Available())
-					}
+					wantAvailable(t, s, 1)
 				}
 		},
 		"Cond": func() (func(context.Context) error, func(), func(*testing.T)) {
@@ -416,10 +412,8 @@ func testRule3(t *testing.T, grantFirst bool) {
 			synctest.Test(t, func(t *testing.T) {
 				wait, grant, after := mk()
 				ctxA, cancelA := context.WithCancel(bg)
-				a := goResult(func() error { return wait(ctxA) })
-				synctest.Wait()
-				b := goResult(func() error { return wait(bg) })
-				synctest.Wait()
+				a := goParked(func() error { return wait(ctxA) })
+				b := goParked(func() error { return wait(bg) })
 				if grantFirst {
 					grant()
 					cancelA()
@@ -485,8 +479,7 @@ func TestRule3_RateLimiterCancelAtHandoffHandsOn(t *testing.T) {
 					return err
 				})
 				synctest.Wait()
-				a := goResult(func() error { return r.Wait(ctxA) })
-				synctest.Wait()
+				a := goParked(func() error { return r.Wait(ctxA) })
 				var bAt time.Duration
 				b := goResult(func() error {
 					err := r.Wait(bg)
@@ -518,8 +511,7 @@ func TestRule3_BroadcastReleaseNeverLost(t *testing.T) {
 		var e coord.Event
 		ctx, cancel := context.WithCancel(context.Background())
 		a := goResult(func() error { return e.Wait(ctx) })
-		b := goResult(func() error { return e.Wait(context.Background()) })
-		synctest.Wait()
+		b := goParked(func() error { return e.Wait(context.Background()) })
 		e.Set()
 		cancel()
 		if err := resultNow(t, "A", a); err != nil && err != context.Canceled {
@@ -554,16 +546,12 @@ func TestRule6_MisusePanicsNamingTheCall(t *testing.T) {
 		mustPanic(t, "Semaphore.AcquireN: negative", func() { s.AcquireN(doneCtx(), -1) })
 		mustPanic(t, "Semaphore.TryAcquireN: negative", func() { s.TryAcquireN(-1) })
 		mustPanic(t, "Semaphore.ReleaseN: negative", func() { s.ReleaseN(-1) })
-		if s.Available() != 1 {
-			t.Fatalf("a refused call changed the count: Available = %d", s.Available())
-		}
+		wantAvailable(t, s, 1) // a refused call changed nothing
 	}
 	s := coord.NewBoundedSemaphore(1)
 	mustPanic(t, "Release", s.Release)
 	mustPanic(t, "ReleaseN", func() { s.ReleaseN(1) })
-	if s.Available() != 1 {
-		t.Fatalf("a panicking Release changed the count: Available = %d", s.Available())
-	}
+	wantAvailable(t, s, 1) // a panicking Release changed nothing
 
 	mustPanic(t, "NewBarrier", func() { coord.NewBarrier(0) })
 	mustPanic(t, "NewBarrier", func() { coord.NewBarrier(-3) })
@@ -731,8 +719,7 @@ func TestBarrier_AbortAndReset(t *testing.T) {
 			}
 			return err
 		}
-		w := goResult(wait)
-		synctest.Wait()
+		w := goParked(wait)
 		b.Abort()
 		if err := resultNow(t, "waiter", w); err != coord.ErrBrokenBarrier {
 			t.Fatalf("waiter = %v", err)
@@ -744,8 +731,7 @@ func TestBarrier_AbortAndReset(t *testing.T) {
 		if b.Broken() {
 			t.Fatal("Broken after Reset")
 		}
-		w = goResult(wait)
-		synctest.Wait()
+		w = goParked(wait)
 		b.Reset()
 		if err := resultNow(t, "waiter", w); err != coord.ErrBrokenBarrier {
 			t.Fatalf("waiter at Reset = %v", err)
@@ -753,8 +739,7 @@ func TestBarrier_AbortAndReset(t *testing.T) {
 		if b.Broken() {
 			t.Fatal("Reset left the barrier broken")
 		}
-		w = goResult(wait)
-		synctest.Wait()
+		w = goParked(wait)
 		if err := wait(); err != nil {
 			t.Fatal(err)
 		}
@@ -834,8 +819,7 @@ func TestQueue_FIFOBlockedCallersInOrder(t *testing.T) {
 		q.Put(bg, 0)
 		var puts []<-chan error
 		for i := 1; i <= 3; i++ {
-			puts = append(puts, goResult(func() error { return q.Put(bg, i) }))
-			synctest.Wait()
+			puts = append(puts, goParked(func() error { return q.Put(bg, i) }))
 		}
 		for i := range 4 {
 			v, err := q.Get(bg)
@@ -881,8 +865,7 @@ func TestQueue_ShutdownDrainsThenFails(t *testing.T) {
 			synctest.Test(t, func(t *testing.T) {
 				bg := context.Background()
 				empty := coord.NewQueue[int](0)
-				g := goResult(func() error { _, err := empty.Get(bg); return err })
-				synctest.Wait()
+				g := goParked(func() error { _, err := empty.Get(bg); return err })
 				empty.Shutdown(immediate)
 				if err := resultNow(t, "blocked Get", g); err != coord.ErrQueueShutDown {
 					t.Fatalf("blocked Get = %v", err)
@@ -891,8 +874,7 @@ func TestQueue_ShutdownDrainsThenFails(t *testing.T) {
 				q := coord.NewQueue[int](2)
 				q.Put(bg, 1)
 				q.Put(bg, 2)
-				p := goResult(func() error { return q.Put(bg, 3) })
-				synctest.Wait()
+				p := goParked(func() error { return q.Put(bg, 3) })
 				q.Shutdown(immediate)
 				if err := resultNow(t, "blocked Put", p); err != coord.ErrQueueShutDown {
 					t.Fatalf("blocked Put = %v", err)
@@ -1023,7 +1005,5 @@ func TestSemaphore_StressUnboundedConservation(t *testing.T) {
 	if !returnsWithin(10*time.Second, wg.Wait) {
 		t.Fatal("goroutines stuck in AcquireN: permits were lost")
 	}
-	if got := s.Available(); got != start {
-		t.Fatalf("Available = %d at the end; want %d", got, start)
-	}
+	wantAvailable(t, s, start) // at the end
 }

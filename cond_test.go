@@ -49,6 +49,21 @@ func lockedCond(t *testing.T, c *coord.Cond) {
 	}
 }
 
+// condWait returns a call that locks c, waits on it with ctx, checks that
+// Wait returned with the lock held (m is c's Mutex), unlocks, and returns
+// what Wait returned.
+func condWait(t *testing.T, c *coord.Cond, m *coord.Mutex, ctx context.Context) func() error {
+	return func() error {
+		lockedCond(t, c)
+		err := c.Wait(ctx)
+		if !m.Locked() {
+			t.Error("Wait returned without the lock")
+		}
+		c.Unlock()
+		return err
+	}
+}
+
 // test_wait: a notified waiter returns only once it has the lock back.
 func TestCondWait(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
@@ -95,16 +110,7 @@ func TestCondWaitCancel(t *testing.T) {
 		var m coord.Mutex
 		c := coord.NewCond(&m)
 		ctx, cancel := context.WithCancel(context.Background())
-		errc := goResult(func() error {
-			lockedCond(t, c)
-			err := c.Wait(ctx)
-			if !m.Locked() {
-				t.Error("Wait returned without the lock")
-			}
-			c.Unlock()
-			return err
-		})
-		synctest.Wait()
+		errc := goParked(condWait(t, c, &m, ctx))
 		if m.Locked() {
 			t.Fatal("Wait did not release the lock while waiting")
 		}
@@ -134,15 +140,7 @@ func TestCondWaitCancelReacquires(t *testing.T) {
 		var m coord.Mutex
 		c := coord.NewCond(&m)
 		ctx, cancel := context.WithCancel(context.Background())
-		held := make(chan bool, 1)
-		w := goResult(func() error {
-			lockedCond(t, c)
-			err := c.Wait(ctx)
-			held <- m.Locked()
-			c.Unlock()
-			return err
-		})
-		synctest.Wait()
+		w := goParked(condWait(t, c, &m, ctx))
 		if m.Locked() {
 			t.Fatal("Wait did not release the lock")
 		}
@@ -151,9 +149,6 @@ func TestCondWaitCancelReacquires(t *testing.T) {
 		stillBlocked(t, "Wait (cancelled, lock taken by another)", w)
 		c.Unlock()
 		isCtxErr(t, "Wait", resultNow(t, "Wait", w), context.Canceled)
-		if !<-held {
-			t.Fatal("Wait returned without the lock")
-		}
 	})
 }
 
@@ -169,21 +164,8 @@ func TestCondWaitCancelContested(t *testing.T) {
 		c := coord.NewCond(&m)
 		bg := context.Background()
 		ctxA, cancelA := context.WithCancel(bg)
-		wait := func(ctx context.Context) func() error {
-			return func() error {
-				lockedCond(t, c)
-				err := c.Wait(ctx)
-				if !m.Locked() {
-					t.Error("Wait returned without the lock")
-				}
-				c.Unlock()
-				return err
-			}
-		}
-		a := goResult(wait(ctxA))
-		synctest.Wait()
-		b := goResult(wait(bg))
-		synctest.Wait()
+		a := goParked(condWait(t, c, &m, ctxA))
+		b := goParked(condWait(t, c, &m, bg))
 		lockedCond(t, c) // A and B are parked; hold the lock so A cannot run on
 		c.Notify(1)
 		cancelA() // after the pick, before A has the lock back
@@ -421,8 +403,7 @@ func testCondCancelledWakeup(t *testing.T, relock bool) {
 			ctx0, cancel0 := context.WithCancel(context.Background())
 			var errs []<-chan error
 			for _, ctx := range []context.Context{ctx0, context.Background()} {
-				errs = append(errs, goResult(func() error { return consumer(ctx) }))
-				synctest.Wait()
+				errs = append(errs, goParked(func() error { return consumer(ctx) }))
 			}
 			lockedCond(t, &c)
 			state++

@@ -104,8 +104,7 @@ func TestEventClear(t *testing.T) {
 func TestEventClearWithWaiters(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		var e coord.Event
-		errc := goResult(func() error { return e.Wait(context.Background()) })
-		synctest.Wait()
+		errc := goParked(func() error { return e.Wait(context.Background()) })
 		e.Set()
 		e.Clear()
 		if e.IsSet() {

@@ -48,6 +48,15 @@ func goResult[T any](f func() T) <-chan T {
 	return ch
 }
 
+// goParked is goResult in a bubble, returning once every goroutine of the
+// bubble is durably blocked: f is then parked in its wait (or done), so a
+// call started next queues behind it.
+func goParked[T any](f func() T) <-chan T {
+	ch := goResult(f)
+	synctest.Wait()
+	return ch
+}
+
 // stillBlocked checks, in a bubble, that the goroutine behind ch has not
 // returned: once every goroutine of the bubble is durably blocked, ch is
 // still empty.
@@ -212,6 +221,14 @@ func barrierIdle(t *testing.T, b *coord.Barrier, when string) {
 	t.Helper()
 	if b.Waiting() != 0 || b.Broken() {
 		t.Fatalf("%s: Waiting = %d, Broken = %v; want 0, false", when, b.Waiting(), b.Broken())
+	}
+}
+
+// wantAvailable checks that s has exactly want permits free.
+func wantAvailable(t *testing.T, s *coord.Semaphore, want int) {
+	t.Helper()
+	if got := s.Available(); got != want {
+		t.Fatalf("Available = %d, want %d", got, want)
 	}
 }
 

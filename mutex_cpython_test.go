@@ -89,16 +89,13 @@ func TestMutexCPythonCancelRace(t *testing.T) {
 			m.Unlock()
 			return nil
 		}
-		errA := goResult(func() error { return lockit(context.Background(), release) })
-		synctest.Wait()
+		errA := goParked(func() error { return lockit(context.Background(), release) })
 		if !m.Locked() {
 			t.Fatal("A does not hold the mutex")
 		}
 		ctxB, cancelB := context.WithCancel(context.Background())
-		errB := goResult(func() error { return lockit(ctxB, nil) })
-		synctest.Wait()
-		errC := goResult(func() error { return lockit(context.Background(), nil) })
-		synctest.Wait()
+		errB := goParked(func() error { return lockit(ctxB, nil) })
+		errC := goParked(func() error { return lockit(context.Background(), nil) })
 
 		close(release)
 		cancelB()
@@ -134,12 +131,9 @@ func TestMutexCPythonCancelReleaseRace(t *testing.T) {
 		}
 		ctx1, cancel1 := context.WithCancel(context.Background())
 		ctx3, cancel3 := context.WithCancel(context.Background())
-		err1 := goResult(func() error { return lockit(ctx1) })
-		synctest.Wait()
-		err2 := goResult(func() error { return lockit(context.Background()) })
-		synctest.Wait()
-		err3 := goResult(func() error { return lockit(ctx3) })
-		synctest.Wait()
+		err1 := goParked(func() error { return lockit(ctx1) })
+		err2 := goParked(func() error { return lockit(context.Background()) })
+		err3 := goParked(func() error { return lockit(ctx3) })
 
 		cancel1()
 		m.Unlock()

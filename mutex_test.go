@@ -2,6 +2,7 @@ package coord_test
 
 import (
 	"context"
+	"fmt"
 	"math/rand/v2"
 	"runtime"
 	"sync"
@@ -106,54 +107,33 @@ func TestMutexFIFO(t *testing.T) {
 }
 
 // A cancellation that happens before the grant always fails the call, and
-// the grant goes to the next waiter (rule 3 of the package doc).
+// the grant goes to the next waiter (rule 3 of the package doc): right
+// away, and after the waiters have waited long enough to be handed the
+// mutex directly (past the 1 ms bound: the starvation path).
 func TestMutexCancelBeforeHandoffPassesOn(t *testing.T) {
-	synctest.Test(t, func(t *testing.T) {
-		var m coord.Mutex
-		m.Lock(context.Background())
-		ctxA, cancelA := context.WithCancel(context.Background())
-		errA := goResult(func() error { return m.Lock(ctxA) })
-		synctest.Wait()
-		errB := goResult(func() error { return m.Lock(context.Background()) })
-		synctest.Wait()
+	for _, waited := range []time.Duration{0, 10 * time.Millisecond} {
+		synctest.Test(t, func(t *testing.T) {
+			var m coord.Mutex
+			m.Lock(context.Background())
+			ctxA, cancelA := context.WithCancel(context.Background())
+			errA := goParked(func() error { return m.Lock(ctxA) })
+			errB := goParked(func() error { return m.Lock(context.Background()) })
+			time.Sleep(waited)
 
-		cancelA()
-		m.Unlock() // hands to A, whose ctx is already done
+			cancelA()
+			m.Unlock() // hands to A, whose ctx is already done
 
-		isCtxErr(t, "A: Lock", resultNow(t, "A", errA), context.Canceled)
-		if err := resultNow(t, "B", errB); err != nil {
-			t.Fatalf("B: Lock = %v; want nil", err)
-		}
-		if !m.Locked() {
-			t.Fatal("B returned nil but the mutex is not locked")
-		}
-		m.Unlock()
-		mutexFree(t, &m, "after B's Unlock")
-	})
-}
-
-// The same race after the waiter has waited long enough to be handed the
-// mutex directly (the starvation path).
-func TestMutexCancelAfterDirectHandoffPassesOn(t *testing.T) {
-	synctest.Test(t, func(t *testing.T) {
-		var m coord.Mutex
-		m.Lock(context.Background())
-		ctxA, cancelA := context.WithCancel(context.Background())
-		errA := goResult(func() error { return m.Lock(ctxA) })
-		synctest.Wait()
-		errB := goResult(func() error { return m.Lock(context.Background()) })
-		synctest.Wait()
-		time.Sleep(10 * time.Millisecond) // both now waited past 1 ms
-
-		cancelA()
-		m.Unlock()
-		isCtxErr(t, "A: Lock", resultNow(t, "A", errA), context.Canceled)
-		if err := resultNow(t, "B", errB); err != nil {
-			t.Fatalf("B: Lock = %v; want nil", err)
-		}
-		m.Unlock()
-		mutexFree(t, &m, "after B's Unlock")
-	})
+			isCtxErr(t, fmt.Sprintf("after %v: A: Lock", waited), resultNow(t, "A", errA), context.Canceled)
+			if err := resultNow(t, "B", errB); err != nil {
+				t.Fatalf("after %v: B: Lock = %v; want nil", waited, err)
+			}
+			if !m.Locked() {
+				t.Fatalf("after %v: B returned nil but the mutex is not locked", waited)
+			}
+			m.Unlock()
+			mutexFree(t, &m, "after B's Unlock")
+		})
+	}
 }
 
 // A waiter whose ctx ends as the mutex is handed to it either keeps the
@@ -165,8 +145,7 @@ func TestMutexCancelRacingHandoff(t *testing.T) {
 			var m coord.Mutex
 			m.Lock(context.Background())
 			ctx, cancel := context.WithCancel(context.Background())
-			res := goResult(func() error { return m.Lock(ctx) })
-			synctest.Wait() // queued
+			res := goParked(func() error { return m.Lock(ctx) })
 			go cancel()
 			m.Unlock()
 			switch err := <-res; err {
@@ -374,8 +353,7 @@ func TestMutexBargingBound(t *testing.T) {
 		synctest.Test(t, func(t *testing.T) {
 			var m coord.Mutex
 			m.Lock(context.Background())
-			got := goResult(func() error { return m.Lock(context.Background()) })
-			synctest.Wait() // queued
+			got := goParked(func() error { return m.Lock(context.Background()) })
 			time.Sleep(tc.waited)
 
 			m.Unlock()

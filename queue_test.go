@@ -114,8 +114,7 @@ func TestQueueGetCancelled(t *testing.T) {
 		}
 		c1, cancel1 := context.WithCancel(t.Context())
 		r1 := goResult(func() error { _, err := q.Get(c1); return err })
-		r2 := goResult(func() string { v, _ := q.Get(t.Context()); return v })
-		synctest.Wait()
+		r2 := goParked(func() string { v, _ := q.Get(t.Context()); return v })
 		cancel1()
 		isCtxErr(t, "cancelled Get", <-r1, context.Canceled)
 		q.Put(t.Context(), "a")
@@ -135,8 +134,7 @@ func TestQueueGetCancelDropOnePendingReader(t *testing.T) {
 			v   int
 			err error
 		}
-		r := goResult(func() res { v, err := q.Get(ctx); return res{v, err} })
-		synctest.Wait()
+		r := goParked(func() res { v, err := q.Get(ctx); return res{v, err} })
 		// Put, Put and cancel with the reader not yet run: item 1 is handed
 		// to it; it then sees its ctx done and gives 1 back to the front.
 		q.TryPut(1)
@@ -317,8 +315,7 @@ func TestQueueJoinWaitsAndCancels(t *testing.T) {
 		q := coord.NewQueue[int](0)
 		q.TryPut(1)
 		timesOutAfter(t, "Join", time.Second, q.Join)
-		done := goResult(func() error { return q.Join(t.Context()) })
-		synctest.Wait()
+		done := goParked(func() error { return q.Join(t.Context()) })
 		q.TryGet()
 		stillBlocked(t, "Join before TaskDone", done)
 		q.TaskDone()
@@ -332,8 +329,7 @@ func TestQueueJoinWaitsAndCancels(t *testing.T) {
 func TestQueueShutdownEmpty(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		q := coord.NewQueue[string](0)
-		getErr := goResult(func() error { _, err := q.Get(t.Context()); return err })
-		synctest.Wait()
+		getErr := goParked(func() error { _, err := q.Get(t.Context()); return err })
 		q.Shutdown(false)
 		if q.Len() != 0 {
 			t.Fatal("Len != 0")
@@ -426,8 +422,7 @@ func TestQueueShutdownImmediate(t *testing.T) {
 		// With nothing taken, Shutdown(true) alone releases Join.
 		q2 := coord.NewQueue[int](0)
 		q2.TryPut(1)
-		joinErr = goResult(func() error { return q2.Join(t.Context()) })
-		synctest.Wait()
+		joinErr = goParked(func() error { return q2.Join(t.Context()) })
 		q2.Shutdown(true)
 		if err := <-joinErr; err != nil {
 			t.Fatal(err)

@@ -155,8 +155,7 @@ func TestRateLimiterAllowDoesNotJump(t *testing.T) {
 		if !r.Allow() {
 			t.Fatal("Allow refused on a fresh limiter")
 		}
-		done := goResult(func() error { return r.Wait(t.Context()) })
-		synctest.Wait()
+		done := goParked(func() error { return r.Wait(t.Context()) })
 		if r.Allow() {
 			t.Fatal("Allow admitted while a waiter was queued")
 		}

@@ -42,9 +42,7 @@ func TestSemaphoreHammer(t *testing.T) {
 		wg.Go(func() { hammerSemaphore(s, i, loops) })
 	}
 	wg.Wait()
-	if got := s.Available(); got != n {
-		t.Fatalf("Available = %d after the hammer, want %d", got, n)
-	}
+	wantAvailable(t, s, n) // after the hammer
 }
 
 // x/sync TestWeightedPanic, asyncio test_release_not_acquired.
@@ -53,13 +51,9 @@ func TestBoundedSemaphoreReleasePastBoundPanics(t *testing.T) {
 	mustPanic(t, "Semaphore.Release: released more than acquired", s.Release)
 	s.TryAcquire()
 	mustPanic(t, "Semaphore.ReleaseN: released more than acquired", func() { s.ReleaseN(2) })
-	if got := s.Available(); got != 0 {
-		t.Fatalf("Available = %d after a refused ReleaseN, want 0", got)
-	}
+	wantAvailable(t, s, 0) // after a refused ReleaseN
 	s.Release()
-	if got := s.Available(); got != 1 {
-		t.Fatalf("Available = %d, want 1", got)
-	}
+	wantAvailable(t, s, 1)
 }
 
 // The bound is also checked when a waiter is queued (the slow path), and a
@@ -68,17 +62,14 @@ func TestBoundedSemaphoreReleasePastBoundPanicsWithWaiters(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		s := coord.NewBoundedSemaphore(2)
 		s.AcquireN(context.Background(), 1)
-		errc := goResult(func() error { return s.AcquireN(context.Background(), 2) })
-		synctest.Wait()
+		errc := goParked(func() error { return s.AcquireN(context.Background(), 2) })
 		mustPanic(t, "Semaphore.ReleaseN: released more than acquired", func() { s.ReleaseN(2) })
 		s.Release()
 		if err := <-errc; err != nil {
 			t.Fatal(err)
 		}
 		s.ReleaseN(2)
-		if got := s.Available(); got != 2 {
-			t.Fatalf("Available = %d, want 2", got)
-		}
+		wantAvailable(t, s, 2)
 	})
 }
 
@@ -151,9 +142,7 @@ func TestBoundedSemaphoreOverCapacity(t *testing.T) {
 		if s.TryAcquireN(n + 1) {
 			t.Fatal("TryAcquireN(n+1) succeeded")
 		}
-		if got := s.Available(); got != n {
-			t.Fatalf("Available = %d, want %d", got, n)
-		}
+		wantAvailable(t, s, n)
 		// Rule 2 comes first: a done ctx wins over ErrOverCapacity.
 		isCtxErr(t, "AcquireN(done ctx, n+1)", s.AcquireN(doneCtx(), n+1), context.Canceled)
 		var wg sync.WaitGroup
@@ -218,8 +207,7 @@ func TestSemaphoreCancelledHeadUnblocksQueue(t *testing.T) {
 				s.Acquire(context.Background())
 			}
 			ctx, cancel := context.WithCancel(context.Background())
-			big := goResult(func() error { return s.AcquireN(ctx, tc.big) })
-			synctest.Wait()
+			big := goParked(func() error { return s.AcquireN(ctx, tc.big) })
 			small := goResult(func() error { return s.Acquire(context.Background()) })
 			stillBlocked(t, fmt.Sprintf("Acquire(1) behind a queued AcquireN(%d)", tc.big), small)
 			if s.TryAcquire() || s.TryAcquireN(0) {
@@ -230,9 +218,7 @@ func TestSemaphoreCancelledHeadUnblocksQueue(t *testing.T) {
 			if err := resultNow(t, "small", small); err != nil {
 				t.Fatalf("Acquire(1) = %v", err)
 			}
-			if got := s.Available(); got != tc.after {
-				t.Fatalf("Available = %d, want %d", got, tc.after)
-			}
+			wantAvailable(t, s, tc.after)
 		})
 	}
 }
@@ -270,9 +256,7 @@ func TestSemaphoreAcquireCanceled(t *testing.T) {
 	if err := s.AcquireN(ctx, 0); err != context.Canceled {
 		t.Errorf("AcquireN(done ctx, 0) = %v, want context.Canceled", err)
 	}
-	if got := s.Available(); got != 2 {
-		t.Fatalf("Available = %d, want 2", got)
-	}
+	wantAvailable(t, s, 2)
 }
 
 // asyncio test_acquire: releases are granted to queued waiters in order.
@@ -347,8 +331,7 @@ func TestSemaphoreAcquireCancelBeforeAwoken(t *testing.T) {
 		for i := range 4 {
 			var ctx context.Context
 			ctx, cancels[i] = context.WithCancel(context.Background())
-			errs[i] = goResult(func() error { return s.Acquire(ctx) })
-			synctest.Wait()
+			errs[i] = goParked(func() error { return s.Acquire(ctx) })
 		}
 		cancels[0]()
 		cancels[1]()
@@ -365,9 +348,7 @@ func TestSemaphoreAcquireCancelBeforeAwoken(t *testing.T) {
 		if err := <-errs[3]; err != context.Canceled {
 			t.Fatalf("waiter 3: %v", err)
 		}
-		if got := s.Available(); got != 0 {
-			t.Fatalf("Available = %d, want 0", got)
-		}
+		wantAvailable(t, s, 0)
 	})
 }
 
@@ -379,10 +360,8 @@ func TestSemaphoreCancelBeforeGrantHandsOn(t *testing.T) {
 		synctest.Test(t, func(t *testing.T) {
 			s := coord.NewSemaphore(0)
 			ctx, cancel := context.WithCancel(context.Background())
-			first := goResult(func() error { return s.Acquire(ctx) })
-			synctest.Wait()
-			second := goResult(func() error { return s.Acquire(context.Background()) })
-			synctest.Wait()
+			first := goParked(func() error { return s.Acquire(ctx) })
+			second := goParked(func() error { return s.Acquire(context.Background()) })
 			cancel()
 			s.Release() // the first waiter has not run since cancel
 			if err := <-first; err != context.Canceled {
@@ -391,9 +370,7 @@ func TestSemaphoreCancelBeforeGrantHandsOn(t *testing.T) {
 			if err := <-second; err != nil {
 				t.Fatalf("second waiter: %v; the permit was lost", err)
 			}
-			if got := s.Available(); got != 0 {
-				t.Fatalf("Available = %d, want 0", got)
-			}
+			wantAvailable(t, s, 0)
 		})
 	}
 }
@@ -405,8 +382,7 @@ func TestSemaphoreGrantThenCancel(t *testing.T) {
 		synctest.Test(t, func(t *testing.T) {
 			s := coord.NewSemaphore(0)
 			ctx, cancel := context.WithCancel(context.Background())
-			errc := goResult(func() error { return s.Acquire(ctx) })
-			synctest.Wait()
+			errc := goParked(func() error { return s.Acquire(ctx) })
 			s.Release()
 			cancel()
 			err := <-errc
@@ -493,11 +469,8 @@ func TestSemaphoreNoBargingPastQueue(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		s := coord.NewSemaphore(3)
 		s.Acquire(context.Background())
-		head := goResult(func() error { return s.AcquireN(context.Background(), 3) })
-		synctest.Wait()
-		if got := s.Available(); got != 2 {
-			t.Fatalf("Available = %d, want 2", got)
-		}
+		head := goParked(func() error { return s.AcquireN(context.Background(), 3) })
+		wantAvailable(t, s, 2)
 		if s.TryAcquire() {
 			t.Fatal("TryAcquire took a permit while a waiter was queued")
 		}
@@ -519,9 +492,7 @@ func TestSemaphoreNoBargingPastQueue(t *testing.T) {
 		if err := <-behind; err != nil {
 			t.Fatal(err)
 		}
-		if got := s.Available(); got != 2 {
-			t.Fatalf("Available = %d, want 2", got)
-		}
+		wantAvailable(t, s, 2)
 	})
 }
 
@@ -559,20 +530,15 @@ func TestSemaphoreUnboundedGrows(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		s := coord.NewSemaphore(1)
 		s.ReleaseN(2)
-		if got := s.Available(); got != 3 {
-			t.Fatalf("Available = %d, want 3", got)
-		}
+		wantAvailable(t, s, 3)
 		s = coord.NewSemaphore(1)
-		errc := goResult(func() error { return s.AcquireN(context.Background(), 5) })
-		synctest.Wait()
+		errc := goParked(func() error { return s.AcquireN(context.Background(), 5) })
 		s.ReleaseN(4)
 		if err := <-errc; err != nil {
 			t.Fatal(err)
 		}
 		s.ReleaseN(10)
-		if got := s.Available(); got != 10 {
-			t.Fatalf("Available = %d, want 10", got)
-		}
+		wantAvailable(t, s, 10)
 	})
 }
 
@@ -676,9 +642,7 @@ func TestSemaphoreStressTimeouts(t *testing.T) {
 			})
 		}
 		wg.Wait()
-		if got := s.Available(); got != size {
-			t.Fatalf("Available = %d, want %d", got, size)
-		}
+		wantAvailable(t, s, size)
 		if timeouts.Load() == 0 {
 			t.Fatal("no waiter timed out: the test exercised nothing")
 		}
