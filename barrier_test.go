@@ -3,6 +3,7 @@ package coord_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"math/rand/v2"
 	"slices"
 	"sync"
@@ -279,7 +280,11 @@ func TestBarrierResetAfterTrip(t *testing.T) {
 	})
 }
 
-// asyncio test_abort_barrier / test_abort_barrier_when_exception.
+// asyncio test_abort_barrier / test_abort_barrier_when_exception; then, one
+// step at a time: "Abort breaks it: waiting and later callers get
+// ErrBrokenBarrier until Reset. Reset breaks the current round for those
+// waiting and makes the barrier usable again." "A Wait that returns an error
+// returns index -1."
 func TestBarrierAbort(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		const n = 5
@@ -318,6 +323,44 @@ func TestBarrierAbort(t *testing.T) {
 		}
 		if _, errs := barrierWaitAll(t.Context(), b, n); errors.Join(errs...) != nil {
 			t.Fatalf("round after Reset: %v", errs)
+		}
+	})
+	synctest.Test(t, func(t *testing.T) {
+		b := coord.NewBarrier(2)
+		bg := context.Background()
+		wait := func() error {
+			i, err := b.Wait(bg)
+			if err != nil && i != -1 {
+				return fmt.Errorf("index %d with %v", i, err)
+			}
+			return err
+		}
+		w := goParked(wait)
+		b.Abort()
+		if err := resultNow(t, "waiter", w); err != coord.ErrBrokenBarrier {
+			t.Fatalf("waiter = %v", err)
+		}
+		if err := wait(); err != coord.ErrBrokenBarrier || !b.Broken() {
+			t.Fatalf("later Wait = %v, Broken = %v", err, b.Broken())
+		}
+		b.Reset()
+		if b.Broken() {
+			t.Fatal("Broken after Reset")
+		}
+		w = goParked(wait)
+		b.Reset()
+		if err := resultNow(t, "waiter", w); err != coord.ErrBrokenBarrier {
+			t.Fatalf("waiter at Reset = %v", err)
+		}
+		if b.Broken() {
+			t.Fatal("Reset left the barrier broken")
+		}
+		w = goParked(wait)
+		if err := wait(); err != nil {
+			t.Fatal(err)
+		}
+		if err := resultNow(t, "waiter", w); err != nil {
+			t.Fatal(err)
 		}
 	})
 }

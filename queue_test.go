@@ -40,15 +40,7 @@ func TestQueueBasics(t *testing.T) {
 	if v, ok := b.TryGet(); v != "a" || !ok {
 		t.Fatalf("TryGet = %q, %v", v, ok)
 	}
-	var zero coord.Queue[int] // the zero Queue is unbounded
-	for i := range 100 {
-		if !zero.TryPut(i) {
-			t.Fatal("zero Queue refused an item")
-		}
-	}
-	if zero.Len() != 100 {
-		t.Fatalf("zero Queue Len = %d", zero.Len())
-	}
+	// The zero Queue, unbounded: TestZeroValues_AreUsable.
 }
 
 // asyncio test_blocking_get_wait / test_put_with_waiting_getters.

@@ -60,7 +60,11 @@ func TestRateLimiterExactTimes(t *testing.T) {
 }
 
 // The window slides: admissions spread over time free their slots one by
-// one, a window after each, not all at a fixed boundary.
+// one, a window after each, not all at a fixed boundary. "At most limit
+// admissions in any half-open interval [t, t+window) ...; a waiter is
+// admitted as soon as that allows it, not later." "Waiters are admitted
+// FIFO; one that gives up takes no slot; Allow refuses while anyone is
+// queued."
 func TestRateLimiterSlidingWindow(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		r := coord.NewRateLimiter(2, time.Second)
@@ -91,6 +95,54 @@ func TestRateLimiterSlidingWindow(t *testing.T) {
 		time.Sleep(time.Nanosecond)
 		if !r.Allow() {
 			t.Fatal("Allow refused at 2s, when [2s, 3s) holds only the one at 1.3s")
+		}
+	})
+	// The same window with four queued waiters, the second of which gives up.
+	synctest.Test(t, func(t *testing.T) {
+		r := coord.NewRateLimiter(2, time.Second)
+		start := time.Now()
+		r.Allow()
+		time.Sleep(300 * time.Millisecond)
+		r.Allow() // admissions at 0 and 0.3 s
+		var mu sync.Mutex
+		var order []int
+		at := map[int]time.Duration{}
+		ctxGiveUp, cancel := context.WithCancel(context.Background())
+		var chs []<-chan error
+		for i := range 4 {
+			ctx := context.Background()
+			if i == 1 {
+				ctx = ctxGiveUp
+			}
+			chs = append(chs, goResult(func() error {
+				err := r.Wait(ctx)
+				if err == nil {
+					mu.Lock()
+					order = append(order, i)
+					at[i] = time.Since(start)
+					mu.Unlock()
+				}
+				return err
+			}))
+			synctest.Wait()
+		}
+		if r.Allow() {
+			t.Fatal("Allow admitted while callers are queued")
+		}
+		cancel()
+		synctest.Wait()
+		for _, ch := range chs {
+			<-ch
+		}
+		// 0 at 1.0 s (first admission leaves), then 2 at 1.3 s, 3 at 2.0 s.
+		want := map[int]time.Duration{0: time.Second, 2: 1300 * time.Millisecond, 3: 2 * time.Second}
+		if len(order) != 3 || order[0] != 0 || order[1] != 2 || order[2] != 3 {
+			t.Fatalf("order %v; want [0 2 3]", order)
+		}
+		for i, d := range want {
+			if at[i] != d {
+				t.Fatalf("waiter %d admitted at %v; want %v", i, at[i], d)
+			}
 		}
 	})
 }

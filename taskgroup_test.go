@@ -375,18 +375,6 @@ func TestTaskGroupGoexit(t *testing.T) {
 	}
 }
 
-// The zero TaskGroup works, with a background parent.
-func TestTaskGroupZeroValue(t *testing.T) {
-	var g coord.TaskGroup
-	var n atomic.Int32
-	for range 10 {
-		g.Go(func(ctx context.Context) error { n.Add(1); return nil })
-	}
-	if err := g.Wait(); err != nil || n.Load() != 10 {
-		t.Fatalf("Wait = %v with %d tasks run", err, n.Load())
-	}
-}
-
 // Wait waits for tasks started by other tasks after a failure, too, and
 // a stress of many tasks: counts conserved, every failure reported.
 func TestTaskGroupStress(t *testing.T) {
