@@ -269,16 +269,16 @@ func TestSlowWaitHolderUnknown(t *testing.T) {
 
 func TestOwnFrame(t *testing.T) {
 	for fn, want := range map[string]bool{
-		"github.com/coordkit/coord.(*Mutex).Lock":                                 true,
-		"github.com/coordkit/coord.(*Mutex).lockSlow.func1":                       true,
-		"github.com/coordkit/coord/internal/waitq.(*Waiter[...]).Wait":            true,
-		"github.com/coordkit/coord/etcd.(*Mutex).Lock":                            true,
-		"github.com/coordkit/coord/internal/inspect.waiterWaits":                  true,
-		"github.com/coordkit/coord_test.TestMutex":                                false,
-		"github.com/coordkit/coord/etcd_test.TestLock":                            false,
-		"github.com/coordkit/coordination.Do":                                     false,
-		"main.main":                                                               false,
-		"example.com/app.(*Pool[github.com/coordkit/coord.Mutex]).get":            false,
+		"github.com/coordkit/coord.(*Mutex).Lock":                                   true,
+		"github.com/coordkit/coord.(*Mutex).lockSlow.func1":                         true,
+		"github.com/coordkit/coord/internal/waitq.(*Waiter[...]).Wait":              true,
+		"github.com/coordkit/coord/etcd.(*Mutex).Lock":                              true,
+		"github.com/coordkit/coord/internal/inspect.waiterWaits":                    true,
+		"github.com/coordkit/coord_test.TestMutex":                                  false,
+		"github.com/coordkit/coord/etcd_test.TestLock":                              false,
+		"github.com/coordkit/coordination.Do":                                       false,
+		"main.main":                                                                 false,
+		"example.com/app.(*Pool[github.com/coordkit/coord.Mutex]).get":              false,
 		"github.com/coordkit/coord.Queue[go.shape.struct { github.com/x/y.T }].Put": true,
 	} {
 		if got := ownFrame(fn); got != want {
