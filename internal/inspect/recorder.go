@@ -30,6 +30,10 @@
 //	... park; possibly wake and park again ...
 //	m.rec.End(w, err != nil) // gaveUp: the wait returns its ctx's error
 //
+// A primitive that already reads the clock when its waiter queues (Mutex
+// keeps waitq.Waiter.Since) reads Now instead and calls BeginAt with the
+// reading, saving a clock read per wait.
+//
 // Begin and End lock the Recorder's own small mutex, a leaf lock, so they may
 // be called with or without the primitive's lock held, and End may be called
 // from the waiter after it was granted outside that lock (a Mutex waiter that
@@ -113,11 +117,17 @@ type entry struct {
 	ended bool
 }
 
-// epoch anchors the monotonic readings of now. Under testing/synctest, time
+// epoch anchors the monotonic readings of Now. Under testing/synctest, time
 // is the bubble's fake time, so tests see exact ages.
 var epoch = time.Now()
 
-func now() int64 { return int64(time.Since(epoch)) }
+// Now is the monotonic clock of wait starts, in nanoseconds since the
+// process started (or, in a testing/synctest bubble, of the bubble's fake
+// time). A primitive that reads the clock as a wait begins can read this one
+// and pass the reading to BeginAt.
+func Now() int64 { return int64(time.Since(epoch)) }
+
+func now() int64 { return Now() }
 
 func (r *Recorder) waitLog() *waitLog {
 	if l := r.log.Load(); l != nil {
@@ -139,11 +149,22 @@ func (r *Recorder) waitLog() *waitLog {
 // from and arms a timer that reports the wait if it is still going on after
 // the slow-wait threshold.
 func (r *Recorder) Begin(owner unsafe.Pointer, k *Kind) Wait {
+	return r.BeginAt(owner, k, Now())
+}
+
+// BeginAt is Begin for a wait that started at start, a reading of Now the
+// primitive has already taken (a Mutex notes when its waiter queued): on a
+// machine where reading the clock is slow, one reading is saved per wait.
+func (r *Recorder) BeginAt(owner unsafe.Pointer, k *Kind, start int64) Wait {
 	l := r.waitLog()
 	l.mu.Lock()
-	// The start is read under mu so that starts are in the same order as
-	// seq, which OldestWait relies on.
-	w := Wait{seq: l.next, start: now()}
+	// Keep starts in the order of seq, which OldestWait relies on: a start
+	// read before a concurrent Begin took mu counts from that one's start,
+	// a difference of the time it took to get mu.
+	if n := len(l.q); n > l.off && start < l.q[n-1].start {
+		start = l.q[n-1].start
+	}
+	w := Wait{seq: l.next, start: start}
 	l.next++
 	l.q = append(l.q, entry{seq: w.seq, start: w.start})
 	l.live++

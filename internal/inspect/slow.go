@@ -64,7 +64,7 @@ type slowWait struct {
 // arm captures the wait's call site and starts the timer of its report.
 func (s *settings) arm(r *Recorder, l *waitLog, owner unsafe.Pointer, k *Kind, start int64) *slowWait {
 	var pcs [32]uintptr
-	n := runtime.Callers(3, pcs[:]) // skip Callers, arm and Begin
+	n := runtime.Callers(3, pcs[:]) // skip Callers, arm and BeginAt
 	sw := &slowWait{l: l, rec: r, owner: owner, kind: k, start: start, pcs: append([]uintptr(nil), pcs[:n]...)}
 	// The timer goroutine exists only once the timer fires, and End stops
 	// it, so a wait that ends in time leaves nothing behind.

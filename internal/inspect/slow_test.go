@@ -44,7 +44,9 @@ func attrs(r slog.Record) map[string]slog.Value {
 // coord's own, as it would a real primitive's; the test's other functions
 // then stand for the user's code.
 func fakeLockFrames(t *testing.T) {
-	isOwnFrame = func(fn string) bool { return strings.Contains(fn, "(*fakeLock)") }
+	isOwnFrame = func(fn string) bool {
+		return strings.Contains(fn, "(*fakeLock)") || strings.Contains(fn, "inspect.(*Recorder)")
+	}
 	t.Cleanup(func() { isOwnFrame = ownFrame })
 }
 
