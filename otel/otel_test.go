@@ -86,7 +86,9 @@ func TestPublish(t *testing.T) {
 
 	ms := collect(t, r)
 	id := []attribute.KeyValue{coordotel.NameKey.String("otel/jobs"), coordotel.KindKey.String("Mutex")}
-	with := func(kv ...attribute.KeyValue) []attribute.KeyValue { return append(append([]attribute.KeyValue(nil), id...), kv...) }
+	with := func(kv ...attribute.KeyValue) []attribute.KeyValue {
+		return append(append([]attribute.KeyValue(nil), id...), kv...)
+	}
 	for _, c := range []struct {
 		name, unit string
 		monotonic  bool // a Counter rather than an UpDownCounter, for a Sum
