@@ -27,16 +27,13 @@ type settings struct {
 var slow atomic.Pointer[settings]
 
 // SetSlowWait turns slow-wait reports on for waits that block longer than d,
-// logged on l (slog.Default() if nil), or off if d <= 0. Waits that already
-// blocked before it was turned on are not reported; turning it off cancels
-// the reports not yet made.
+// logged on l (if nil, on whatever slog.Default() is when a report is made),
+// or off if d <= 0. Waits that already blocked before it was turned on are
+// not reported; turning it off cancels the reports not yet made.
 func SetSlowWait(d time.Duration, l *slog.Logger) {
 	if d <= 0 {
 		slow.Store(nil)
 		return
-	}
-	if l == nil {
-		l = slog.Default()
 	}
 	s := &settings{d: d, logger: l}
 	s.released.set = s
@@ -103,7 +100,11 @@ func (sw *slowWait) report() {
 		}
 		attrs = append(attrs, slog.String("holder", holder))
 	}
-	s.logger.LogAttrs(context.Background(), slog.LevelWarn, "coord: slow wait", attrs...)
+	logger := s.logger
+	if logger == nil {
+		logger = slog.Default()
+	}
+	logger.LogAttrs(context.Background(), slog.LevelWarn, "coord: slow wait", attrs...)
 }
 
 // holderSite is where a lock's current holder took it.

@@ -288,3 +288,24 @@ func TestOwnFrame(t *testing.T) {
 		}
 	}
 }
+
+// TestSlowWaitDefaultLogger: a nil logger means slog.Default(), as it is
+// when the report is made.
+func TestSlowWaitDefaultLogger(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		SetSlowWait(time.Second, nil)
+		defer SetSlowWait(0, nil)
+		h := &records{}
+		old := slog.Default()
+		slog.SetDefault(slog.New(h))
+		defer slog.SetDefault(old)
+		var r Recorder
+		w := r.Begin(unsafe.Pointer(&r), testKind)
+		time.Sleep(2 * time.Second)
+		synctest.Wait()
+		r.End(w, false)
+		if recs := h.all(); len(recs) != 1 || recs[0].Message != "coord: slow wait" {
+			t.Fatalf("records on slog.Default(): %v", recs)
+		}
+	})
+}
