@@ -36,27 +36,23 @@ func BenchmarkSlowWaitOnCheck(b *testing.B) {
 	sink.Add(int64(n))
 }
 
-// BenchmarkBeginEnd is what a wait that blocks pays, reports off.
+// BenchmarkBeginEnd is what a wait that blocks pays, reports off and on
+// (on: its call stack and a timer).
 func BenchmarkBeginEnd(b *testing.B) {
-	SetSlowWait(0, nil)
-	var r Recorder
-	owner := unsafe.Pointer(&r)
-	b.ReportAllocs()
-	for b.Loop() {
-		r.End(r.Begin(owner, testKind), false)
-	}
-}
-
-// BenchmarkBeginEndSlowOn is what a wait that blocks pays while reports are
-// on: its call stack and a timer.
-func BenchmarkBeginEndSlowOn(b *testing.B) {
-	SetSlowWait(time.Hour, slog.New(slog.NewTextHandler(io.Discard, nil)))
-	defer SetSlowWait(0, nil)
-	var r Recorder
-	owner := unsafe.Pointer(&r)
-	b.ReportAllocs()
-	for b.Loop() {
-		r.End(r.Begin(owner, testKind), false)
+	for _, on := range []bool{false, true} {
+		b.Run("slow="+strconv.FormatBool(on), func(b *testing.B) {
+			SetSlowWait(0, nil)
+			if on {
+				SetSlowWait(time.Hour, slog.New(slog.NewTextHandler(io.Discard, nil)))
+				defer SetSlowWait(0, nil)
+			}
+			var r Recorder
+			owner := unsafe.Pointer(&r)
+			b.ReportAllocs()
+			for b.Loop() {
+				r.End(r.Begin(owner, testKind), false)
+			}
+		})
 	}
 }
 
@@ -85,19 +81,29 @@ func BenchmarkCounts(b *testing.B) {
 	}
 }
 
-func BenchmarkNameOf(b *testing.B) {
+// registerN registers n primitives under prefix, for as long as b runs.
+func registerN(b *testing.B, prefix string, n int) []*struct {
+	rec Recorder
+	_   *int
+} {
 	prims := make([]*struct {
 		rec Recorder
 		_   *int
-	}, 1000)
+	}, n)
 	for i := range prims {
 		prims[i] = new(struct {
 			rec Recorder
 			_   *int
 		})
-		Register("Register", "bench/"+strconv.Itoa(i), prims[i])
-		defer Unregister("bench/" + strconv.Itoa(i))
+		name := prefix + strconv.Itoa(i)
+		Register("Register", name, prims[i])
+		b.Cleanup(func() { Unregister(name) })
 	}
+	return prims
+}
+
+func BenchmarkNameOf(b *testing.B) {
+	prims := registerN(b, "bench/", 1000)
 	p := unsafe.Pointer(prims[500])
 	b.ReportAllocs()
 	for b.Loop() {
@@ -109,18 +115,7 @@ func BenchmarkNameOf(b *testing.B) {
 }
 
 func BenchmarkLive1000(b *testing.B) {
-	prims := make([]*struct {
-		rec Recorder
-		_   *int
-	}, 1000)
-	for i := range prims {
-		prims[i] = new(struct {
-			rec Recorder
-			_   *int
-		})
-		Register("Register", "live/"+strconv.Itoa(i), prims[i])
-		defer Unregister("live/" + strconv.Itoa(i))
-	}
+	prims := registerN(b, "live/", 1000)
 	b.ReportAllocs()
 	for b.Loop() {
 		if len(Live()) < 1000 {
