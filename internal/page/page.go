@@ -26,8 +26,10 @@ import (
 	"context"
 	_ "embed"
 	"encoding/json"
-	"html/template"
+	"html"
+	"io"
 	"net/http"
+	"strings"
 	"time"
 )
 
@@ -89,7 +91,16 @@ type Page struct {
 //go:embed page.html
 var pageHTML string
 
-var pageTemplate = template.Must(template.New("page").Parse(pageHTML))
+// render fills in the page's three texts, escaped. (A replacer rather than
+// html/template keeps that package out of every program that imports
+// coord.)
+func (p *Page) render(w io.Writer) {
+	strings.NewReplacer(
+		"{{.Title}}", html.EscapeString(p.Title),
+		"{{.Source}}", html.EscapeString(p.Source),
+		"{{.Empty}}", html.EscapeString(p.Empty),
+	).WriteString(w, pageHTML)
+}
 
 // ServeHTTP serves the page, ?format=view or ?format=json.
 func (p *Page) ServeHTTP(w http.ResponseWriter, r *http.Request) {
@@ -102,10 +113,7 @@ func (p *Page) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	switch f := r.URL.Query().Get("format"); f {
 	case "":
 		w.Header().Set("Content-Type", "text/html; charset=utf-8")
-		if err := pageTemplate.Execute(w, p); err != nil {
-			// Headers are gone; the client sees a truncated page.
-			return
-		}
+		p.render(w)
 	case "view":
 		v := View{Title: p.Title, Source: p.Source, Empty: p.Empty, Rows: []Row{}}
 		rows, err := p.Rows(r.Context())
