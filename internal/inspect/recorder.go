@@ -1,0 +1,268 @@
+// Package inspect is the machinery behind coord's "Seeing inside": the wait
+// recorder that every primitive embeds, slow-wait reports, and the
+// process-wide registry of named primitives.
+//
+// Nothing here runs while nobody looks. A primitive's fast paths (a free
+// Mutex, a set Event) never touch its Recorder; only a wait that is about to
+// block calls Begin, and the same wait calls End once it is over. Both are
+// paid by a goroutine that parks anyway, which costs far more. Lock kinds
+// also call Took and Released on their fast paths, but only after
+// SlowWaitOn, one atomic load of a word that only SetSlowWait writes,
+// reports true.
+//
+// # Wiring a primitive
+//
+// A primitive embeds a Recorder (16 bytes, zero value ready) and a Kind:
+//
+//	var mutexKind = &inspect.Kind{Name: "Mutex", Lock: true}
+//
+//	type Mutex struct {
+//		...
+//		rec inspect.Recorder
+//	}
+//
+// A wait that is about to park (after any spinning, once it knows it must
+// block, typically just before it queues its waiter) begins, keeps the token
+// for the whole wait (across re-queueing), and ends it exactly once, however
+// it ends:
+//
+//	w := m.rec.Begin(unsafe.Pointer(m), mutexKind)
+//	... park; possibly wake and park again ...
+//	m.rec.End(w, err != nil) // gaveUp: the wait returns its ctx's error
+//
+// A primitive that already reads the clock when its waiter queues (Mutex
+// keeps waitq.Waiter.Since) reads Now instead and calls BeginAt with the
+// reading, saving a clock read per wait.
+//
+// Begin and End lock the Recorder's own small mutex, a leaf lock, so they may
+// be called with or without the primitive's lock held, and End may be called
+// from the waiter after it was granted outside that lock (a Mutex waiter that
+// wins the race for a freed mutex).
+//
+// A lock kind records where the holder took it, for slow-wait reports, on
+// every acquisition and release, fast path included:
+//
+//	if inspect.SlowWaitOn() {
+//		m.rec.Took()
+//	}
+//	...
+//	if inspect.SlowWaitOn() {
+//		m.rec.Released()
+//	}
+//
+// Stats reads the counters with Counts and the name with NameOf:
+//
+//	c := m.rec.Counts()
+//	name := inspect.NameOf(unsafe.Pointer(m))
+package inspect
+
+import (
+	"slices"
+	"sync"
+	"sync/atomic"
+	"time"
+	"unsafe"
+)
+
+// A Kind describes a type of primitive to slow-wait reports.
+type Kind struct {
+	Name string // the Go type's name without type parameters: "Mutex", "Queue"
+	// Lock reports whether the kind is a lock whose holders call Took and
+	// Released, so that a slow-wait report says where the holder took it.
+	Lock bool
+}
+
+// A Recorder keeps the wait statistics of one primitive. Its zero value is
+// ready to use; it must not be copied after first use.
+//
+// Everything but a pointer is allocated on the first Begin, so a primitive
+// that never blocks pays 16 bytes for it.
+type Recorder struct {
+	log    atomic.Pointer[waitLog]
+	holder atomic.Pointer[holderSite] // where the current holder took it; see Took
+}
+
+// A Wait is the token of one wait that blocked, from Begin to End. It is a
+// value the waiting goroutine keeps (on its stack, or in its waiter), so
+// beginning a wait allocates nothing while slow-wait reports are off.
+type Wait struct {
+	seq   uint64
+	start int64
+	slow  *slowWait // non-nil while a slow-wait report is armed for it
+}
+
+// waitLog is what a Recorder keeps once something has waited.
+type waitLog struct {
+	mu       sync.Mutex // a leaf lock: nothing is called while it is held
+	waits    uint64
+	gaveUp   uint64
+	waitTime int64  // nanoseconds
+	next     uint64 // seq of the next wait
+	live     int    // waits begun and not ended
+	// q holds the live waits, and some ended ones not yet dropped, in the
+	// order they began, which is also the order of their starts (both are
+	// taken under mu). q[off] is the oldest live wait whenever live > 0, so
+	// OldestWait is one subtraction. Ended waits behind a live one stay, as
+	// tombstones, until they outnumber the live ones, and are then squeezed
+	// out: the slice stays within about twice the number of waiters, and
+	// once it has grown to the most waiters seen, beginning a wait
+	// allocates nothing.
+	q   []entry
+	off int
+}
+
+type entry struct {
+	seq   uint64
+	start int64
+	ended bool
+}
+
+// epoch anchors the monotonic readings of Now. Under testing/synctest, time
+// is the bubble's fake time, so tests see exact ages.
+var epoch = time.Now()
+
+// Now is the monotonic clock of wait starts, in nanoseconds since the
+// process started (or, in a testing/synctest bubble, of the bubble's fake
+// time). A primitive that reads the clock as a wait begins can read this one
+// and pass the reading to BeginAt.
+func Now() int64 { return int64(time.Since(epoch)) }
+
+func now() int64 { return Now() }
+
+func (r *Recorder) waitLog() *waitLog {
+	if l := r.log.Load(); l != nil {
+		return l
+	}
+	l := new(waitLog)
+	if r.log.CompareAndSwap(nil, l) {
+		return l
+	}
+	return r.log.Load()
+}
+
+// Begin records that a wait is about to block and returns its token, which
+// the wait passes to End exactly once when it is over. owner is the
+// primitive's address (the pointer a user would give to Register) and k its
+// kind; both are used only by slow-wait reports.
+//
+// While slow-wait reports are on, Begin also notes where the wait was called
+// from and arms a timer that reports the wait if it is still going on after
+// the slow-wait threshold.
+func (r *Recorder) Begin(owner unsafe.Pointer, k *Kind) Wait {
+	return r.BeginAt(owner, k, Now())
+}
+
+// BeginAt is Begin for a wait that started at start, a reading of Now the
+// primitive has already taken (a Mutex notes when its waiter queued): on a
+// machine where reading the clock is slow, one reading is saved per wait.
+func (r *Recorder) BeginAt(owner unsafe.Pointer, k *Kind, start int64) Wait {
+	l := r.waitLog()
+	l.mu.Lock()
+	// Keep starts in the order of seq, which OldestWait relies on: a start
+	// read before a concurrent Begin took mu counts from that one's start,
+	// a difference of the time it took to get mu.
+	if n := len(l.q); n > l.off && start < l.q[n-1].start {
+		start = l.q[n-1].start
+	}
+	w := Wait{seq: l.next, start: start}
+	l.next++
+	l.q = append(l.q, entry{seq: w.seq, start: w.start})
+	l.live++
+	l.mu.Unlock()
+	if s := slow.Load(); s != nil {
+		w.slow = s.arm(r, l, owner, k, w.start)
+	}
+	return w
+}
+
+// End records that the wait w is over: counted in Waits, in GaveUp if gaveUp
+// (the wait returns its ctx's error), and its length in WaitTime. An armed
+// slow-wait report is cancelled; one that has not fired by now never will.
+func (r *Recorder) End(w Wait, gaveUp bool) {
+	l := r.log.Load()
+	if l == nil {
+		panic("coord: internal error: inspect.Recorder.End without Begin")
+	}
+	l.mu.Lock()
+	t := now()
+	i, found := slices.BinarySearchFunc(l.q[l.off:], w.seq, func(e entry, seq uint64) int {
+		switch {
+		case e.seq < seq:
+			return -1
+		case e.seq > seq:
+			return 1
+		}
+		return 0
+	})
+	if !found || l.q[l.off+i].ended {
+		l.mu.Unlock()
+		panic("coord: internal error: inspect.Recorder.End of a wait that is not live")
+	}
+	l.q[l.off+i].ended = true
+	l.live--
+	l.waits++
+	if gaveUp {
+		l.gaveUp++
+	}
+	l.waitTime += t - w.start
+	l.trim()
+	if w.slow != nil {
+		w.slow.ended = true
+	}
+	l.mu.Unlock()
+	if w.slow != nil {
+		w.slow.timer.Stop()
+	}
+}
+
+// trim drops ended waits from the front of q, and squeezes out the ended
+// ones behind a live wait once they outnumber the live ones. Called under mu.
+func (l *waitLog) trim() {
+	for l.off < len(l.q) && l.q[l.off].ended {
+		l.off++
+	}
+	if l.off == len(l.q) {
+		l.q, l.off = l.q[:0], 0
+		return
+	}
+	if n := len(l.q) - l.off; n-l.live > l.live+8 {
+		kept := l.q[:0]
+		for _, e := range l.q[l.off:] {
+			if !e.ended {
+				kept = append(kept, e)
+			}
+		}
+		clear(l.q[len(kept):])
+		l.q, l.off = kept, 0
+	}
+}
+
+// Counts is what a Recorder knows of its primitive's waits: the fields of
+// coord.Stats other than Name, Kind and Holders.
+type Counts struct {
+	Waiters    int           // waits begun and not ended
+	OldestWait time.Duration // age of the oldest of them, 0 if none
+	Waits      uint64        // waits ended
+	GaveUp     uint64        // of those, the ones that gave up
+	WaitTime   time.Duration // their total length
+}
+
+// Counts returns a consistent snapshot of r's counts.
+func (r *Recorder) Counts() Counts {
+	l := r.log.Load()
+	if l == nil {
+		return Counts{}
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	c := Counts{
+		Waiters:  l.live,
+		Waits:    l.waits,
+		GaveUp:   l.gaveUp,
+		WaitTime: time.Duration(l.waitTime),
+	}
+	if l.live > 0 {
+		c.OldestWait = time.Duration(now() - l.q[l.off].start)
+	}
+	return c
+}

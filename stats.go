@@ -1,0 +1,53 @@
+package coord
+
+import (
+	"time"
+	"unsafe"
+
+	"github.com/coordkit/coord/internal/inspect"
+)
+
+// Stats is what a primitive reports about itself: who holds it, who waits on
+// it now, and how much it has been waited on since it was made. Every
+// primitive has a Stats method that returns a consistent snapshot of it;
+// Snapshot returns those of every registered primitive.
+//
+// Stats costs nothing while nobody looks: the fast paths of the primitives
+// (a free Mutex, a set Event) do not count, only waits that block do, and
+// those pay for a park anyway.
+type Stats struct {
+	Name string // as registered; "" otherwise
+	Kind string // "Mutex", "RWMutex", "Semaphore", "Queue", ...
+	// Holders is how many hold it now: 0 or 1 for a Mutex, readers (or 1
+	// writer) for an RWMutex, permits taken for a Semaphore, items in a
+	// Queue; 0 where nothing is held (Event, Cond, Barrier, RateLimiter).
+	Holders    int
+	Waiters    int           // goroutines blocked in it now
+	OldestWait time.Duration // how long the longest current waiter has waited (0 if none)
+	Waits      uint64        // waits that blocked, since it was made
+	GaveUp     uint64        // of those, the ones whose ctx ended first
+	WaitTime   time.Duration // total time spent in waits that blocked
+}
+
+// statsOf assembles the Stats of the primitive at owner from its holders and
+// its recorder's counts. Every primitive's Stats method ends with it:
+//
+//	func (m *Mutex) Stats() Stats {
+//		return statsOf(unsafe.Pointer(m), mutexKind, holders, m.rec.Counts())
+//	}
+//
+// It looks up the registered name (a read-locked map lookup, or one atomic
+// load while nothing is registered); call it without the primitive's own
+// lock held, after reading holders and counts under it if they must agree.
+func statsOf(owner unsafe.Pointer, k *inspect.Kind, holders int, c inspect.Counts) Stats {
+	return Stats{
+		Name:       inspect.NameOf(owner),
+		Kind:       k.Name,
+		Holders:    holders,
+		Waiters:    c.Waiters,
+		OldestWait: c.OldestWait,
+		Waits:      c.Waits,
+		GaveUp:     c.GaveUp,
+		WaitTime:   c.WaitTime,
+	}
+}
