@@ -69,7 +69,8 @@
 //
 // # Running a server
 //
-// StartServer runs an embedded single-member etcd (or a member of a small
-// cluster), as `coord serve` does and as the tests do; DiscardGRPCLogs keeps
-// the gRPC library quiet.
+// Package embedded (coord/etcd/embedded) runs an embedded single-member etcd
+// (or a member of a small cluster), as `coord serve` does and as the tests
+// do. It is apart so that a program that only takes locks does not link the
+// etcd server. DiscardGRPCLogs keeps the gRPC library quiet.
 package etcd

@@ -10,13 +10,14 @@ import (
 	"time"
 
 	"github.com/coordkit/coord/etcd"
+	"github.com/coordkit/coord/etcd/embedded"
 	clientv3 "go.etcd.io/etcd/client/v3"
 	"go.uber.org/zap"
 )
 
 // One single-member server serves every test that does not need a cluster
 // of its own; each test works under a prefix of its own.
-var shared *etcd.Server
+var shared *embedded.Server
 
 func TestMain(m *testing.M) {
 	etcd.DiscardGRPCLogs()
@@ -26,7 +27,7 @@ func TestMain(m *testing.M) {
 		os.Exit(1)
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	shared, err = etcd.StartServer(ctx, etcd.ServerConfig{
+	shared, err = embedded.Start(ctx, embedded.Config{
 		DataDir:       dir,
 		ClientAddr:    "127.0.0.1:0",
 		UnsafeNoFsync: true,
