@@ -1,5 +1,9 @@
 package etcd_test
 
+// The helpers every test file of package etcd_test uses: the shared server,
+// clients, sessions and prefixes, key counts, and waiting on a channel with
+// a bound.
+
 import (
 	"context"
 	"fmt"
@@ -121,6 +125,26 @@ func within(t testing.TB, ch <-chan struct{}, d time.Duration, what string) {
 	case <-ch:
 	case <-time.After(d):
 		t.Fatalf("%s: not within %v", what, d)
+	}
+}
+
+// stillOpen fails t if ch is closed within d.
+func stillOpen(t testing.TB, ch <-chan struct{}, d time.Duration, what string) {
+	t.Helper()
+	select {
+	case <-ch:
+		t.Fatalf("%s: closed within %v, want it open", what, d)
+	case <-time.After(d):
+	}
+}
+
+// isClosed reports whether ch is closed now.
+func isClosed(ch <-chan struct{}) bool {
+	select {
+	case <-ch:
+		return true
+	default:
+		return false
 	}
 }
 
