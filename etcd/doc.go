@@ -36,6 +36,9 @@
 //     older than the newest token it has seen; and Guard returns a Txn
 //     comparison that holds only while the hold is current, for data kept in
 //     etcd itself (see the example).
+//   - Context returns a ctx for the work done under the hold, done when
+//     the hold is released or lost (context.Cause is then ErrLost), so
+//     work that passes it down stops by itself when the lock goes.
 //
 // # Ordering and cost
 //

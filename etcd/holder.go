@@ -119,7 +119,7 @@ func (v *holder) tryAcquire(ctx context.Context, op string, empty ...string) err
 		return v.finish(ctx, op, key, 0, timedOut(tctx, err))
 	case !resp.Succeeded:
 		// The request outlives ctx (see enqueue): a ctx that ended
-		// before the answer still wins (rule 1 of the package doc).
+		// before the answer still wins (rule 1 of package coord's doc).
 		err = wrapErr(op, v.name, ErrLocked)
 		if ctx.Err() != nil {
 			err = ctx.Err()
@@ -132,7 +132,7 @@ func (v *holder) tryAcquire(ctx context.Context, op string, empty ...string) err
 
 // finish ends an attempt. A key that came first (err nil) becomes the
 // value's hold, unless the caller gave up or the session ended meanwhile:
-// cancellation wins whenever the waiter sees it (rule 3 of the package
+// cancellation wins whenever the waiter sees it (rule 3 of package coord's
 // doc), and deleting the key hands what it was granted to the next waiter.
 // On failure the key, when it was written (rev > 0), is deleted, and the
 // turn given back; a key whose write failed was handed to the session's

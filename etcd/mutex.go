@@ -63,8 +63,8 @@ func (m *Mutex) Lock(ctx context.Context) error {
 
 // TryLock takes m if nobody holds it or waits for it, and otherwise returns
 // an error errors.Is ErrLocked at once, without queueing. It returns
-// ctx.Err() if ctx is done (rule 2 of the package doc) or ends before the
-// cluster answers.
+// ctx.Err() if ctx is done (rule 2 of package coord's doc) or ends before
+// the cluster answers.
 func (m *Mutex) TryLock(ctx context.Context) error {
 	return m.v.tryAcquire(ctx, "trylock", m.v.pfx)
 }

@@ -289,8 +289,8 @@ func (s *Session) keepAlive() {
 }
 
 // start is the common prologue of every call on a session: a ctx that is
-// already done returns ctx.Err() and changes nothing (rule 2 of the package
-// doc), a session that is done fails at once. It returns a ctx for the
+// already done returns ctx.Err() and changes nothing (rule 2 of package
+// coord's doc), a session that is done fails at once. It returns a ctx for the
 // call's cluster requests that also ends when the session does, so that no
 // wait outlives its session.
 func (s *Session) start(ctx context.Context, op, name string) (context.Context, context.CancelFunc, error) {
@@ -307,7 +307,7 @@ func (s *Session) start(ctx context.Context, op, name string) (context.Context, 
 
 // fail turns the error of a cluster call made on behalf of a caller into what
 // the caller gets: ctx.Err() itself when the caller's ctx ended (rule 1 of
-// the package doc; it wins over everything), the session's error when the
+// package coord's doc; it wins over everything), the session's error when the
 // session is done, and the cluster's error wrapped with op and name
 // otherwise.
 func (s *Session) fail(ctx context.Context, op, name string, err error) error {
