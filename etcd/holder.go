@@ -75,27 +75,28 @@ func (v *holder) begin(ctx context.Context, op string, try bool) (context.Contex
 }
 
 // acquire is one attempt that waits: it takes the value's turn, joins the
-// line with a key carrying meta, and calls wait with the key, its create
-// revision and the number of keys ahead of it in the value's range; wait
-// returns once the key is granted.
-func (v *holder) acquire(ctx context.Context, op string, meta keyMeta, wait func(ctx context.Context, key string, rev, ahead int64) error) error {
+// line with the key kn (v.kn, or another name the value owns, such as an
+// RWMutex's reader key) carrying meta, and calls wait with the key, its
+// create revision and the number of keys of count (kn's range when none)
+// created before it; wait returns once the key is granted.
+func (v *holder) acquire(ctx context.Context, op string, kn *keyName, meta keyMeta, count []string, wait func(ctx context.Context, key string, rev, ahead int64) error) error {
 	wctx, cancel, err := v.begin(ctx, op, false)
 	if err != nil {
 		return err
 	}
 	defer cancel()
-	key, rev, ahead, err := v.s.enqueue(wctx, v.kn, meta)
+	key, rev, ahead, err := v.s.enqueue(wctx, kn, meta, count...)
 	if err == nil {
 		err = wait(wctx, key, rev, ahead)
 	}
-	return v.finish(ctx, op, key, rev, err)
+	return v.finish(ctx, op, kn, key, rev, err)
 }
 
-// tryAcquire is one attempt that does not wait: it writes the value's key
-// only if every range of empty is empty, in one transaction, so a failed
-// try never shows up in the line; otherwise it returns an error errors.Is
+// tryAcquire is one attempt that does not wait: it writes the key kn only
+// if every range of empty is empty, in one transaction, so a failed try
+// never shows up in the line; otherwise it returns an error errors.Is
 // ErrLocked.
-func (v *holder) tryAcquire(ctx context.Context, op string, empty ...string) error {
+func (v *holder) tryAcquire(ctx context.Context, op string, kn *keyName, empty ...string) error {
 	_, cancel, err := v.begin(ctx, op, true)
 	if err != nil {
 		return err
@@ -109,14 +110,14 @@ func (v *holder) tryAcquire(ctx context.Context, op string, empty ...string) err
 	// Not cancelled with ctx, for the reason given at enqueue.
 	tctx, tcancel := context.WithTimeout(s.ctx, opTimeout)
 	defer tcancel()
-	key := v.kn.String()
+	key := kn.String()
 	resp, err := s.cli.Txn(tctx).If(cmps...).
 		Then(clientv3.OpPut(key, keyMeta{Who: s.who, Since: now()}.encode(), clientv3.WithLease(s.lease))).
 		Commit()
 	switch {
 	case err != nil:
-		s.orphan(v.kn, key, 0) // as after a failed enqueue
-		return v.finish(ctx, op, key, 0, timedOut(tctx, err))
+		s.orphan(kn, key, 0) // as after a failed enqueue
+		return v.finish(ctx, op, kn, key, 0, timedOut(tctx, err))
 	case !resp.Succeeded:
 		// The request outlives ctx (see enqueue): a ctx that ended
 		// before the answer still wins (rule 1 of package coord's doc).
@@ -127,7 +128,7 @@ func (v *holder) tryAcquire(ctx context.Context, op string, empty ...string) err
 		<-v.turn
 		return err
 	}
-	return v.finish(ctx, op, key, resp.Header.Revision, nil)
+	return v.finish(ctx, op, kn, key, resp.Header.Revision, nil)
 }
 
 // finish ends an attempt. A key that came first (err nil) becomes the
@@ -137,19 +138,19 @@ func (v *holder) tryAcquire(ctx context.Context, op string, empty ...string) err
 // On failure the key, when it was written (rev > 0), is deleted, and the
 // turn given back; a key whose write failed was handed to the session's
 // cleaner by whoever wrote it.
-func (v *holder) finish(ctx context.Context, op, key string, rev int64, err error) error {
+func (v *holder) finish(ctx context.Context, op string, kn *keyName, key string, rev int64, err error) error {
 	s := v.s
 	if err == nil && (ctx.Err() != nil || s.ctx.Err() != nil) {
 		err = context.Canceled // fail returns ctx.Err() or the session's error
 	}
 	if err != nil {
 		if rev > 0 {
-			s.remove(v.kn, key, rev)
+			s.remove(kn, key, rev)
 		}
 		<-v.turn
 		return s.fail(ctx, op, v.name, err)
 	}
-	h := newHold(s, v.kn, key, rev)
+	h := newHold(s, kn, key, rev)
 	v.mu.Lock()
 	v.h, v.last = h, h
 	v.mu.Unlock()

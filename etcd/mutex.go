@@ -53,7 +53,7 @@ func (m *Mutex) Name() string { return m.v.name }
 // error errors.Is ErrSessionDone if the session ends first. A ctx that is
 // already done returns ctx.Err() at once and changes nothing.
 func (m *Mutex) Lock(ctx context.Context) error {
-	return m.v.acquire(ctx, "lock", keyMeta{}, func(ctx context.Context, key string, rev, ahead int64) error {
+	return m.v.acquire(ctx, "lock", m.v.kn, keyMeta{}, nil, func(ctx context.Context, key string, rev, ahead int64) error {
 		if ahead == 0 {
 			return nil
 		}
@@ -66,7 +66,7 @@ func (m *Mutex) Lock(ctx context.Context) error {
 // ctx.Err() if ctx is done (rule 2 of package coord's doc) or ends before
 // the cluster answers.
 func (m *Mutex) TryLock(ctx context.Context) error {
-	return m.v.tryAcquire(ctx, "trylock", m.v.pfx)
+	return m.v.tryAcquire(ctx, "trylock", m.v.kn, m.v.pfx)
 }
 
 // Unlock releases m: it deletes the hold's key, fenced so that it never

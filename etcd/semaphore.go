@@ -55,7 +55,7 @@ func (m *Semaphore) Limit() int { return m.limit }
 // ErrSessionDone if the session ends first. A ctx that is already done
 // returns ctx.Err() at once and changes nothing.
 func (m *Semaphore) Acquire(ctx context.Context) error {
-	return m.v.acquire(ctx, "acquire semaphore", keyMeta{Limit: m.limit}, func(ctx context.Context, key string, rev, ahead int64) error {
+	return m.v.acquire(ctx, "acquire semaphore", m.v.kn, keyMeta{Limit: m.limit}, nil, func(ctx context.Context, key string, rev, ahead int64) error {
 		if ahead < int64(m.limit) {
 			return nil
 		}

@@ -27,25 +27,35 @@ import (
 // recipe there calls, with those three things added.
 //
 // To write a new wait, fill in a follow and call s.follow (see Event.Wait
-// for a flag, Semaphore.Acquire for a count kept from events, Barrier.Wait
-// for a range read again on every change, and hold.monitor for a wait that
-// starts from a known revision without a read). Waits "for my turn in a
-// line" are already written: join the line with s.enqueue and call
-// s.waitTurn(ctx, key, rev, ranges...), which reads the latest key created
-// before rev across ranges and follows its deletion, one key at a time, so
-// a handoff wakes one waiter with one event. Next to come:
+// for a flag, Semaphore.waitAdmitted for a count kept from events,
+// Barrier.wait for a range read again on every change, and hold.monitor
+// for a wait that starts from a known revision without a read). Waits for
+// a turn in a line are already written: holder.acquire joins the line
+// (s.enqueue) and calls back with the key, its revision and the count of
+// keys ahead; s.waitTurn(ctx, key, rev, ranges...) then reads the latest key
+// created before rev across ranges and follows its deletion, one key at a
+// time, so a handoff wakes one waiter with one event. What comes next fits
+// on these as follows:
 //
-//   - RWMutex: readers' keys in a range of their own beside the lock's.
-//     A reader calls waitTurn with the writers' range only (it waits for the
-//     last writer before it); a writer, and so every Mutex, with both (it
-//     waits for the key just before its own). TryRLock and TryLock are
-//     holder.tryAcquire with the ranges that must be empty.
-//   - Election.Campaign: waitTurn on the election's range. Observe: a
-//     follow on the range whose read gets the lowest key (WithFirstCreate)
-//     and whose seen reports a put of that key (a new value) and asks for a
-//     read again (errLookAgain) on its deletion; keep the create and mod
-//     revisions of the last leader sent and send only what is newer, so a
-//     resumed or re-read watch never sends an older leader after a newer.
+//   - RWMutex: one holder (one hold per value, Token, Lost, Guard, Context
+//     and release come with it) and a second keyName for its reader key, in
+//     a range of its own beside the lock's (say <prefix>rlock/<name>/). A
+//     reader waits for the last writer before it: acquire with the reader
+//     key, count = the lock's range, and waitTurn on the lock's range. A
+//     writer, and so every Mutex (a Mutex holder is a writer of the same
+//     lock), waits for the key just before its own: count and waitTurn over
+//     both ranges. TryRLock is tryAcquire with the lock's range empty,
+//     TryLock with both.
+//   - Election.Campaign: acquire and waitTurn on the election's range.
+//     Observe: a follow on the range (WithPrefix) whose read gets the
+//     lowest key (WithFirstCreate), whose seen sends a put of that key (a
+//     new value) and returns errLookAgain on its deletion; keep the create
+//     and mod revisions of the last leader sent and send only what is
+//     newer, so that neither a resumed watch nor a read again ever sends an
+//     older leader after a newer one.
+
+// A follow is one wait on the cluster, run by Session.follow: what to
+// watch, how to read the state, and what each event means.
 type follow struct {
 	// key is the key watched, or with clientv3.WithPrefix in opts the
 	// range; opts also filter (clientv3.WithFilterPut to see deletions
