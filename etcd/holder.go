@@ -112,7 +112,7 @@ func (v *holder) tryAcquire(ctx context.Context, op string, kn *keyName, empty .
 	defer tcancel()
 	key := kn.String()
 	resp, err := s.cli.Txn(tctx).If(cmps...).
-		Then(clientv3.OpPut(key, keyMeta{Who: s.who, Since: now()}.encode(), clientv3.WithLease(s.lease))).
+		Then(s.put(key, keyMeta{})).
 		Commit()
 	switch {
 	case err != nil:

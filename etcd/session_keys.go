@@ -53,12 +53,10 @@ func (s *Session) enqueueOnce(kn *keyName, meta keyMeta, ranges []string) (key s
 	ctx, cancel := context.WithTimeout(s.ctx, opTimeout)
 	defer cancel()
 	key = kn.String()
-	meta.Who = s.who
-	meta.Since = now()
 	// The counts in the same transaction save the uncontended case a round
 	// trip: a transaction reads its own writes, and every other key in the
 	// ranges was created before ours.
-	ops := []clientv3.Op{clientv3.OpPut(key, meta.encode(), clientv3.WithLease(s.lease))}
+	ops := []clientv3.Op{s.put(key, meta)}
 	for _, r := range ranges {
 		ops = append(ops, clientv3.OpGet(r, clientv3.WithPrefix(), clientv3.WithCountOnly()))
 	}
@@ -79,6 +77,13 @@ func (s *Session) enqueueOnce(kn *keyName, meta keyMeta, ranges []string) (key s
 		}
 	}
 	return key, resp.Header.Revision, ahead, nil
+}
+
+// put is the write of a key of the session's: on its lease, its value meta
+// stamped with the session's host and pid and the time.
+func (s *Session) put(key string, meta keyMeta) clientv3.Op {
+	meta.Who, meta.Since = s.who, now()
+	return clientv3.OpPut(key, meta.encode(), clientv3.WithLease(s.lease))
 }
 
 // remove deletes a key this session wrote, fenced by its create revision
