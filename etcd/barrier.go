@@ -72,7 +72,7 @@ func (b *Barrier) Wait(ctx context.Context) (int, error) {
 		return -1, err
 	}
 	defer cancel()
-	kn := s.newKeyName(b.pfx) // one per Wait: waits on one value may overlap
+	kn := newKeyName(b.pfx, s.nextID()) // one per Wait: waits on one value may overlap
 	key, rev, _, err := s.enqueue(wctx, kn, keyMeta{Parties: b.parties})
 	if err != nil {
 		return -1, s.fail(ctx, op, b.name, err)
@@ -89,31 +89,29 @@ func (b *Barrier) Wait(ctx context.Context) (int, error) {
 	return idx, nil
 }
 
-// wait returns this party's index once its round has tripped.
+// wait returns this party's index once its round has tripped. It reads
+// the range, trips the round if it can, and otherwise reads again on every
+// change under the range.
 func (b *Barrier) wait(ctx context.Context, key string) (int, error) {
-	for {
-		idx, err := b.waitOnce(ctx, key)
-		if err != nil || idx >= 0 {
-			return idx, err
-		}
-	}
+	s := b.s
+	idx := -1
+	err := s.follow(ctx, &follow{
+		key:  b.pfx,
+		opts: []clientv3.OpOption{clientv3.WithPrefix()},
+		read: func(ctx context.Context) (bool, error) {
+			var err error
+			idx, err = b.look(ctx, key)
+			return idx >= 0, err
+		},
+		seen: func(*clientv3.Event) (bool, error) { return false, errLookAgain },
+	})
+	return idx, err
 }
 
-// waitOnce watches the range, reads it, trips the round if it can, and
-// otherwise waits for a change under the range. It returns -1 and no error
-// when the caller should look again.
-func (b *Barrier) waitOnce(ctx context.Context, key string) (int, error) {
-	s := b.s
-	wctx, cancel := context.WithCancel(clientv3.WithRequireLeader(ctx))
-	defer cancel()
-	wch, _, err := s.watch(wctx, b.pfx, clientv3.WithPrefix())
-	if err != nil {
-		if ctx.Err() != nil {
-			return -1, ctx.Err()
-		}
-		return -1, s.pause(ctx)
-	}
-	resp, err := s.cli.Get(ctx, b.pfx, clientv3.WithPrefix(), clientv3.WithSort(clientv3.SortByCreateRevision, clientv3.SortAscend))
+// look reads the range and returns this party's index if its round has
+// tripped or it trips it now, and -1 otherwise.
+func (b *Barrier) look(ctx context.Context, key string) (int, error) {
+	resp, err := b.s.cli.Get(ctx, b.pfx, clientv3.WithPrefix(), clientv3.WithSort(clientv3.SortByCreateRevision, clientv3.SortAscend))
 	if err != nil {
 		return -1, err
 	}
@@ -134,31 +132,21 @@ func (b *Barrier) waitOnce(ctx context.Context, key string) (int, error) {
 	if !found {
 		return -1, errKeyGone
 	}
-	if len(round) >= b.parties {
-		round = round[:b.parties]
-		if i := position(round, key); i >= 0 {
-			ok, err := b.trip(ctx, round)
-			if err != nil {
-				return -1, err
-			}
-			if ok {
-				return i, nil
-			}
-			return -1, nil // the round changed under us: look again
-		}
+	if len(round) < b.parties {
+		return -1, nil
 	}
-	for wr := range wch {
-		if wr.Err() != nil {
-			break
-		}
-		if len(wr.Events) > 0 {
-			return -1, nil
-		}
+	round = round[:b.parties]
+	i := position(round, key)
+	if i < 0 {
+		return -1, nil
 	}
-	if err := ctx.Err(); err != nil {
+	ok, err := b.trip(ctx, round)
+	if err != nil || !ok {
+		// A round that changed under us shows on the watch: look again
+		// then.
 		return -1, err
 	}
-	return -1, s.pause(ctx)
+	return i, nil
 }
 
 func position(round []*mvccpb.KeyValue, key string) int {

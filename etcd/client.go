@@ -5,11 +5,13 @@ import (
 	"crypto/x509"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"time"
 
 	clientv3 "go.etcd.io/etcd/client/v3"
 	"go.uber.org/zap"
+	"google.golang.org/grpc/grpclog"
 )
 
 // ClientConfig is what NewClient needs to reach a cluster: the settings of
@@ -77,4 +79,12 @@ func NewClient(cfg ClientConfig) (*clientv3.Client, error) {
 		return nil, fmt.Errorf("coord/etcd: connect to %v: %w", cc.Endpoints, err)
 	}
 	return cli, nil
+}
+
+// DiscardGRPCLogs makes the gRPC library, which both the client and the
+// server use, discard its logs instead of printing errors to stderr. Its
+// logger is global to the process: call DiscardGRPCLogs once, early (from
+// main or TestMain), before any client or server starts.
+func DiscardGRPCLogs() {
+	grpclog.SetLoggerV2(grpclog.NewLoggerV2(io.Discard, io.Discard, io.Discard))
 }

@@ -10,7 +10,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/coordkit/coord/etcd"
+	"github.com/coordkit/coord/etcd/embedded"
 )
 
 // cluster is a multi-member embedded etcd for fault tests.
@@ -20,9 +20,9 @@ type cluster struct {
 }
 
 type member struct {
-	cfg    etcd.ServerConfig
-	srv    *etcd.Server  // nil while stopped
-	closed chan struct{} // closed when a killed member has released its ports
+	cfg    embedded.Config
+	srv    *embedded.Server // nil while stopped
+	closed chan struct{}    // closed when a killed member has released its ports
 }
 
 // startCluster starts n members on free loopback ports and waits until they
@@ -34,16 +34,16 @@ func startCluster(t testing.TB, n int) *cluster {
 	c := &cluster{t: t}
 	var initial []string
 	for i := range n {
-		peer, err := etcd.FreePort("127.0.0.1")
+		peer, err := embedded.FreePort("127.0.0.1")
 		if err != nil {
 			t.Fatal(err)
 		}
-		client, err := etcd.FreePort("127.0.0.1")
+		client, err := embedded.FreePort("127.0.0.1")
 		if err != nil {
 			t.Fatal(err)
 		}
 		name := fmt.Sprintf("m%d", i)
-		c.members = append(c.members, &member{cfg: etcd.ServerConfig{
+		c.members = append(c.members, &member{cfg: embedded.Config{
 			Name:          name,
 			DataDir:       t.TempDir(),
 			ClientAddr:    client,
@@ -61,7 +61,7 @@ func startCluster(t testing.TB, n int) *cluster {
 			defer wg.Done()
 			ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 			defer cancel()
-			m.srv, errs[i] = etcd.StartServer(ctx, m.cfg)
+			m.srv, errs[i] = embedded.Start(ctx, m.cfg)
 		}()
 	}
 	wg.Wait()
@@ -135,7 +135,7 @@ func (c *cluster) restart(i int) {
 	<-c.members[i].closed // its ports are free again
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	srv, err := etcd.StartServer(ctx, c.members[i].cfg)
+	srv, err := embedded.Start(ctx, c.members[i].cfg)
 	if err != nil {
 		c.t.Fatal(err)
 	}

@@ -1,9 +1,10 @@
 package etcd_test
 
-// Contract tests: one test per semantics bullet of API-etcd.md (and API.md
-// rules 1 and 2 as they apply to the etcd primitives) that no other test
-// pins down on its own. Each test quotes its bullet. They share the test
-// server of main_test.go and stay short: the slowest waits on opTimeout
+// Contract tests: one test per semantics bullet of the etcd module's
+// contract (and rules 1 and 2 of coord's package doc as they apply to the
+// etcd primitives) that no other test pins down on its own. Each test
+// quotes its bullet. They share the test server of helpers_test.go and stay
+// short: the slowest waits on opTimeout
 // against a cluster cut off.
 
 import (
@@ -58,15 +59,6 @@ func (s *countingStream) RecvMsg(m any) error {
 		s.n.Add(int64(len(wr.Events)))
 	}
 	return err
-}
-
-func isClosed(ch <-chan struct{}) bool {
-	select {
-	case <-ch:
-		return true
-	default:
-		return false
-	}
 }
 
 // "Every wait on a session also ends when Done() closes, within a few
@@ -228,6 +220,7 @@ func TestContractSessionTTL(t *testing.T) {
 	}{
 		{100 * time.Millisecond, time.Second, 2}, // raised to coord's 1s, then the server's 2s
 		{time.Second, time.Second, 2},
+		{1500 * time.Millisecond, 2 * time.Second, 2}, // rounded up to whole seconds
 		{3 * time.Second, 3 * time.Second, 3},
 	} {
 		s := newSession(t, cli, testPrefix(t), etcd.WithTTL(tc.ask))
@@ -241,16 +234,21 @@ func TestContractSessionTTL(t *testing.T) {
 		if resp.GrantedTTL < tc.granted || time.Duration(resp.GrantedTTL)*time.Second < s.TTL() {
 			t.Errorf("WithTTL(%v): the server granted %ds, want at least %ds and at least the TTL counted", tc.ask, resp.GrantedTTL, tc.granted)
 		}
-		if s.SafetyMargin() <= 0 || s.SafetyMargin() >= s.TTL() {
+		if s.SafetyMargin() <= 0 || s.SafetyMargin() >= s.TTL()/2 {
 			t.Errorf("WithTTL(%v): SafetyMargin() = %v", tc.ask, s.SafetyMargin())
 		}
 	}
-	// A session on the smallest TTL stays alive: keepalives come in time.
+	// A session on the smallest TTL stays alive past it: keepalives come
+	// in time.
 	s := newSession(t, cli, testPrefix(t), etcd.WithTTL(time.Second))
-	select {
-	case <-s.Done():
-		t.Fatalf("session with a 1s TTL ended: %v", s.Err())
-	case <-time.After(1500 * time.Millisecond):
+	stillOpen(t, s.Done(), 1500*time.Millisecond, "Done of a session with a 1s TTL")
+	if s.Err() != nil {
+		t.Fatal(s.Err())
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if _, err := etcd.NewSession(ctx, cli); err != context.Canceled {
+		t.Fatalf("NewSession(done ctx) = %v, want context.Canceled", err)
 	}
 }
 
@@ -526,7 +524,7 @@ func TestContractReleaseFenced(t *testing.T) {
 }
 
 // "A `Lock` that gives up (ctx done) leaves no key behind; a done ctx
-// changes nothing (API.md rules 1 and 2)." For the other primitives: an
+// changes nothing (rules 1 and 2 of coord's package doc)." For the other primitives: an
 // Acquire or Wait that gives up leaves no key, and a call with a done ctx
 // writes nothing, even where it would succeed at once.
 func TestContractDoneContextChangesNothing(t *testing.T) {
@@ -575,6 +573,16 @@ func TestContractDoneContextChangesNothing(t *testing.T) {
 	}
 	if set, err := ev.IsSet(bg(t)); err != nil || !set {
 		t.Fatalf("IsSet after Clear(done ctx) = %v, %v: Clear changed the state", set, err)
+	}
+	m := etcd.NewMutex(s, "m")
+	if err := m.Lock(bg(t)); err != nil {
+		t.Fatal(err)
+	}
+	if tok := m.Token(); m.Release(cancelled) != context.Canceled || m.Token() != tok || countKeys(t, cli, p+"lock/") != 1 {
+		t.Fatal("Mutex.Release with a done ctx did not return context.Canceled and leave the hold")
+	}
+	if err := m.Release(bg(t)); err != nil || countKeys(t, cli, p+"lock/") != 0 {
+		t.Fatalf("Release = %v, or left a key", err)
 	}
 	if err := sem.Acquire(bg(t)); err != nil {
 		t.Fatal(err)
@@ -646,7 +654,7 @@ func TestContractReleaseBoundedUnreachable(t *testing.T) {
 }
 
 // "`limit` or `parties` below 1 panics, as in-process." (with a message
-// beginning "coord: " that names the call, API.md rule 6).
+// beginning "coord: " that names the call, rule 6 of coord's package doc).
 func TestContractBelowOnePanics(t *testing.T) {
 	s := newSession(t, nil, testPrefix(t))
 	for _, tc := range []struct {

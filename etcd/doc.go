@@ -36,6 +36,9 @@
 //     older than the newest token it has seen; and Guard returns a Txn
 //     comparison that holds only while the hold is current, for data kept in
 //     etcd itself (see the example).
+//   - Context returns a ctx for the work done under the hold, done when
+//     the hold is released or lost (context.Cause is then ErrLost), so
+//     work that passes it down stops by itself when the lock goes.
 //
 // # Ordering and cost
 //
@@ -69,7 +72,8 @@
 //
 // # Running a server
 //
-// StartServer runs an embedded single-member etcd (or a member of a small
-// cluster), as `coord serve` does and as the tests do; DiscardGRPCLogs keeps
-// the gRPC library quiet.
+// Package embedded (coord/etcd/embedded) runs an embedded single-member etcd
+// (or a member of a small cluster), as `coord serve` does and as the tests
+// do. It is apart so that a program that only takes locks does not link the
+// etcd server. DiscardGRPCLogs keeps the gRPC library quiet.
 package etcd

@@ -2,7 +2,6 @@ package etcd
 
 import (
 	"context"
-	"net/url"
 
 	"go.etcd.io/etcd/api/v3/mvccpb"
 	clientv3 "go.etcd.io/etcd/client/v3"
@@ -35,7 +34,7 @@ func NewEvent(s *Session, name string) *Event {
 	if s == nil {
 		panic("coord: etcd.NewEvent with a nil session")
 	}
-	return &Event{s: s, name: name, key: s.prefix + kindEvent + "/" + url.PathEscape(name)}
+	return &Event{s: s, name: name, key: eventKey(s.prefix, name)}
 }
 
 // Name returns the name the event was made with.
@@ -101,82 +100,25 @@ func (e *Event) Wait(ctx context.Context) error {
 		return err
 	}
 	defer cancel()
-	var seen int64 // every revision up to seen has been looked at
-	for {
-		set, err := e.wait(wctx, &seen)
-		if err != nil {
-			return s.fail(ctx, op, e.name, err)
-		}
-		if set {
-			return nil
-		}
-	}
-}
-
-// wait watches the key, then reads it: set already, or a put seen on the
-// watch, returns true. Watching first means a Set between the read and the
-// watch cannot be missed. It returns false, after a pause, when the watch
-// broke (no leader, compaction) and must be made again.
-func (e *Event) wait(ctx context.Context, seen *int64) (bool, error) {
-	s := e.s
-	wctx, cancel := context.WithCancel(clientv3.WithRequireLeader(ctx))
-	defer cancel()
-	if *seen > 0 {
-		// A watch broke (the server lost its leader, or cancelled it): pick
-		// up from the first revision not yet looked at, so that a Set and a
-		// Clear made while no watch ran are still seen. Only when that
-		// history has been compacted away does the wait fall back to the
-		// current state, below.
-		wch := s.cli.Watch(wctx, e.key, clientv3.WithRev(*seen+1), clientv3.WithFilterDelete())
-		set, ok := e.follow(wch, seen)
-		if set || ctx.Err() != nil {
-			return set, ctx.Err()
-		}
-		if ok {
-			return false, s.pause(ctx)
-		}
-	}
-	wch, created, err := s.watch(wctx, e.key, clientv3.WithFilterDelete())
-	if err != nil {
-		if ctx.Err() != nil {
-			return false, ctx.Err()
-		}
-		return false, s.pause(ctx)
-	}
-	resp, err := s.cli.Get(ctx, e.key, clientv3.WithCountOnly())
-	if err != nil {
-		return false, err
-	}
-	if resp.Count > 0 {
-		return true, nil
-	}
-	// The read saw every revision up to its own, and the watch delivers
-	// every one after created, which is no later.
-	*seen = max(*seen, min(created, resp.Header.Revision))
-	set, _ := e.follow(wch, seen)
-	if set {
-		return true, nil
-	}
-	if err := ctx.Err(); err != nil {
-		return false, err
-	}
-	return false, s.pause(ctx)
-}
-
-// follow reads wch until it sees the event set or the watch ends, moving
-// seen past every revision the watch has covered. ok is false when the watch
-// could not start at the revision asked for because it was compacted.
-func (e *Event) follow(wch clientv3.WatchChan, seen *int64) (set, ok bool) {
-	for wr := range wch {
-		if err := wr.Err(); err != nil {
-			return false, wr.CompactRevision == 0
-		}
-		for _, ev := range wr.Events {
-			if ev.Type == mvccpb.PUT {
-				return true, true
+	err = s.follow(wctx, &follow{
+		key:  e.key,
+		opts: []clientv3.OpOption{clientv3.WithFilterDelete()},
+		read: func(ctx context.Context) (bool, error) {
+			resp, err := s.cli.Get(ctx, e.key, clientv3.WithCountOnly())
+			if err != nil {
+				return false, err
 			}
-			*seen = max(*seen, ev.Kv.ModRevision)
-		}
+			return resp.Count > 0, nil
+		},
+		// A put seen on the watch returns, whatever comes after it: the
+		// waiter was waiting when the event was set. After a broken watch
+		// the follow replays what was missed, so a Set and a Clear made
+		// while no watch ran are still seen (unless that history was
+		// compacted away: the wait then reads the state again).
+		seen: func(ev *clientv3.Event) (bool, error) { return ev.Type == mvccpb.PUT, nil },
+	})
+	if err != nil {
+		return s.fail(ctx, op, e.name, err)
 	}
-	return false, true
+	return nil
 }

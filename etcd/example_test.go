@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/coordkit/coord/etcd"
+	"github.com/coordkit/coord/etcd/embedded"
 	clientv3 "go.etcd.io/etcd/client/v3"
 	"go.uber.org/zap"
 )
@@ -37,7 +38,7 @@ func Example() {
 	ctx := context.Background()
 	dir, _ := os.MkdirTemp("", "coord-example-")
 	defer os.RemoveAll(dir)
-	srv, err := etcd.StartServer(ctx, etcd.ServerConfig{DataDir: dir, ClientAddr: "127.0.0.1:0"})
+	srv, err := embedded.Start(ctx, embedded.Config{DataDir: dir, ClientAddr: "127.0.0.1:0"})
 	if err != nil {
 		log.Fatal(err)
 	}

@@ -2,7 +2,6 @@ package etcd
 
 import (
 	"context"
-	"net/url"
 	"sort"
 	"strings"
 	"time"
@@ -49,44 +48,29 @@ func List(ctx context.Context, cli *clientv3.Client, prefix string) ([]Entry, er
 	var out []Entry
 	held := make(map[string]int) // kind/name -> entries seen so far
 	for _, kv := range resp.Kvs {
-		rest := strings.TrimPrefix(string(kv.Key), prefix)
-		kind, tail, ok := strings.Cut(rest, "/")
+		kind, name, _, ok := parseKey(prefix, string(kv.Key))
 		if !ok {
 			continue
 		}
 		m := decodeMeta(kv.Value)
-		e := Entry{Kind: kind, Token: kv.CreateRevision, Who: m.Who, Since: m.Since, Key: string(kv.Key)}
-		var escName string
-		switch kind {
-		case kindEvent:
-			escName, e.State = tail, "set"
-		case kindLock, kindSem, kindBarrier:
-			var id string
-			escName, id, ok = strings.Cut(tail, "/")
-			if !ok || id == "" || strings.Contains(id, "/") {
-				continue
-			}
-			limit := 1
-			if kind == kindSem {
-				limit = max(m.Limit, 1)
-			}
-			switch {
-			case kind == kindBarrier && m.Index != nil:
-				continue // tripped and leaving
-			case kind == kindBarrier:
-				e.State = "waiter"
-			case held[kind+"/"+escName] < limit:
-				e.State = "holder"
-			default:
-				e.State = "waiter"
-			}
-			held[kind+"/"+escName]++
+		e := Entry{Name: name, Kind: kind, Token: kv.CreateRevision, Who: m.Who, Since: m.Since, Key: string(kv.Key)}
+		limit := 1
+		if kind == kindSem {
+			limit = max(m.Limit, 1)
+		}
+		switch {
+		case kind == kindEvent:
+			e.State = "set"
+		case kind == kindBarrier && m.Index != nil:
+			continue // tripped and leaving
+		case kind == kindBarrier:
+			e.State = "waiter"
+		case held[kind+"/"+name] < limit:
+			e.State = "holder"
 		default:
-			continue
+			e.State = "waiter"
 		}
-		if e.Name, err = url.PathUnescape(escName); err != nil {
-			e.Name = escName
-		}
+		held[kind+"/"+name]++
 		out = append(out, e)
 	}
 	sort.SliceStable(out, func(i, j int) bool {

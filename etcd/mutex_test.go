@@ -56,43 +56,6 @@ func TestMutexExclusion(t *testing.T) {
 	waitKeys(t, newClient(t), p, 0)
 }
 
-func TestMutexFIFO(t *testing.T) {
-	p := testPrefix(t)
-	cli := newClient(t)
-	a := etcd.NewMutex(newSession(t, nil, p), "q")
-	if err := a.Lock(bg(t)); err != nil {
-		t.Fatal(err)
-	}
-	const n = 4
-	order := make(chan int, n)
-	var ms []*etcd.Mutex
-	for i := range n {
-		m := etcd.NewMutex(newSession(t, nil, p), "q")
-		ms = append(ms, m)
-		go func() {
-			if err := m.Lock(bg(t)); err != nil {
-				t.Error(err)
-				return
-			}
-			order <- i
-			m.Unlock()
-		}()
-		// Let each waiter queue before the next arrives.
-		waitKeys(t, cli, p, int64(i+2))
-	}
-	a.Unlock()
-	for want := range n {
-		select {
-		case got := <-order:
-			if got != want {
-				t.Fatalf("waiter %d got the lock in turn %d", got, want)
-			}
-		case <-time.After(10 * time.Second):
-			t.Fatal("handoff stalled")
-		}
-	}
-}
-
 func TestMutexCancelledWaiterLeavesNoKey(t *testing.T) {
 	p := testPrefix(t)
 	cli := newClient(t)
@@ -120,38 +83,6 @@ func TestMutexCancelledWaiterLeavesNoKey(t *testing.T) {
 	c.Unlock()
 	if b.Token() != 0 {
 		t.Fatal("cancelled waiter has a token")
-	}
-}
-
-func TestMutexDoneContextChangesNothing(t *testing.T) {
-	p := testPrefix(t)
-	cli := newClient(t)
-	m := etcd.NewMutex(newSession(t, nil, p), "d")
-	ctx, cancel := context.WithCancel(context.Background())
-	cancel()
-	if err := m.Lock(ctx); err != context.Canceled {
-		t.Fatalf("Lock(done ctx) on a free mutex = %v, want context.Canceled", err)
-	}
-	if err := m.TryLock(ctx); err != context.Canceled {
-		t.Fatalf("TryLock(done ctx) = %v, want context.Canceled", err)
-	}
-	if n := countKeys(t, cli, p); n != 0 {
-		t.Fatalf("%d keys after a Lock with a done ctx", n)
-	}
-	if err := m.Lock(bg(t)); err != nil {
-		t.Fatal(err)
-	}
-	if err := m.Release(ctx); err != context.Canceled {
-		t.Fatalf("Release(done ctx) = %v, want context.Canceled", err)
-	}
-	if m.Token() == 0 || countKeys(t, cli, p) != 1 {
-		t.Fatal("Release with a done ctx changed the hold")
-	}
-	if err := m.Release(bg(t)); err != nil {
-		t.Fatal(err)
-	}
-	if n := countKeys(t, cli, p); n != 0 {
-		t.Fatalf("%d keys after Release", n)
 	}
 }
 
@@ -262,10 +193,8 @@ func TestMutexLostOnKeyDeleted(t *testing.T) {
 		t.Fatal(err)
 	}
 	lost := m.Lost()
-	select {
-	case <-lost:
+	if isClosed(lost) {
 		t.Fatal("Lost closed while held")
-	default:
 	}
 	if _, err := cli.Delete(bg(t), p, clientv3.WithPrefix()); err != nil {
 		t.Fatal(err)
@@ -294,11 +223,7 @@ func TestMutexUnlockDoesNotReportLost(t *testing.T) {
 	}
 	lost := m.Lost()
 	m.Unlock()
-	select {
-	case <-lost:
-		t.Fatal("Lost closed by Unlock")
-	case <-time.After(200 * time.Millisecond):
-	}
+	stillOpen(t, lost, 200*time.Millisecond, "Lost after Unlock")
 	if m.Token() != 0 {
 		t.Fatal("Token after Unlock")
 	}
@@ -313,33 +238,6 @@ func TestMutexUnlockUnlockedPanics(t *testing.T) {
 		}
 	}()
 	m.Unlock()
-}
-
-func TestMutexGuard(t *testing.T) {
-	p := testPrefix(t)
-	cli := newClient(t)
-	m := etcd.NewMutex(newSession(t, nil, p), "g")
-	write := func(g clientv3.Cmp) bool {
-		resp, err := cli.Txn(bg(t)).If(g).Then(clientv3.OpPut("/t/guarded", "x")).Commit()
-		if err != nil {
-			t.Fatal(err)
-		}
-		return resp.Succeeded
-	}
-	if write(m.Guard()) {
-		t.Fatal("Guard of an unheld mutex held")
-	}
-	if err := m.Lock(bg(t)); err != nil {
-		t.Fatal(err)
-	}
-	g := m.Guard()
-	if !write(g) {
-		t.Fatal("Guard of the current hold refused the write")
-	}
-	m.Unlock()
-	if write(g) {
-		t.Fatal("Guard of a released hold allowed the write")
-	}
 }
 
 func TestMutexOnClosedSession(t *testing.T) {
@@ -397,34 +295,6 @@ func TestMutexLostOnSessionClose(t *testing.T) {
 	b.Unlock()
 }
 
-func TestSessionTTL(t *testing.T) {
-	s := newSession(t, nil, testPrefix(t), etcd.WithTTL(300*time.Millisecond))
-	if s.TTL() != time.Second {
-		t.Fatalf("TTL = %v, want the 1s minimum", s.TTL())
-	}
-	s = newSession(t, nil, testPrefix(t), etcd.WithTTL(1500*time.Millisecond))
-	if s.TTL() != 2*time.Second {
-		t.Fatalf("TTL = %v, want 1.5s rounded up to whole seconds", s.TTL())
-	}
-	if m := s.SafetyMargin(); m <= 0 || m >= s.TTL()/2 {
-		t.Fatalf("SafetyMargin = %v", m)
-	}
-	// The session keeps its lease alive past its TTL.
-	select {
-	case <-s.Done():
-		t.Fatalf("session done: %v", s.Err())
-	case <-time.After(3 * time.Second):
-	}
-	if s.Err() != nil {
-		t.Fatal(s.Err())
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	cancel()
-	if _, err := etcd.NewSession(ctx, newClient(t)); err != context.Canceled {
-		t.Fatalf("NewSession(done ctx) = %v", err)
-	}
-}
-
 func TestMutexLostAfterCompaction(t *testing.T) {
 	// The Lost watch starts at the hold's revision; once that is compacted
 	// away it falls back to reading the key and watching from then on.
@@ -446,11 +316,7 @@ func TestMutexLostAfterCompaction(t *testing.T) {
 		t.Fatal(err)
 	}
 	lost := m.Lost()
-	select {
-	case <-lost:
-		t.Fatal("Lost closed after a compaction")
-	case <-time.After(300 * time.Millisecond):
-	}
+	stillOpen(t, lost, 300*time.Millisecond, "Lost after a compaction")
 	if _, err := cli.Delete(bg(t), p+"lock/", clientv3.WithPrefix()); err != nil {
 		t.Fatal(err)
 	}
@@ -476,4 +342,50 @@ func TestSessionLeaseRevokedByHand(t *testing.T) {
 		t.Fatalf("Lock after the lease was revoked = %v, want ErrSessionDone", err)
 	}
 	within(t, s.Done(), time.Second, "Done after the lease was revoked")
+}
+
+// Context is done with the parent, on Unlock, and on a loss, and its cause
+// says which; with nothing held it is done at once.
+func TestMutexContext(t *testing.T) {
+	p := testPrefix(t)
+	cli := newClient(t)
+	m := etcd.NewMutex(newSession(t, nil, p), "c")
+	if ctx := m.Context(bg(t)); ctx.Err() == nil {
+		t.Fatal("Context of an unheld mutex is not done")
+	}
+
+	if err := m.Lock(bg(t)); err != nil {
+		t.Fatal(err)
+	}
+	parent, cancel := context.WithCancelCause(bg(t))
+	stop := errors.New("parent stopped")
+	ctx := m.Context(parent)
+	cancel(stop)
+	within(t, ctx.Done(), time.Second, "Context after its parent ended")
+	if got := context.Cause(ctx); got != stop {
+		t.Fatalf("cause after the parent ended = %v, want %v", got, stop)
+	}
+
+	ctx = m.Context(bg(t))
+	if ctx.Err() != nil {
+		t.Fatal("Context done while held")
+	}
+	m.Unlock()
+	within(t, ctx.Done(), time.Second, "Context after Unlock")
+	if got := context.Cause(ctx); got == nil || errors.Is(got, etcd.ErrLost) {
+		t.Fatalf("cause after Unlock = %v, want a release that is not ErrLost", got)
+	}
+
+	if err := m.Lock(bg(t)); err != nil {
+		t.Fatal(err)
+	}
+	ctx = m.Context(bg(t))
+	if _, err := cli.Delete(bg(t), p, clientv3.WithPrefix()); err != nil {
+		t.Fatal(err)
+	}
+	within(t, ctx.Done(), 5*time.Second, "Context after the key was deleted")
+	if got := context.Cause(ctx); !errors.Is(got, etcd.ErrLost) {
+		t.Fatalf("cause after a loss = %v, want ErrLost", got)
+	}
+	m.Unlock()
 }

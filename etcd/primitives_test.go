@@ -28,11 +28,16 @@ func TestSemaphoreTokenLostGuard(t *testing.T) {
 	if b.Token() <= a.Token() {
 		t.Fatalf("tokens %d then %d: not increasing", a.Token(), b.Token())
 	}
+	actx, bctx := a.Context(bg(t)), b.Context(bg(t))
 	g := a.Guard()
 	if _, err := cli.Delete(bg(t), string(g.KeyBytes())); err != nil {
 		t.Fatal(err)
 	}
 	within(t, a.Lost(), 5*time.Second, "Lost after the key was deleted")
+	within(t, actx.Done(), time.Second, "Context after the key was deleted")
+	if cause := context.Cause(actx); !errors.Is(cause, etcd.ErrLost) {
+		t.Fatalf("Context's cause after a loss = %v, want ErrLost", cause)
+	}
 	resp, err := cli.Txn(bg(t)).If(g).Then(clientv3.OpPut(p+"data", "x")).Commit()
 	if err != nil || resp.Succeeded {
 		t.Fatalf("Guard of a lost hold: succeeded=%v, %v", resp != nil && resp.Succeeded, err)
@@ -40,13 +45,15 @@ func TestSemaphoreTokenLostGuard(t *testing.T) {
 	if err := a.Release(bg(t)); !errors.Is(err, etcd.ErrLost) {
 		t.Fatalf("Release after loss = %v, want ErrLost", err)
 	}
-	select {
-	case <-b.Lost():
+	if isClosed(b.Lost()) || bctx.Err() != nil {
 		t.Fatal("the other holder lost its hold")
-	default:
 	}
 	if err := b.Release(bg(t)); err != nil {
 		t.Fatal(err)
+	}
+	within(t, bctx.Done(), time.Second, "Context after Release")
+	if cause := context.Cause(bctx); errors.Is(cause, etcd.ErrLost) {
+		t.Fatalf("Context's cause after Release = %v, want no ErrLost", cause)
 	}
 }
 

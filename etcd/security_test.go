@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/coordkit/coord/etcd"
+	"github.com/coordkit/coord/etcd/embedded"
 	"go.etcd.io/etcd/api/v3/v3rpc/rpctypes"
 	clientv3 "go.etcd.io/etcd/client/v3"
 )
@@ -75,14 +76,14 @@ func issue(t *testing.T, dir, cn string, ca *certPair, isCA bool) *certPair {
 	return p
 }
 
-func startServer(t *testing.T, cfg etcd.ServerConfig) *etcd.Server {
+func startServer(t *testing.T, cfg embedded.Config) *embedded.Server {
 	t.Helper()
 	cfg.DataDir = t.TempDir()
 	cfg.ClientAddr = "127.0.0.1:0"
 	cfg.UnsafeNoFsync = true
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	srv, err := etcd.StartServer(ctx, cfg)
+	srv, err := embedded.Start(ctx, cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -95,7 +96,7 @@ func TestTLSClientCertificates(t *testing.T) {
 	ca := issue(t, dir, "ca", nil, true)
 	server := issue(t, dir, "server", ca, false)
 	client := issue(t, dir, "client", ca, false)
-	srv := startServer(t, etcd.ServerConfig{
+	srv := startServer(t, embedded.Config{
 		CertFile: server.certFile, KeyFile: server.keyFile,
 		TrustedCAFile: ca.certFile, ClientCertAuth: true,
 	})
@@ -134,7 +135,7 @@ func TestTLSClientCertificates(t *testing.T) {
 }
 
 func TestAuthUserPassword(t *testing.T) {
-	srv := startServer(t, etcd.ServerConfig{BcryptCost: 4})
+	srv := startServer(t, embedded.Config{BcryptCost: 4})
 	root := newClient(t, srv.Endpoint())
 	ctx := bg(t)
 	steps := []func() error{

@@ -2,9 +2,7 @@ package etcd
 
 import (
 	"context"
-	"errors"
 	"strconv"
-	"sync"
 
 	clientv3 "go.etcd.io/etcd/client/v3"
 )
@@ -29,16 +27,8 @@ import (
 // number of goroutines; it must be made with NewSemaphore (there is no useful
 // zero value) and not copied (go vet's copylocks check catches a copy).
 type Semaphore struct {
-	s     *Session
-	name  string
-	pfx   string
+	v     holder
 	limit int
-	turn  chan struct{}
-	kn    *keyName // the name of this value's key; used under turn
-
-	mu   sync.Mutex
-	h    *hold
-	last *hold
 }
 
 // NewSemaphore returns the semaphore called name on s's prefix, admitting at
@@ -50,12 +40,11 @@ func NewSemaphore(s *Session, name string, limit int) *Semaphore {
 	if limit < 1 {
 		panic("coord: etcd.NewSemaphore with limit " + strconv.Itoa(limit) + " < 1")
 	}
-	pfx := namePrefix(s.prefix, kindSem, name)
-	return &Semaphore{s: s, name: name, pfx: pfx, limit: limit, turn: make(chan struct{}, 1), kn: s.newKeyName(pfx)}
+	return &Semaphore{v: newHolder(s, kindSem, name), limit: limit}
 }
 
 // Name returns the name the semaphore was made with.
-func (m *Semaphore) Name() string { return m.name }
+func (m *Semaphore) Name() string { return m.v.name }
 
 // Limit returns the number of holders the semaphore admits at once.
 func (m *Semaphore) Limit() int { return m.limit }
@@ -66,101 +55,51 @@ func (m *Semaphore) Limit() int { return m.limit }
 // ErrSessionDone if the session ends first. A ctx that is already done
 // returns ctx.Err() at once and changes nothing.
 func (m *Semaphore) Acquire(ctx context.Context) error {
-	const op = "acquire semaphore"
-	s := m.s
-	wctx, cancel, err := s.start(ctx, op, m.name)
-	if err != nil {
-		return err
-	}
-	defer cancel()
-	select {
-	case m.turn <- struct{}{}:
-	case <-wctx.Done():
-		return s.fail(ctx, op, m.name, wctx.Err())
-	}
-	key, rev, ahead, err := s.enqueue(wctx, m.kn, keyMeta{Limit: m.limit})
-	if err != nil {
-		<-m.turn
-		return s.fail(ctx, op, m.name, err)
-	}
-	if ahead >= int64(m.limit) {
-		err = m.waitAdmitted(wctx, key, rev)
-	}
-	if err == nil && (ctx.Err() != nil || s.ctx.Err() != nil) {
-		// Cancellation wins whenever the waiter sees it (API.md rule 3):
-		// deleting the key passes the place on.
-		err = context.Canceled // fail returns ctx.Err() or the session's error
-	}
-	if err != nil {
-		s.remove(m.kn, key, rev)
-		<-m.turn
-		return s.fail(ctx, op, m.name, err)
-	}
-	h := s.newHold(m.kn, key, rev)
-	m.mu.Lock()
-	m.h, m.last = h, h
-	m.mu.Unlock()
-	return nil
+	return m.v.acquire(ctx, "acquire semaphore", m.v.kn, keyMeta{Limit: m.limit}, nil, func(ctx context.Context, key string, rev, ahead int64) error {
+		if ahead < int64(m.limit) {
+			return nil
+		}
+		return m.waitAdmitted(ctx, key, rev)
+	})
 }
 
 // waitAdmitted waits until fewer than limit keys precede (key, rev). It
-// watches the range for deletions, then reads the keys ahead once and
-// follows their deletions on the watch: watching first, no deletion
-// between the read and the watch is missed (and one seen twice is harmless).
+// reads the keys ahead once and follows their deletions on the watch,
+// without reading again (the follow's watch comes first, so no deletion
+// between the read and the watch is missed, and one seen twice is
+// harmless).
 func (m *Semaphore) waitAdmitted(ctx context.Context, key string, rev int64) error {
-	for {
-		admitted, err := m.waitOnce(ctx, key, rev)
-		if err != nil || admitted {
-			return err
-		}
-	}
-}
-
-// waitOnce reports false, after a pause, when the watch broke (no leader,
-// compaction) and must be made again.
-func (m *Semaphore) waitOnce(ctx context.Context, key string, rev int64) (bool, error) {
-	s := m.s
-	wctx, cancel := context.WithCancel(clientv3.WithRequireLeader(ctx))
-	defer cancel()
-	wch, _, err := s.watch(wctx, m.pfx, clientv3.WithPrefix(), clientv3.WithFilterPut())
-	if err != nil {
-		if ctx.Err() != nil {
-			return false, ctx.Err()
-		}
-		return false, s.pause(ctx)
-	}
-	resp, err := s.cli.Txn(ctx).Then(
-		clientv3.OpGet(key),
-		clientv3.OpGet(m.pfx, clientv3.WithPrefix(), clientv3.WithKeysOnly(), clientv3.WithMaxCreateRev(rev-1)),
-	).Commit()
-	if err != nil {
-		return false, err
-	}
-	mine := resp.Responses[0].GetResponseRange().Kvs
-	if len(mine) == 0 || mine[0].CreateRevision != rev {
-		return false, errKeyGone
-	}
+	s := m.v.s
 	ahead := make(map[string]struct{})
-	for _, kv := range resp.Responses[1].GetResponseRange().Kvs {
-		ahead[string(kv.Key)] = struct{}{}
-	}
-	for len(ahead) >= m.limit {
-		wr, ok := <-wch
-		if !ok || wr.Err() != nil {
-			if err := ctx.Err(); err != nil {
+	return s.follow(ctx, &follow{
+		key:  m.v.pfx,
+		opts: []clientv3.OpOption{clientv3.WithPrefix(), clientv3.WithFilterPut()},
+		read: func(ctx context.Context) (bool, error) {
+			resp, err := s.cli.Txn(ctx).Then(
+				clientv3.OpGet(key, clientv3.WithKeysOnly()),
+				clientv3.OpGet(m.v.pfx, clientv3.WithPrefix(), clientv3.WithKeysOnly(), clientv3.WithMaxCreateRev(rev-1)),
+			).Commit()
+			if err != nil {
 				return false, err
 			}
-			return false, s.pause(ctx)
-		}
-		for _, ev := range wr.Events {
+			if !exists(resp.Responses[0].GetResponseRange().Kvs, rev) {
+				return false, errKeyGone
+			}
+			clear(ahead)
+			for _, kv := range resp.Responses[1].GetResponseRange().Kvs {
+				ahead[string(kv.Key)] = struct{}{}
+			}
+			return len(ahead) < m.limit, nil
+		},
+		seen: func(ev *clientv3.Event) (bool, error) {
 			k := string(ev.Kv.Key)
 			if k == key {
 				return false, errKeyGone
 			}
 			delete(ahead, k)
-		}
-	}
-	return true, nil
+			return len(ahead) < m.limit, nil
+		},
+	})
 }
 
 // Release ends the hold and deletes its key, fenced so it never deletes
@@ -174,50 +113,25 @@ func (m *Semaphore) Release(ctx context.Context) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	m.mu.Lock()
-	h := m.h
-	m.h = nil
-	m.mu.Unlock()
-	if h == nil {
-		panic("coord: etcd Semaphore.Release of a semaphore not held")
-	}
-	err := h.release(ctx)
-	<-m.turn
-	if err != nil && !errors.Is(err, ErrLost) && ctx.Err() != nil {
-		return ctx.Err()
-	}
-	return wrapErr("release semaphore", m.name, err)
+	return m.v.release(ctx, "release semaphore", "coord: etcd Semaphore.Release of a semaphore not held")
 }
 
 // Token returns the fencing token of the current hold, the create revision
 // of its key, or 0 when m is not held. Tokens increase strictly across
 // successive acquisitions of the name; with limit > 1 several holders hold
 // tokens at once.
-func (m *Semaphore) Token() int64 {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	if m.h == nil {
-		return 0
-	}
-	return m.h.rev
-}
+func (m *Semaphore) Token() int64 { return m.v.token() }
 
 // Lost returns a channel that is closed when the current hold ends other
 // than by Release, as Mutex.Lost.
-func (m *Semaphore) Lost() <-chan struct{} {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	if m.last == nil {
-		return nil
-	}
-	return m.last.lostChan()
-}
+func (m *Semaphore) Lost() <-chan struct{} { return m.v.lost() }
 
 // Guard returns a comparison that holds in a Txn only while the current hold
 // is current, as Mutex.Guard: never when m is not held or its hold is known
 // to be lost.
-func (m *Semaphore) Guard() clientv3.Cmp {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	return guard(m.h, m.pfx)
-}
+func (m *Semaphore) Guard() clientv3.Cmp { return m.v.guard() }
+
+// Context returns a ctx for the work done under the current hold, done
+// when parent is, when m is released, or when the hold is lost, as
+// Mutex.Context.
+func (m *Semaphore) Context(parent context.Context) context.Context { return m.v.context(parent) }

@@ -14,21 +14,16 @@ import (
 	clientv3 "go.etcd.io/etcd/client/v3"
 )
 
-// ErrSessionDone is returned (wrapped, so compare with errors.Is) by every
-// wait and call on a Session that is done: closed, or its lease lost.
-var ErrSessionDone = errors.New("coord/etcd: session done")
-
-// ErrLost is returned (wrapped) by Mutex.Release and Semaphore.Release when
-// the hold had already ended without them: its key was deleted, its lease
-// expired or was revoked, or its session passed its early deadline. When
-// the session is done, the error is also errors.Is ErrSessionDone.
-var ErrLost = errors.New("coord/etcd: hold lost")
-
 const (
 	defaultTTL    = 10 * time.Second
 	minTTL        = time.Second
 	defaultPrefix = "/coord/"
 )
+
+// opTimeout bounds every call that must return even when the cluster cannot
+// be reached: Unlock, Release (on top of its ctx), Session.Close, and the
+// deletion of the key of a wait that was given up.
+const opTimeout = 2 * time.Second
 
 // An Option configures NewSession.
 type Option func(*options)
@@ -293,65 +288,59 @@ func (s *Session) keepAlive() {
 	}
 }
 
-// addOrphan records a key a bounded delete failed to remove, and makes
-// sure a cleaner runs. The lease keeps the key alive while the session
-// lives, so without a retry a Lock that gave up while the cluster was
-// unreachable would block every other process until the session ended.
-func (s *Session) addOrphan(key string, rev int64) {
-	s.mu.Lock()
-	s.orphans[key] = rev
-	s.mu.Unlock()
-	s.startCleaner()
+// start is the common prologue of every call on a session: a ctx that is
+// already done returns ctx.Err() and changes nothing (rule 2 of package
+// coord's doc), a session that is done fails at once. It returns a ctx for the
+// call's cluster requests that also ends when the session does, so that no
+// wait outlives its session.
+func (s *Session) start(ctx context.Context, op, name string) (context.Context, context.CancelFunc, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, nil, err
+	}
+	if s.ctx.Err() != nil {
+		return nil, nil, wrapErr(op, name, context.Cause(s.ctx))
+	}
+	wctx, cancel := context.WithCancel(ctx)
+	stop := context.AfterFunc(s.ctx, cancel)
+	return wctx, func() { stop(); cancel() }, nil
 }
 
-// startCleaner starts the cleaner goroutine unless it runs. The cleaner
-// retries until no orphan is left or the session is done (its keys then go
-// with the lease); it runs apart from the keepalive loop, so a slow delete
-// never delays a keepalive.
-func (s *Session) startCleaner() {
-	if s.ctx.Err() != nil || !s.cleaning.CompareAndSwap(false, true) {
-		return
+// fail turns the error of a cluster call made on behalf of a caller into what
+// the caller gets: ctx.Err() itself when the caller's ctx ended (rule 1 of
+// package coord's doc; it wins over everything), the session's error when the
+// session is done, and the cluster's error wrapped with op and name
+// otherwise.
+func (s *Session) fail(ctx context.Context, op, name string, err error) error {
+	if errors.Is(err, rpctypes.ErrLeaseNotFound) {
+		// A write on the session's lease found it gone (revoked by hand,
+		// or expired): the session is done, without waiting for the next
+		// keepalive to say so.
+		s.end("lease expired or revoked")
 	}
-	go func() {
-		for {
-			for s.cleanOrphans() && s.pause(s.ctx) == nil {
-			}
-			s.cleaning.Store(false)
-			// An orphan added after the last look, while the flag was
-			// still set, found the cleaner running: look once more.
-			if !s.hasOrphans() || s.ctx.Err() != nil || !s.cleaning.CompareAndSwap(false, true) {
-				return
-			}
-		}
-	}()
+	if ctx.Err() != nil {
+		return ctx.Err()
+	}
+	if errors.Is(err, errKeyGone) && s.ctx.Err() == nil {
+		// A waiter's own key is gone, most often with the lease (revoked,
+		// or expired on the server). Ask, so that the wait ends with
+		// ErrSessionDone, as every wait of a done session does, rather
+		// than with an error of its own while the keepalive loop has yet
+		// to learn of it (up to a third of the TTL later).
+		s.checkLease()
+	}
+	if s.ctx.Err() != nil {
+		return wrapErr(op, name, context.Cause(s.ctx))
+	}
+	return wrapErr(op, name, err)
 }
 
-func (s *Session) hasOrphans() bool {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return len(s.orphans) > 0
-}
-
-// cleanOrphans tries to delete every orphan once and reports whether any
-// is left.
-func (s *Session) cleanOrphans() bool {
-	s.mu.Lock()
-	keys := make(map[string]int64, len(s.orphans))
-	for k, r := range s.orphans {
-		keys[k] = r
+// checkLease ends the session if the server no longer knows its lease.
+// Bounded by opTimeout; an error leaves the verdict to the keepalive loop.
+func (s *Session) checkLease() {
+	ctx, cancel := context.WithTimeout(s.ctx, opTimeout)
+	defer cancel()
+	resp, err := s.cli.TimeToLive(ctx, s.lease)
+	if errors.Is(err, rpctypes.ErrLeaseNotFound) || (err == nil && resp.TTL < 0) {
+		s.end("lease expired or revoked")
 	}
-	s.mu.Unlock()
-	for k, r := range keys {
-		ctx, cancel := context.WithTimeout(s.ctx, opTimeout)
-		_, err := s.deleteKey(ctx, k, r)
-		cancel()
-		// A delete refused for want of permission will always be, and
-		// then the write it follows up was refused too: drop it.
-		if err == nil || errors.Is(err, rpctypes.ErrPermissionDenied) {
-			s.mu.Lock()
-			delete(s.orphans, k)
-			s.mu.Unlock()
-		}
-	}
-	return s.hasOrphans()
 }

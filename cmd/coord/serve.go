@@ -10,7 +10,7 @@ import (
 	"path/filepath"
 	"syscall"
 
-	"github.com/coordkit/coord/etcd"
+	"github.com/coordkit/coord/etcd/embedded"
 )
 
 const usageServe = "usage: coord serve [--data-dir DIR] [--addr 127.0.0.1:2379] [--peer-addr 127.0.0.1:0] [--cert FILE --key FILE [--cacert FILE]]"
@@ -85,7 +85,7 @@ func cmdServe(g globalFlags, args []string, stdout, stderr io.Writer) int {
 	defer stop()
 	// A second signal ends coord at once, should stopping hang.
 	context.AfterFunc(ctx, stop)
-	srv, err := etcd.StartServer(ctx, etcd.ServerConfig{
+	srv, err := embedded.Start(ctx, embedded.Config{
 		DataDir:        *dataDir,
 		ClientAddr:     *addr,
 		PeerAddr:       *peerAddr,

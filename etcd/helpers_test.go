@@ -1,5 +1,9 @@
 package etcd_test
 
+// The helpers every test file of package etcd_test uses: the shared server,
+// clients, sessions and prefixes, key counts, and waiting on a channel with
+// a bound.
+
 import (
 	"context"
 	"fmt"
@@ -10,13 +14,14 @@ import (
 	"time"
 
 	"github.com/coordkit/coord/etcd"
+	"github.com/coordkit/coord/etcd/embedded"
 	clientv3 "go.etcd.io/etcd/client/v3"
 	"go.uber.org/zap"
 )
 
 // One single-member server serves every test that does not need a cluster
 // of its own; each test works under a prefix of its own.
-var shared *etcd.Server
+var shared *embedded.Server
 
 func TestMain(m *testing.M) {
 	etcd.DiscardGRPCLogs()
@@ -26,7 +31,7 @@ func TestMain(m *testing.M) {
 		os.Exit(1)
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	shared, err = etcd.StartServer(ctx, etcd.ServerConfig{
+	shared, err = embedded.Start(ctx, embedded.Config{
 		DataDir:       dir,
 		ClientAddr:    "127.0.0.1:0",
 		UnsafeNoFsync: true,
@@ -120,6 +125,26 @@ func within(t testing.TB, ch <-chan struct{}, d time.Duration, what string) {
 	case <-ch:
 	case <-time.After(d):
 		t.Fatalf("%s: not within %v", what, d)
+	}
+}
+
+// stillOpen fails t if ch is closed within d.
+func stillOpen(t testing.TB, ch <-chan struct{}, d time.Duration, what string) {
+	t.Helper()
+	select {
+	case <-ch:
+		t.Fatalf("%s: closed within %v, want it open", what, d)
+	case <-time.After(d):
+	}
+}
+
+// isClosed reports whether ch is closed now.
+func isClosed(ch <-chan struct{}) bool {
+	select {
+	case <-ch:
+		return true
+	default:
+		return false
 	}
 }
 

@@ -1,10 +1,14 @@
-package etcd
+// Package embedded runs an etcd member inside the process, as `coord serve`
+// and the tests of package etcd do. It is a package of its own so that a
+// program that only uses the primitives of package etcd does not link the
+// etcd server (its storage, raft and metrics): only what imports embedded
+// does.
+package embedded
 
 import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"net"
 	"net/url"
 	"strings"
@@ -12,12 +16,11 @@ import (
 
 	"go.etcd.io/etcd/server/v3/embed"
 	"go.uber.org/zap"
-	"google.golang.org/grpc/grpclog"
 )
 
-// ServerConfig configures StartServer. The zero value of each field but
+// Config configures Start. The zero value of each field but
 // DataDir means the default given.
-type ServerConfig struct {
+type Config struct {
 	// DataDir is where the member keeps its data. Required.
 	DataDir string
 	// ClientAddr is the host:port clients connect to; default
@@ -67,24 +70,24 @@ type Server struct {
 	client string
 }
 
-// StartServer starts an embedded etcd member and returns once it serves
+// Start starts an embedded etcd member and returns once it serves
 // clients (for a member of a new multi-member cluster, once the cluster has
 // a leader), or with ctx.Err() when ctx ends first. Its logs go to
 // cfg.Logger, nowhere by default. The gRPC library logs through a global
-// logger of its own; DiscardGRPCLogs silences it.
-func StartServer(ctx context.Context, cfg ServerConfig) (*Server, error) {
+// logger of its own; etcd.DiscardGRPCLogs silences it.
+func Start(ctx context.Context, cfg Config) (*Server, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
 	if cfg.DataDir == "" {
-		return nil, errors.New("coord/etcd: start server: no data directory")
+		return nil, errors.New("coord/etcd/embedded: start server: no data directory")
 	}
 	var err error
 	// A free port is picked by listening on port 0 and closing; another
 	// process may take it before etcd listens, so retry a few times.
 	for attempt := 0; attempt < 3; attempt++ {
 		var s *Server
-		s, err = startServer(ctx, cfg)
+		s, err = start(ctx, cfg)
 		if err == nil {
 			return s, nil
 		}
@@ -130,14 +133,14 @@ func resolveAddr(addr, def string) (string, error) {
 	return addr, nil
 }
 
-func startServer(ctx context.Context, sc ServerConfig) (*Server, error) {
+func start(ctx context.Context, sc Config) (*Server, error) {
 	clientAddr, err := resolveAddr(sc.ClientAddr, "127.0.0.1:2379")
 	if err != nil {
-		return nil, fmt.Errorf("coord/etcd: start server: client address: %w", err)
+		return nil, fmt.Errorf("coord/etcd/embedded: start server: client address: %w", err)
 	}
 	peerAddr, err := resolveAddr(sc.PeerAddr, "127.0.0.1:0")
 	if err != nil {
-		return nil, fmt.Errorf("coord/etcd: start server: peer address: %w", err)
+		return nil, fmt.Errorf("coord/etcd/embedded: start server: peer address: %w", err)
 	}
 	tlsOn := sc.CertFile != "" || sc.KeyFile != ""
 	scheme := "http"
@@ -190,16 +193,16 @@ func startServer(ctx context.Context, sc ServerConfig) (*Server, error) {
 
 	e, err := embed.StartEtcd(cfg)
 	if err != nil {
-		return nil, fmt.Errorf("coord/etcd: start server: %w", err)
+		return nil, fmt.Errorf("coord/etcd/embedded: start server: %w", err)
 	}
 	select {
 	case <-e.Server.ReadyNotify():
 	case err := <-e.Err():
 		e.Close()
-		return nil, fmt.Errorf("coord/etcd: start server: %w", err)
+		return nil, fmt.Errorf("coord/etcd/embedded: start server: %w", err)
 	case <-e.Server.StopNotify():
 		e.Close()
-		return nil, errors.New("coord/etcd: start server: stopped before it was ready")
+		return nil, errors.New("coord/etcd/embedded: start server: stopped before it was ready")
 	case <-ctx.Done():
 		e.Server.HardStop()
 		e.Close()
@@ -231,12 +234,4 @@ func (s *Server) Done() <-chan struct{} { return s.e.Server.StopNotify() }
 func (s *Server) Close() error {
 	s.e.Close()
 	return nil
-}
-
-// DiscardGRPCLogs makes the gRPC library, which both the client and the
-// server use, discard its logs instead of printing errors to stderr. Its
-// logger is global to the process: call DiscardGRPCLogs once, early (from
-// main or TestMain), before any client or server starts.
-func DiscardGRPCLogs() {
-	grpclog.SetLoggerV2(grpclog.NewLoggerV2(io.Discard, io.Discard, io.Discard))
 }

@@ -1,0 +1,231 @@
+package etcd
+
+import (
+	"context"
+	"errors"
+	"sync"
+
+	clientv3 "go.etcd.io/etcd/client/v3"
+)
+
+// errNotHeld is the cause of a Context asked for when nothing is held, and
+// errReleased that of a Context whose hold was released.
+var (
+	errNotHeld  = errors.New("coord/etcd: not held")
+	errReleased = errors.New("coord/etcd: hold released")
+)
+
+// A holder is the part shared by every primitive whose value holds at most
+// once at a time (Mutex and Semaphore; RWMutex and Election are to sit on
+// it too), as sync.Mutex sits on internal/sync: a value's turn, its key's
+// name, one attempt from the turn to the hold, the hold's Token, Lost,
+// Guard and Context, and its release. The public types add their names,
+// their waits and their doc comments.
+//
+// One attempt runs under the value's turn: goroutines sharing one value
+// take turns, as with a coord.Mutex, and the value's key name is reused
+// from attempt to attempt (see keyName). Attempts of one value never
+// overlap, so h and last are written only by the goroutine holding the
+// turn, under mu because Token, Lost, Guard and Context read them from any
+// goroutine.
+type holder struct {
+	s    *Session
+	name string
+	pfx  string // the primitive's range: namePrefix(prefix, kind, name)
+	// turn serializes the goroutines sharing this value: a buffered token
+	// is taken for the whole of an attempt and hold. It is a channel so that
+	// waiting for it is cancellable.
+	turn chan struct{}
+	kn   *keyName // the name of this value's key; used under turn
+
+	mu   sync.Mutex
+	h    *hold // the current hold, nil when not held
+	last *hold // the latest hold, for Lost after it ended
+}
+
+func newHolder(s *Session, kind, name string) holder {
+	pfx := namePrefix(s.prefix, kind, name)
+	return holder{s: s, name: name, pfx: pfx, turn: make(chan struct{}, 1), kn: newKeyName(pfx, s.nextID())}
+}
+
+// begin is the prologue of an attempt: the session's (start) and then the
+// value's turn, waited for, or with try taken only if free (ErrLocked
+// otherwise). On success the caller owns the turn and must call cancel.
+func (v *holder) begin(ctx context.Context, op string, try bool) (context.Context, context.CancelFunc, error) {
+	wctx, cancel, err := v.s.start(ctx, op, v.name)
+	if err != nil {
+		return nil, nil, err
+	}
+	if try {
+		select {
+		case v.turn <- struct{}{}:
+			return wctx, cancel, nil
+		default:
+			cancel()
+			return nil, nil, wrapErr(op, v.name, ErrLocked)
+		}
+	}
+	select {
+	case v.turn <- struct{}{}:
+		return wctx, cancel, nil
+	case <-wctx.Done():
+		cancel()
+		return nil, nil, v.s.fail(ctx, op, v.name, wctx.Err())
+	}
+}
+
+// acquire is one attempt that waits: it takes the value's turn, joins the
+// line with the key kn (v.kn, or another name the value owns, such as an
+// RWMutex's reader key) carrying meta, and calls wait with the key, its
+// create revision and the number of keys of count (kn's range when none)
+// created before it; wait returns once the key is granted.
+func (v *holder) acquire(ctx context.Context, op string, kn *keyName, meta keyMeta, count []string, wait func(ctx context.Context, key string, rev, ahead int64) error) error {
+	wctx, cancel, err := v.begin(ctx, op, false)
+	if err != nil {
+		return err
+	}
+	defer cancel()
+	key, rev, ahead, err := v.s.enqueue(wctx, kn, meta, count...)
+	if err == nil {
+		err = wait(wctx, key, rev, ahead)
+	}
+	return v.finish(ctx, op, kn, key, rev, err)
+}
+
+// tryAcquire is one attempt that does not wait: it writes the key kn only
+// if every range of empty is empty, in one transaction, so a failed try
+// never shows up in the line; otherwise it returns an error errors.Is
+// ErrLocked.
+func (v *holder) tryAcquire(ctx context.Context, op string, kn *keyName, empty ...string) error {
+	_, cancel, err := v.begin(ctx, op, true)
+	if err != nil {
+		return err
+	}
+	defer cancel()
+	s := v.s
+	cmps := make([]clientv3.Cmp, len(empty))
+	for i, r := range empty {
+		cmps[i] = clientv3.Compare(clientv3.CreateRevision(r), "=", 0).WithPrefix()
+	}
+	// Not cancelled with ctx, for the reason given at enqueue.
+	tctx, tcancel := context.WithTimeout(s.ctx, opTimeout)
+	defer tcancel()
+	key := kn.String()
+	resp, err := s.cli.Txn(tctx).If(cmps...).
+		Then(s.put(key, keyMeta{})).
+		Commit()
+	switch {
+	case err != nil:
+		s.orphan(kn, key, 0) // as after a failed enqueue
+		return v.finish(ctx, op, kn, key, 0, timedOut(tctx, err))
+	case !resp.Succeeded:
+		// The request outlives ctx (see enqueue): a ctx that ended
+		// before the answer still wins (rule 1 of package coord's doc).
+		err = wrapErr(op, v.name, ErrLocked)
+		if ctx.Err() != nil {
+			err = ctx.Err()
+		}
+		<-v.turn
+		return err
+	}
+	return v.finish(ctx, op, kn, key, resp.Header.Revision, nil)
+}
+
+// finish ends an attempt. A key that came first (err nil) becomes the
+// value's hold, unless the caller gave up or the session ended meanwhile:
+// cancellation wins whenever the waiter sees it (rule 3 of package coord's
+// doc), and deleting the key hands what it was granted to the next waiter.
+// On failure the key, when it was written (rev > 0), is deleted, and the
+// turn given back; a key whose write failed was handed to the session's
+// cleaner by whoever wrote it.
+func (v *holder) finish(ctx context.Context, op string, kn *keyName, key string, rev int64, err error) error {
+	s := v.s
+	if err == nil && (ctx.Err() != nil || s.ctx.Err() != nil) {
+		err = context.Canceled // fail returns ctx.Err() or the session's error
+	}
+	if err != nil {
+		if rev > 0 {
+			s.remove(kn, key, rev)
+		}
+		<-v.turn
+		return s.fail(ctx, op, v.name, err)
+	}
+	h := newHold(s, kn, key, rev)
+	v.mu.Lock()
+	v.h, v.last = h, h
+	v.mu.Unlock()
+	return nil
+}
+
+// release ends the current hold (see hold.release) and gives back the
+// turn. It panics with notHeld when nothing is held, and wraps a failure
+// with op.
+func (v *holder) release(ctx context.Context, op, notHeld string) error {
+	v.mu.Lock()
+	h := v.h
+	v.h = nil
+	v.mu.Unlock()
+	if h == nil {
+		panic(notHeld)
+	}
+	err := h.release(ctx)
+	<-v.turn
+	if err != nil && !errors.Is(err, ErrLost) && ctx.Err() != nil {
+		return ctx.Err()
+	}
+	return wrapErr(op, v.name, err)
+}
+
+// token returns the current hold's create revision, 0 when not held.
+func (v *holder) token() int64 {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	if v.h == nil {
+		return 0
+	}
+	return v.h.rev
+}
+
+// lost returns the channel of the latest hold, nil before the first.
+func (v *holder) lost() <-chan struct{} {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	if v.last == nil {
+		return nil
+	}
+	return v.last.lostChan()
+}
+
+// guard returns the Txn comparison that holds only while the current hold
+// is current.
+func (v *holder) guard() clientv3.Cmp {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	return v.h.guard(v.pfx)
+}
+
+// context returns a ctx done when parent is, when the current hold is
+// released (cause errReleased), or when it is lost (cause ErrLost); with
+// nothing held, one already done (cause errNotHeld).
+func (v *holder) context(parent context.Context) context.Context {
+	ctx, cancel := context.WithCancelCause(parent)
+	v.mu.Lock()
+	h := v.h
+	v.mu.Unlock()
+	if h == nil {
+		cancel(errNotHeld)
+		return ctx
+	}
+	h.lostChan() // a loss must end h.ctx even when nobody asked for Lost
+	// h.ctx ends on release, on a loss and with the session; after a loss
+	// or with the session gone, lostNow says so.
+	stop := context.AfterFunc(h.ctx, func() {
+		if h.lostNow() {
+			cancel(ErrLost)
+		} else {
+			cancel(errReleased)
+		}
+	})
+	context.AfterFunc(ctx, func() { stop() })
+	return ctx
+}
