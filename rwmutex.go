@@ -2,6 +2,7 @@ package coord
 
 import (
 	"context"
+	"runtime"
 	"sync"
 	"sync/atomic"
 
@@ -60,9 +61,19 @@ import (
 // before it wakes the waiter, so nobody can take the lock in between.
 //
 // An RLock that adds itself while a bit is set has counted itself in by
-// mistake. It takes the reader back under the mutex and queues, and since
-// that take-back may be what a waiting writer needs, it then checks whether
-// the first writer can go in, as the last RUnlock does.
+// mistake. It takes the reader back at once, as an RUnlock would (and, like
+// the last RUnlock, lets the first waiting writer in if that take-back was
+// what it waited for). Before it queues, it yields the processor a few
+// times and goes in if the bits have cleared: a write hold is usually far
+// shorter than queueing, parking and waking, and under contention the
+// writer, or the readers it waits for, are often runnable on the same P.
+// This bounded yield is what brings a read-mostly load to the speed of
+// sync.RWMutex. A reader that is yielding has not queued yet, so it holds
+// no writer back, and the ordering promises above are about queued
+// waiters: a reader queues within those few yields and is then served as
+// described. A writer likewise yields a few times after it has queued, so
+// that when the last reader leaves, the grant is usually made before the
+// writer would park.
 //
 // Designs rejected. sync.RWMutex's own scheme (a writer subtracts a large
 // constant from the reader count, readers that see it negative sleep on a
@@ -117,6 +128,12 @@ const (
 	rwFlags       = rwWriter | rwWaiters
 	rwReaderShift = 2 // state >> rwReaderShift is the reader count
 )
+
+// rwSpin bounds the yielding of a goroutine about to park (rule 4 of the
+// package doc: short and bounded). Yielding rather than spinning on the
+// word matters when goroutines outnumber Ps: the goroutines that must
+// leave before this one can go in are then often runnable on its own P.
+const rwSpin = 4
 
 // RLock locks rw for reading. If a writer holds rw or waits for it, RLock
 // waits until the writer has held and released it, or until ctx is done.
@@ -177,14 +194,32 @@ func (rw *RWMutex) runlockSlow(s int64) {
 }
 
 func (rw *RWMutex) rlockSlow(ctx context.Context) error {
-	rw.mu.Lock()
 	// Take back the reader that RLock counted in: a bit was set, so it
-	// holds nothing. Then decide, with mu held, between going in (the bits
-	// may have cleared meanwhile) and queueing. Setting rwWaiters in the
-	// same CAS that saw rwWriter set sends the writer's Unlock to mu, where
-	// it will find this reader queued.
-	s := rw.state.Add(-rwReader)
+	// holds nothing. Like an RUnlock, the take-back may be the last reader
+	// a waiting writer was waiting for.
+	if s := rw.state.Add(-rwReader); s == rwWaiters {
+		rw.mu.Lock()
+		rw.dispatch()
+		rw.mu.Unlock()
+	}
+	// A write hold is usually short: yield a few times before queueing,
+	// since parking and waking cost more than most write holds last, and
+	// the writer (or the readers it waits for) may be runnable on this P.
+	// Not being queued, a yielding reader holds no writer back.
+	for range rwSpin {
+		runtime.Gosched()
+		if s := rw.state.Load(); s&rwFlags == 0 && rw.state.CompareAndSwap(s, s+rwReader) {
+			return nil
+		}
+	}
+
+	rw.mu.Lock()
+	// Decide, with mu held, between going in (the bits may have cleared
+	// meanwhile) and queueing. Setting rwWaiters in the same CAS that saw
+	// rwWriter set sends the writer's Unlock to mu, where it will find this
+	// reader queued.
 	for {
+		s := rw.state.Load()
 		if s&rwFlags == 0 {
 			if rw.state.CompareAndSwap(s, s+rwReader) {
 				rw.mu.Unlock()
@@ -193,15 +228,10 @@ func (rw *RWMutex) rlockSlow(ctx context.Context) error {
 		} else if s&rwWaiters != 0 || rw.state.CompareAndSwap(s, s|rwWaiters) {
 			break
 		}
-		s = rw.state.Load()
 	}
 	w := waitq.NewWaiter[struct{}]()
 	w.Since = rw.arrive()
 	rw.readers.PushBack(w)
-	// The take-back above may have been the last reader a waiting writer
-	// was waiting for. (It cannot grant this reader: it queued behind
-	// either a holding writer or a waiting one.)
-	rw.dispatch()
 	rw.mu.Unlock()
 
 	return w.Wait(ctx, &rw.mu, func(granted bool) bool {
@@ -265,6 +295,18 @@ func (rw *RWMutex) lockSlow(ctx context.Context) error {
 	w.Since = rw.arrive()
 	rw.writers.PushBack(w)
 	rw.mu.Unlock()
+
+	// Queued, and announced by rwWaiters, so no new reader comes in: the
+	// readers that hold the lock usually leave soon, and the last one hands
+	// the lock to the first writer in line. Yield a few times, letting them
+	// run, so that if that writer is us, Wait finds the grant already made
+	// and does not park.
+	for range rwSpin {
+		if s := rw.state.Load(); s&rwWriter != 0 || s < rwReader {
+			break
+		}
+		runtime.Gosched()
+	}
 
 	return w.Wait(ctx, &rw.mu, func(granted bool) bool {
 		if granted {
