@@ -28,9 +28,9 @@ import (
 //     them both.)
 //   - When a writer unlocks, every reader that queued while it held the lock
 //     goes in, before the next writer. A stream of writers therefore cannot
-//     keep readers out either: a reader waits for at most one writer's hold,
-//     that of the writer holding the lock when it arrived or, if none did,
-//     that of the first writer in line.
+//     keep readers out either: once queued, a reader waits for at most one
+//     writer's hold, that of the writer holding the lock or, if none does,
+//     that of the first writer in line (after the read holds it waits for).
 //   - Writers are served in arrival order among themselves.
 //
 // Cancellation. RLock and Lock return either nil, with the lock held for
@@ -40,8 +40,9 @@ import (
 // usually break, and each case is handled here:
 //
 //   - A writer that gives up while readers queue behind it lets them in at
-//     once (unless another writer holds the lock): readers must not stay
-//     blocked behind a writer that is gone.
+//     once, unless another writer holds the lock or they also queued behind
+//     another waiting writer: readers must not stay blocked behind a writer
+//     that is gone.
 //   - A reader that gives up never holds a writer back: a queued reader
 //     counts for nothing, and a reader granted the lock at the moment its
 //     ctx ends gives its read hold back at once, which may let a waiting
@@ -84,10 +85,10 @@ import (
 // plus a reader count (the usual hand-made lock) queues readers behind the
 // writers' mutex, so readers that arrive behind a queue of writers wait for
 // all of them, and a writer that gives up must be noticed by readers that
-// are not watching it. One queue of both kinds in arrival order would admit
-// readers only up to the next queued writer, which a stream of writers turns
-// into one reader per writer; granting all readers queued during a hold is
-// what bounds a reader's wait.
+// are not watching it. One queue of both kinds, served in arrival order,
+// would make a reader that arrives behind k queued writers wait for all k
+// holds; letting in every reader queued during a hold is what bounds a
+// reader's wait to one.
 //
 // In the terminology of the Go memory model, an Unlock synchronizes before
 // any later RLock or Lock that obtains the lock, and an RUnlock before any
