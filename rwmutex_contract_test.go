@@ -261,20 +261,24 @@ func TestRWMutexContract_GiveUpLeavesNoTrace(t *testing.T) {
 		})
 	})
 	t.Run("reader gives up", func(t *testing.T) {
+		// Readers queued behind a writer time out one after another; the
+		// writer goes in the moment the reader holding the lock leaves.
 		synctest.Test(t, func(t *testing.T) {
 			var rw coord.RWMutex
-			rw.Lock(rwBg)
-			ctx, cancel := context.WithCancel(rwBg)
-			r := rwGo(func() error { return rw.RLock(ctx) })
-			synctest.Wait()
+			rw.RLocker().Lock(rwBg)
 			w := rwGo(func() error { return rw.Lock(rwBg) })
 			synctest.Wait()
-			cancel()
-			if err := rwResult(t, "RLock", r); err != context.Canceled {
-				t.Fatalf("RLock = %v; want context.Canceled", err)
+			for i := range 3 {
+				ctx, cancel := context.WithTimeout(rwBg, time.Duration(i+1)*time.Second)
+				err := rw.RLocker().Lock(ctx)
+				cancel()
+				if err != context.DeadlineExceeded {
+					t.Fatalf("RLocker().Lock behind a writer = %v; want context.DeadlineExceeded", err)
+				}
 			}
-			rw.Unlock()
-			if err := rwResult(t, "the writer behind a reader that gave up", w); err != nil {
+			rwBlocked(t, "the writer, while a reader holds", w)
+			rw.RLocker().Unlock()
+			if err := rwResult(t, "the writer, after readers gave up", w); err != nil {
 				t.Fatal(err)
 			}
 			rw.Unlock()
@@ -285,9 +289,9 @@ func TestRWMutexContract_GiveUpLeavesNoTrace(t *testing.T) {
 
 // "Rules 1–3 hold for both kinds of waiter." Rule 1: a wait given up
 // returns ctx.Err() itself, not the cause and not a wrapper. Rule 2: a done
-// ctx returns ctx.Err() and changes nothing. Rule 3: a grant racing a
-// cancel is neither lost nor doubled, and a cancel seen at wakeup wins.
-func TestRWMutexContract_Rules123BothKinds(t *testing.T) {
+// ctx returns ctx.Err() and changes nothing (TestRWMutexDoneCtxChangesNothing
+// checks it in every state). Rule 3 is the next test.
+func TestRWMutexContract_Rules12BothKinds(t *testing.T) {
 	kinds := map[string]func(*coord.RWMutex, context.Context) error{
 		"RLock": (*coord.RWMutex).RLock,
 		"Lock":  (*coord.RWMutex).Lock,
@@ -318,35 +322,94 @@ func TestRWMutexContract_Rules123BothKinds(t *testing.T) {
 			rwIsFree(t, &rw)
 		})
 	}
-	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(1)) // see TestRWMutexGrantRacesCancel
-	for name, wait := range kinds {
-		for _, grantFirst := range []bool{false, true} {
-			t.Run(fmt.Sprintf("rule3/%s/grantFirst=%v", name, grantFirst), func(t *testing.T) {
+}
+
+// "Rules 1–3 hold for both kinds of waiter", rule 3: "When a wakeup and a
+// cancellation race, nothing is lost and nothing is doubled ... cancellation
+// wins whenever the waiter sees it", for each kind of waiter and both
+// orders. A is the waiter whose ctx ends; B waits behind it and must get
+// what A was handed.
+//
+// With GOMAXPROCS=1 "grant, then cancel, before A runs" is certain: the
+// grant makes A runnable, but the test's goroutine keeps the only P until
+// it blocks, after the cancel. A then finds its ctx done as it wakes and
+// must give back what it was granted.
+func TestRWMutexContract_Rule3GrantRacingCancel(t *testing.T) {
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(1))
+	type setup struct {
+		// hold takes the lock that A and B will queue behind; a and b are
+		// their calls; grant is the release that hands the lock to A.
+		hold  func(rw *coord.RWMutex)
+		a, b  func(rw *coord.RWMutex, ctx context.Context) error
+		grant func(rw *coord.RWMutex)
+		// after checks the state once B holds, and releases B's hold.
+		after func(t *testing.T, rw *coord.RWMutex)
+	}
+	rlock := (*coord.RWMutex).RLock
+	lock := (*coord.RWMutex).Lock
+	cases := map[string]setup{
+		// A reader granted as its ctx ends gives its read hold back, which
+		// lets the waiting writer in.
+		"reader granted, writer behind": {
+			hold: func(rw *coord.RWMutex) { rw.Lock(rwBg) }, a: rlock, b: lock,
+			grant: (*coord.RWMutex).Unlock,
+			after: func(t *testing.T, rw *coord.RWMutex) {
+				if rw.TryRLock() {
+					t.Fatal("TryRLock succeeded while B writes: A's read hold was doubled")
+				}
+				rw.Unlock()
+			},
+		},
+		// A writer granted as its ctx ends hands the lock on to the next
+		// writer.
+		"writer granted, writer behind": {
+			hold: func(rw *coord.RWMutex) { rw.RLock(rwBg) }, a: lock, b: lock,
+			grant: (*coord.RWMutex).RUnlock,
+			after: func(t *testing.T, rw *coord.RWMutex) {
+				if rw.TryRLock() || rw.TryLock() {
+					t.Fatal("the lock was doubled")
+				}
+				rw.Unlock()
+			},
+		},
+		// A writer granted as its ctx ends lets in the readers queued
+		// behind it.
+		"writer granted, reader behind": {
+			hold: func(rw *coord.RWMutex) { rw.RLock(rwBg) }, a: lock, b: rlock,
+			grant: (*coord.RWMutex).RUnlock,
+			after: func(t *testing.T, rw *coord.RWMutex) {
+				if rw.TryLock() {
+					t.Fatal("TryLock succeeded while B reads")
+				}
+				rw.RUnlock()
+			},
+		},
+	}
+	for name, c := range cases {
+		for _, grantFirst := range []bool{true, false} {
+			t.Run(fmt.Sprintf("%s/grantFirst=%v", name, grantFirst), func(t *testing.T) {
 				synctest.Test(t, func(t *testing.T) {
 					var rw coord.RWMutex
-					rw.Lock(rwBg)
+					c.hold(&rw)
 					ctx, cancel := context.WithCancel(rwBg)
-					a := rwGo(func() error { return wait(&rw, ctx) })
+					a := rwGo(func() error { return c.a(&rw, ctx) })
 					synctest.Wait()
-					b := rwGo(func() error { return rw.Lock(rwBg) })
+					b := rwGo(func() error { return c.b(&rw, rwBg) })
 					synctest.Wait()
 					if grantFirst {
-						rw.Unlock()
+						c.grant(&rw)
 						cancel()
 					} else {
 						cancel()
-						rw.Unlock()
+						c.grant(&rw)
 					}
 					if err := rwResult(t, "A", a); err != context.Canceled {
-						t.Fatalf("A = %v; want context.Canceled", err)
+						t.Fatalf("A = %v; want context.Canceled (cancellation wins when A sees it)", err)
 					}
 					if err := rwResult(t, "B", b); err != nil {
-						t.Fatalf("B = %v; want nil (A's grant handed on)", err)
+						t.Fatalf("B = %v; want nil: A's grant must be handed on", err)
 					}
-					if rw.TryRLock() {
-						t.Fatal("a reader got in while B writes")
-					}
-					rw.Unlock()
+					c.after(t, &rw)
 					rwIsFree(t, &rw)
 				})
 			})

@@ -576,97 +576,6 @@ func TestRWMutexReaderGivesUpNeverHoldsWriterBack(t *testing.T) {
 	})
 }
 
-// A grant that races a cancel is neither lost nor doubled (rule 3 of the
-// package doc), for each kind of waiter and both orders. A is the waiter
-// whose ctx ends; B waits behind it and must get what A was handed.
-//
-// With GOMAXPROCS=1 "grant, then cancel, before A runs" is certain: the
-// grant makes A runnable, but the test's goroutine keeps the only P until
-// it blocks, after the cancel. A then finds its ctx done as it wakes and
-// must give back what it was granted.
-func TestRWMutexGrantRacesCancel(t *testing.T) {
-	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(1))
-	type setup struct {
-		// hold takes the lock that A and B will queue behind; a and b are
-		// their calls; grant is the release that hands the lock to A.
-		hold  func(rw *coord.RWMutex)
-		a, b  func(rw *coord.RWMutex, ctx context.Context) error
-		grant func(rw *coord.RWMutex)
-		// after checks the state once B holds, and releases B's hold.
-		after func(t *testing.T, rw *coord.RWMutex)
-	}
-	rlock := (*coord.RWMutex).RLock
-	lock := (*coord.RWMutex).Lock
-	cases := map[string]setup{
-		// A reader granted as its ctx ends gives its read hold back, which
-		// lets the waiting writer in.
-		"reader granted, writer behind": {
-			hold: func(rw *coord.RWMutex) { rw.Lock(rwBg) }, a: rlock, b: lock,
-			grant: (*coord.RWMutex).Unlock,
-			after: func(t *testing.T, rw *coord.RWMutex) {
-				if rw.TryRLock() {
-					t.Fatal("TryRLock succeeded while B writes: A's read hold was doubled")
-				}
-				rw.Unlock()
-			},
-		},
-		// A writer granted as its ctx ends hands the lock on to the next
-		// writer.
-		"writer granted, writer behind": {
-			hold: func(rw *coord.RWMutex) { rw.RLock(rwBg) }, a: lock, b: lock,
-			grant: (*coord.RWMutex).RUnlock,
-			after: func(t *testing.T, rw *coord.RWMutex) {
-				if rw.TryRLock() || rw.TryLock() {
-					t.Fatal("the lock was doubled")
-				}
-				rw.Unlock()
-			},
-		},
-		// A writer granted as its ctx ends lets in the readers queued
-		// behind it.
-		"writer granted, reader behind": {
-			hold: func(rw *coord.RWMutex) { rw.RLock(rwBg) }, a: lock, b: rlock,
-			grant: (*coord.RWMutex).RUnlock,
-			after: func(t *testing.T, rw *coord.RWMutex) {
-				if rw.TryLock() {
-					t.Fatal("TryLock succeeded while B reads")
-				}
-				rw.RUnlock()
-			},
-		},
-	}
-	for name, c := range cases {
-		for _, grantFirst := range []bool{true, false} {
-			t.Run(fmt.Sprintf("%s/grantFirst=%v", name, grantFirst), func(t *testing.T) {
-				synctest.Test(t, func(t *testing.T) {
-					var rw coord.RWMutex
-					c.hold(&rw)
-					ctx, cancel := context.WithCancel(rwBg)
-					a := rwGo(func() error { return c.a(&rw, ctx) })
-					synctest.Wait()
-					b := rwGo(func() error { return c.b(&rw, rwBg) })
-					synctest.Wait()
-					if grantFirst {
-						c.grant(&rw)
-						cancel()
-					} else {
-						cancel()
-						c.grant(&rw)
-					}
-					if err := rwResult(t, "A", a); err != context.Canceled {
-						t.Fatalf("A = %v; want context.Canceled (cancellation wins when A sees it)", err)
-					}
-					if err := rwResult(t, "B", b); err != nil {
-						t.Fatalf("B = %v; want nil: A's grant must be handed on", err)
-					}
-					c.after(t, &rw)
-					rwIsFree(t, &rw)
-				})
-			})
-		}
-	}
-}
-
 // The same race with real parallelism and no ordering forced: whichever
 // result A reports must be true of the lock.
 func TestRWMutexCancelRacingHandoff(t *testing.T) {
@@ -847,82 +756,57 @@ func TestRWMutexHammerCancellation(t *testing.T) {
 		held[0].Load(), gaveUp[0].Load(), held[1].Load(), gaveUp[1].Load())
 }
 
-// No writer starvation: readers that always overlap (at every moment some
-// reader holds) cannot keep a writer out. sync's writer-preference argument,
-// checked with a deadline.
-func TestRWMutexNoWriterStarvation(t *testing.T) {
-	var rw coord.RWMutex
-	stop := make(chan struct{})
-	var readers sync.WaitGroup
-	for range 4 {
-		readers.Add(1)
-		go func() {
-			defer readers.Done()
-			for {
-				select {
-				case <-stop:
-					return
-				default:
-				}
-				if err := rw.RLock(rwBg); err != nil {
-					t.Error(err)
-					return
-				}
-				time.Sleep(50 * time.Microsecond)
-				rw.RUnlock()
-			}
-		}()
-	}
-	ctx, cancel := context.WithTimeout(rwBg, 10*time.Second)
-	defer cancel()
-	for i := range 20 {
-		if err := rw.Lock(ctx); err != nil {
-			t.Fatalf("writer starved on its lock %d: %v", i, err)
+// No starvation, in real time with a deadline (sync's TestRWMutex fairness
+// tests): readers that always overlap (at every moment some reader holds)
+// cannot keep a writer out, since a new RLock waits behind a waiting writer;
+// and writers that lock back to back, with a queue of writers always
+// waiting, cannot keep a reader out, since it goes in at the next Unlock.
+func TestRWMutexNoStarvation(t *testing.T) {
+	for _, loadReads := range []bool{true, false} {
+		name := "writer among readers"
+		if !loadReads {
+			name = "reader among writers"
 		}
-		rw.Unlock()
-	}
-	close(stop)
-	readers.Wait()
-	rwIsFree(t, &rw)
-}
-
-// No reader starvation: writers that lock back to back, with a queue of
-// writers always waiting, cannot keep a reader out: it goes in at the next
-// Unlock.
-func TestRWMutexNoReaderStarvation(t *testing.T) {
-	var rw coord.RWMutex
-	stop := make(chan struct{})
-	var writers sync.WaitGroup
-	for range 4 {
-		writers.Add(1)
-		go func() {
-			defer writers.Done()
-			for {
-				select {
-				case <-stop:
-					return
-				default:
-				}
-				if err := rw.Lock(rwBg); err != nil {
-					t.Error(err)
-					return
-				}
-				time.Sleep(50 * time.Microsecond)
-				rw.Unlock()
+		t.Run(name, func(t *testing.T) {
+			// lock and unlock are the load's side; the other side must get in.
+			lock, unlock := (*coord.RWMutex).RLock, (*coord.RWMutex).RUnlock
+			other, otherUnlock := (*coord.RWMutex).Lock, (*coord.RWMutex).Unlock
+			if !loadReads {
+				lock, unlock, other, otherUnlock = other, otherUnlock, lock, unlock
 			}
-		}()
+			var rw coord.RWMutex
+			stop := make(chan struct{})
+			var load sync.WaitGroup
+			for range 4 {
+				load.Go(func() {
+					for {
+						select {
+						case <-stop:
+							return
+						default:
+						}
+						if err := lock(&rw, rwBg); err != nil {
+							t.Error(err)
+							return
+						}
+						time.Sleep(50 * time.Microsecond)
+						unlock(&rw)
+					}
+				})
+			}
+			ctx, cancel := context.WithTimeout(rwBg, 10*time.Second)
+			defer cancel()
+			for i := range 20 {
+				if err := other(&rw, ctx); err != nil {
+					t.Fatalf("starved on lock %d: %v", i, err)
+				}
+				otherUnlock(&rw)
+			}
+			close(stop)
+			load.Wait()
+			rwIsFree(t, &rw)
+		})
 	}
-	ctx, cancel := context.WithTimeout(rwBg, 10*time.Second)
-	defer cancel()
-	for i := range 20 {
-		if err := rw.RLock(ctx); err != nil {
-			t.Fatalf("reader starved on its lock %d: %v", i, err)
-		}
-		rw.RUnlock()
-	}
-	close(stop)
-	writers.Wait()
-	rwIsFree(t, &rw)
 }
 
 // A reader waits for at most one writer's hold however many writers queue:
