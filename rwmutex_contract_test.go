@@ -66,7 +66,7 @@ func TestRWMutexContract_ReadersTogetherOrOneWriter(t *testing.T) {
 		stop := make(chan struct{})
 		var chans []<-chan error
 		for i := range 12 {
-			chans = append(chans, rwGo(func() error {
+			chans = append(chans, goResult(func() error {
 				for {
 					select {
 					case <-stop:
@@ -121,17 +121,17 @@ func TestRWMutexContract_NewRLockWaitsBehindWaitingWriter(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		var rw coord.RWMutex
 		rw.RLock(rwBg)
-		w := rwGo(func() error { return rw.Lock(rwBg) })
+		w := goResult(func() error { return rw.Lock(rwBg) })
 		synctest.Wait()
-		r := rwGo(func() error { return rw.RLock(rwBg) })
-		rwBlocked(t, "RLock arriving while a writer waits", r)
+		r := goResult(func() error { return rw.RLock(rwBg) })
+		stillBlocked(t, "RLock arriving while a writer waits", r)
 		rw.RUnlock()
-		if err := rwResult(t, "Lock", w); err != nil {
+		if err := resultNow(t, "Lock", w); err != nil {
 			t.Fatal(err)
 		}
-		rwBlocked(t, "RLock while the writer holds", r)
+		stillBlocked(t, "RLock while the writer holds", r)
 		rw.Unlock()
-		if err := rwResult(t, "RLock", r); err != nil {
+		if err := resultNow(t, "RLock", r); err != nil {
 			t.Fatal(err)
 		}
 		rw.RUnlock()
@@ -146,23 +146,23 @@ func TestRWMutexContract_ReadersOfAHoldGoBeforeNextWriter(t *testing.T) {
 			var rw coord.RWMutex
 			rw.Lock(rwBg)
 			var rs []<-chan error
-			w := rwGo(func() error { return rw.Lock(rwBg) }) // the next writer
+			w := goResult(func() error { return rw.Lock(rwBg) }) // the next writer
 			synctest.Wait()
 			for range 3 { // readers queued during the hold, behind the next writer
-				rs = append(rs, rwGo(func() error { return rw.RLock(rwBg) }))
+				rs = append(rs, goResult(func() error { return rw.RLock(rwBg) }))
 			}
 			synctest.Wait()
 			rw.Unlock()
 			for i, r := range rs {
-				if err := rwResult(t, fmt.Sprint("reader ", i), r); err != nil {
+				if err := resultNow(t, fmt.Sprint("reader ", i), r); err != nil {
 					t.Fatal(err)
 				}
 			}
-			rwBlocked(t, "the next writer", w)
+			stillBlocked(t, "the next writer", w)
 			for range rs {
 				rw.RUnlock()
 			}
-			if err := rwResult(t, "the next writer", w); err != nil {
+			if err := resultNow(t, "the next writer", w); err != nil {
 				t.Fatal(err)
 			}
 			rw.Unlock()
@@ -180,7 +180,7 @@ func TestRWMutexContract_ReadersOfAHoldGoBeforeNextWriter(t *testing.T) {
 					stop := make(chan struct{})
 					var load []<-chan error
 					for range 4 {
-						load = append(load, rwGo(func() error {
+						load = append(load, goResult(func() error {
 							for {
 								select {
 								case <-stop:
@@ -238,19 +238,19 @@ func TestRWMutexContract_GiveUpLeavesNoTrace(t *testing.T) {
 			rw.RLock(rwBg)
 			ctx, cancel := context.WithTimeout(rwBg, time.Second)
 			defer cancel()
-			w := rwGo(func() error { return rw.Lock(ctx) })
+			w := goResult(func() error { return rw.Lock(ctx) })
 			synctest.Wait()
 			rs := []<-chan error{
-				rwGo(func() error { return rw.RLock(rwBg) }),
-				rwGo(func() error { return rw.RLocker().Lock(rwBg) }),
+				goResult(func() error { return rw.RLock(rwBg) }),
+				goResult(func() error { return rw.RLocker().Lock(rwBg) }),
 			}
-			rwBlocked(t, "readers behind the writer", rs[0])
+			stillBlocked(t, "readers behind the writer", rs[0])
 			time.Sleep(time.Second)
-			if err := rwResult(t, "Lock", w); err != context.DeadlineExceeded {
+			if err := resultNow(t, "Lock", w); err != context.DeadlineExceeded {
 				t.Fatalf("Lock = %v; want context.DeadlineExceeded", err)
 			}
 			for _, r := range rs {
-				if err := rwResult(t, "reader behind the writer that gave up", r); err != nil {
+				if err := resultNow(t, "reader behind the writer that gave up", r); err != nil {
 					t.Fatal(err)
 				}
 			}
@@ -266,7 +266,7 @@ func TestRWMutexContract_GiveUpLeavesNoTrace(t *testing.T) {
 		synctest.Test(t, func(t *testing.T) {
 			var rw coord.RWMutex
 			rw.RLocker().Lock(rwBg)
-			w := rwGo(func() error { return rw.Lock(rwBg) })
+			w := goResult(func() error { return rw.Lock(rwBg) })
 			synctest.Wait()
 			for i := range 3 {
 				ctx, cancel := context.WithTimeout(rwBg, time.Duration(i+1)*time.Second)
@@ -276,9 +276,9 @@ func TestRWMutexContract_GiveUpLeavesNoTrace(t *testing.T) {
 					t.Fatalf("RLocker().Lock behind a writer = %v; want context.DeadlineExceeded", err)
 				}
 			}
-			rwBlocked(t, "the writer, while a reader holds", w)
+			stillBlocked(t, "the writer, while a reader holds", w)
 			rw.RLocker().Unlock()
-			if err := rwResult(t, "the writer, after readers gave up", w); err != nil {
+			if err := resultNow(t, "the writer, after readers gave up", w); err != nil {
 				t.Fatal(err)
 			}
 			rw.Unlock()
@@ -302,10 +302,10 @@ func TestRWMutexContract_Rules12BothKinds(t *testing.T) {
 				var rw coord.RWMutex
 				rw.Lock(rwBg)
 				ctx, cancel := context.WithCancelCause(rwBg)
-				ch := rwGo(func() error { return wait(&rw, ctx) })
+				ch := goResult(func() error { return wait(&rw, ctx) })
 				synctest.Wait()
 				cancel(errRWCause)
-				if err := rwResult(t, name, ch); err != context.Canceled {
+				if err := resultNow(t, name, ch); err != context.Canceled {
 					t.Fatalf("%s = %#v; want context.Canceled itself (rule 1)", name, err)
 				}
 				rw.Unlock()
@@ -392,9 +392,9 @@ func TestRWMutexContract_Rule3GrantRacingCancel(t *testing.T) {
 					var rw coord.RWMutex
 					c.hold(&rw)
 					ctx, cancel := context.WithCancel(rwBg)
-					a := rwGo(func() error { return c.a(&rw, ctx) })
+					a := goResult(func() error { return c.a(&rw, ctx) })
 					synctest.Wait()
-					b := rwGo(func() error { return c.b(&rw, rwBg) })
+					b := goResult(func() error { return c.b(&rw, rwBg) })
 					synctest.Wait()
 					if grantFirst {
 						c.grant(&rw)
@@ -403,10 +403,10 @@ func TestRWMutexContract_Rule3GrantRacingCancel(t *testing.T) {
 						cancel()
 						c.grant(&rw)
 					}
-					if err := rwResult(t, "A", a); err != context.Canceled {
+					if err := resultNow(t, "A", a); err != context.Canceled {
 						t.Fatalf("A = %v; want context.Canceled (cancellation wins when A sees it)", err)
 					}
-					if err := rwResult(t, "B", b); err != nil {
+					if err := resultNow(t, "B", b); err != nil {
 						t.Fatalf("B = %v; want nil: A's grant must be handed on", err)
 					}
 					c.after(t, &rw)
@@ -427,12 +427,12 @@ func TestRWMutexContract_TryRLockWritersFIFOAnyGoroutineUnlocks(t *testing.T) {
 		if rw.TryRLock() {
 			t.Fatal("TryRLock succeeded while a writer holds")
 		}
-		<-rwGo(func() error { rw.Unlock(); return nil }) // another goroutine unlocks
+		<-goResult(func() error { rw.Unlock(); return nil }) // another goroutine unlocks
 		rw.RLock(rwBg)
 		var order []int
 		var ws []<-chan error
 		for i := range 4 {
-			ws = append(ws, rwGo(func() error {
+			ws = append(ws, goResult(func() error {
 				if err := rw.Lock(rwBg); err != nil {
 					return err
 				}
@@ -445,9 +445,9 @@ func TestRWMutexContract_TryRLockWritersFIFOAnyGoroutineUnlocks(t *testing.T) {
 		if rw.TryRLock() {
 			t.Fatal("TryRLock succeeded while writers wait")
 		}
-		<-rwGo(func() error { rw.RUnlock(); return nil })
+		<-goResult(func() error { rw.RUnlock(); return nil })
 		for _, w := range ws {
-			if err := rwResult(t, "writer", w); err != nil {
+			if err := resultNow(t, "writer", w); err != nil {
 				t.Fatal(err)
 			}
 		}
@@ -462,13 +462,13 @@ func TestRWMutexContract_TryRLockWritersFIFOAnyGoroutineUnlocks(t *testing.T) {
 // panics." Rule 6: the message begins "coord:" and names the call.
 func TestRWMutexContract_UnlockOfWhatIsNotHeldPanics(t *testing.T) {
 	var rw coord.RWMutex
-	rwPanics(t, "RWMutex.RUnlock", rw.RUnlock)
-	rwPanics(t, "RWMutex.Unlock", rw.Unlock)
+	mustPanic(t, "RWMutex.RUnlock", rw.RUnlock)
+	mustPanic(t, "RWMutex.Unlock", rw.Unlock)
 	rw.Lock(rwBg)
-	rwPanics(t, "RWMutex.RUnlock", rw.RUnlock)
+	mustPanic(t, "RWMutex.RUnlock", rw.RUnlock)
 	rw.Unlock()
 	rw.RLock(rwBg)
-	rwPanics(t, "RWMutex.Unlock", rw.Unlock)
+	mustPanic(t, "RWMutex.Unlock", rw.Unlock)
 	rw.RUnlock()
 	rwIsFree(t, &rw)
 }

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"runtime"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -16,60 +15,6 @@ import (
 	"github.com/coordkit/coord"
 )
 
-// The helpers of this file carry an rw prefix so that it depends on no other
-// test file of the package.
-
-// rwGo runs f in a new goroutine; the channel receives its result.
-func rwGo(f func() error) <-chan error {
-	ch := make(chan error, 1)
-	go func() { ch <- f() }()
-	return ch
-}
-
-// rwBlocked checks, in a synctest bubble, that the call behind ch is still
-// blocked once every goroutine of the bubble is.
-func rwBlocked(t *testing.T, what string, ch <-chan error) {
-	t.Helper()
-	synctest.Wait()
-	select {
-	case err := <-ch:
-		t.Fatalf("%s returned %v; want it still waiting", what, err)
-	default:
-	}
-}
-
-// rwResult returns, in a synctest bubble, the result of the call behind ch,
-// which must have returned once every goroutine of the bubble is blocked.
-func rwResult(t *testing.T, what string, ch <-chan error) error {
-	t.Helper()
-	synctest.Wait()
-	select {
-	case err := <-ch:
-		return err
-	default:
-		t.Fatalf("%s is still waiting; want it to have returned", what)
-		return nil
-	}
-}
-
-// rwPanics checks that f panics with a message that begins "coord:" and
-// contains want.
-func rwPanics(t *testing.T, want string, f func()) {
-	t.Helper()
-	defer func() {
-		t.Helper()
-		r := recover()
-		if r == nil {
-			t.Fatalf("no panic; want one containing %q", want)
-		}
-		msg := fmt.Sprint(r)
-		if !strings.HasPrefix(msg, "coord:") || !strings.Contains(msg, want) {
-			t.Fatalf("panic %q; want a coord: panic containing %q", msg, want)
-		}
-	}()
-	f()
-}
-
 // rwIsFree checks that rw is unlocked with nobody waiting: TryLock succeeds
 // (it refuses while anyone holds or waits).
 func rwIsFree(t *testing.T, rw *coord.RWMutex) {
@@ -78,22 +23,6 @@ func rwIsFree(t *testing.T, rw *coord.RWMutex) {
 		t.Fatal("RWMutex is not free: TryLock failed")
 	}
 	rw.Unlock()
-}
-
-// rwLeakCheck fails t if, at its end, more goroutines run than at the call
-// (given a moment to exit).
-func rwLeakCheck(t *testing.T) {
-	before := runtime.NumGoroutine()
-	t.Cleanup(func() {
-		deadline := time.Now().Add(5 * time.Second)
-		for runtime.NumGoroutine() > before {
-			if time.Now().After(deadline) {
-				t.Errorf("goroutines leaked: %d before the test, %d after", before, runtime.NumGoroutine())
-				return
-			}
-			time.Sleep(time.Millisecond)
-		}
-	})
 }
 
 var rwBg = context.Background()
@@ -133,27 +62,27 @@ func TestRWMutexReadersShareWriterExcludes(t *testing.T) {
 				t.Fatalf("reader %d: %v", i, err)
 			}
 		}
-		w := rwGo(func() error { return rw.Lock(rwBg) })
-		rwBlocked(t, "Lock while readers hold", w)
+		w := goResult(func() error { return rw.Lock(rwBg) })
+		stillBlocked(t, "Lock while readers hold", w)
 		for range readers - 1 {
 			rw.RUnlock()
 		}
-		rwBlocked(t, "Lock while one reader holds", w)
+		stillBlocked(t, "Lock while one reader holds", w)
 		rw.RUnlock()
-		if err := rwResult(t, "Lock after the last RUnlock", w); err != nil {
+		if err := resultNow(t, "Lock after the last RUnlock", w); err != nil {
 			t.Fatal(err)
 		}
-		r := rwGo(func() error { return rw.RLock(rwBg) })
-		w2 := rwGo(func() error { return rw.Lock(rwBg) })
-		rwBlocked(t, "RLock while a writer holds", r)
-		rwBlocked(t, "Lock while a writer holds", w2)
+		r := goResult(func() error { return rw.RLock(rwBg) })
+		w2 := goResult(func() error { return rw.Lock(rwBg) })
+		stillBlocked(t, "RLock while a writer holds", r)
+		stillBlocked(t, "Lock while a writer holds", w2)
 		rw.Unlock()
-		if err := rwResult(t, "RLock after Unlock", r); err != nil {
+		if err := resultNow(t, "RLock after Unlock", r); err != nil {
 			t.Fatal(err)
 		}
-		rwBlocked(t, "Lock while a reader holds", w2)
+		stillBlocked(t, "Lock while a reader holds", w2)
 		rw.RUnlock()
-		if err := rwResult(t, "second Lock", w2); err != nil {
+		if err := resultNow(t, "second Lock", w2); err != nil {
 			t.Fatal(err)
 		}
 		rw.Unlock()
@@ -163,19 +92,19 @@ func TestRWMutexReadersShareWriterExcludes(t *testing.T) {
 
 func TestRWMutexMisusePanics(t *testing.T) {
 	var rw coord.RWMutex
-	rwPanics(t, "RWMutex.RUnlock", rw.RUnlock)
-	rwPanics(t, "RWMutex.Unlock", rw.Unlock)
+	mustPanic(t, "RWMutex.RUnlock", rw.RUnlock)
+	mustPanic(t, "RWMutex.Unlock", rw.Unlock)
 	rwIsFree(t, &rw)
 
 	rw.Lock(rwBg)
-	rwPanics(t, "RWMutex.RUnlock", rw.RUnlock)
+	mustPanic(t, "RWMutex.RUnlock", rw.RUnlock)
 	rw.Unlock() // the panic left the write hold as it was
 	rwIsFree(t, &rw)
 
 	rw.RLock(rwBg)
-	rwPanics(t, "RWMutex.Unlock", rw.Unlock)
+	mustPanic(t, "RWMutex.Unlock", rw.Unlock)
 	rw.RUnlock()
-	rwPanics(t, "RWMutex.RUnlock", rw.RUnlock) // one RUnlock too many
+	mustPanic(t, "RWMutex.RUnlock", rw.RUnlock) // one RUnlock too many
 	rwIsFree(t, &rw)
 
 	// A waiting writer is not disturbed by an RUnlock too many: it still
@@ -183,13 +112,13 @@ func TestRWMutexMisusePanics(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		var rw coord.RWMutex
 		rw.RLock(rwBg)
-		w := rwGo(func() error { return rw.Lock(rwBg) })
-		rwBlocked(t, "Lock", w)
+		w := goResult(func() error { return rw.Lock(rwBg) })
+		stillBlocked(t, "Lock", w)
 		rw.RUnlock()
-		if err := rwResult(t, "Lock", w); err != nil {
+		if err := resultNow(t, "Lock", w); err != nil {
 			t.Fatal(err)
 		}
-		rwPanics(t, "RWMutex.RUnlock", rw.RUnlock)
+		mustPanic(t, "RWMutex.RUnlock", rw.RUnlock)
 		rw.Unlock()
 		rwIsFree(t, &rw)
 	})
@@ -198,11 +127,11 @@ func TestRWMutexMisusePanics(t *testing.T) {
 func TestRWMutexAnyGoroutineMayUnlock(t *testing.T) {
 	var rw coord.RWMutex
 	rw.Lock(rwBg)
-	if err := <-rwGo(func() error { rw.Unlock(); return nil }); err != nil {
+	if err := <-goResult(func() error { rw.Unlock(); return nil }); err != nil {
 		t.Fatal(err)
 	}
 	rw.RLock(rwBg)
-	<-rwGo(func() error { rw.RUnlock(); return nil })
+	<-goResult(func() error { rw.RUnlock(); return nil })
 	rwIsFree(t, &rw)
 }
 
@@ -257,11 +186,11 @@ func TestRWMutexDoneCtxChangesNothing(t *testing.T) {
 				// nothing and neither delays the writer nor lets a reader
 				// past it.
 				rw.RLock(rwBg)
-				w := rwGo(func() error { return rw.Lock(rwBg) })
-				rwBlocked(t, "Lock", w)
+				w := goResult(func() error { return rw.Lock(rwBg) })
+				stillBlocked(t, "Lock", w)
 				check("read-held, writer-waiting", &rw)
 				rw.RUnlock()
-				if err := rwResult(t, "Lock after the reader left", w); err != nil {
+				if err := resultNow(t, "Lock after the reader left", w); err != nil {
 					t.Fatal(err)
 				}
 				rw.Unlock()
@@ -277,20 +206,20 @@ func TestRWMutexWriterPreference(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		var rw coord.RWMutex
 		rw.RLock(rwBg)
-		w := rwGo(func() error { return rw.Lock(rwBg) })
-		rwBlocked(t, "Lock", w)
+		w := goResult(func() error { return rw.Lock(rwBg) })
+		stillBlocked(t, "Lock", w)
 		if rw.TryRLock() {
 			t.Fatal("TryRLock succeeded while a writer waits")
 		}
-		r := rwGo(func() error { return rw.RLock(rwBg) })
-		rwBlocked(t, "RLock behind a waiting writer", r)
+		r := goResult(func() error { return rw.RLock(rwBg) })
+		stillBlocked(t, "RLock behind a waiting writer", r)
 		rw.RUnlock()
-		if err := rwResult(t, "Lock", w); err != nil {
+		if err := resultNow(t, "Lock", w); err != nil {
 			t.Fatal(err)
 		}
-		rwBlocked(t, "RLock while the writer holds", r)
+		stillBlocked(t, "RLock while the writer holds", r)
 		rw.Unlock()
-		if err := rwResult(t, "RLock", r); err != nil {
+		if err := resultNow(t, "RLock", r); err != nil {
 			t.Fatal(err)
 		}
 		rw.RUnlock()
@@ -312,32 +241,32 @@ func TestRWMutexQueuedReadersGoBeforeNextWriter(t *testing.T) {
 			return nil
 		}
 		rw.Lock(rwBg)
-		r1 := rwGo(reader)
+		r1 := goResult(reader)
 		synctest.Wait()
-		w := rwGo(func() error { return rw.Lock(rwBg) })
+		w := goResult(func() error { return rw.Lock(rwBg) })
 		synctest.Wait()
-		r2 := rwGo(reader)
-		rwBlocked(t, "RLock r1", r1)
-		rwBlocked(t, "Lock", w)
-		rwBlocked(t, "RLock r2", r2)
+		r2 := goResult(reader)
+		stillBlocked(t, "RLock r1", r1)
+		stillBlocked(t, "Lock", w)
+		stillBlocked(t, "RLock r2", r2)
 		rw.Unlock()
-		if err := rwResult(t, "r1", r1); err != nil {
+		if err := resultNow(t, "r1", r1); err != nil {
 			t.Fatal(err)
 		}
-		if err := rwResult(t, "r2 (queued after the next writer)", r2); err != nil {
+		if err := resultNow(t, "r2 (queued after the next writer)", r2); err != nil {
 			t.Fatal(err)
 		}
-		rwBlocked(t, "the next writer, while the readers hold", w)
+		stillBlocked(t, "the next writer, while the readers hold", w)
 		// A reader arriving now waits behind the writer.
-		r3 := rwGo(reader)
-		rwBlocked(t, "r3", r3)
+		r3 := goResult(reader)
+		stillBlocked(t, "r3", r3)
 		rw.RUnlock()
 		rw.RUnlock()
-		if err := rwResult(t, "Lock", w); err != nil {
+		if err := resultNow(t, "Lock", w); err != nil {
 			t.Fatal(err)
 		}
 		rw.Unlock()
-		if err := rwResult(t, "r3", r3); err != nil {
+		if err := resultNow(t, "r3", r3); err != nil {
 			t.Fatal(err)
 		}
 		rw.RUnlock()
@@ -356,7 +285,7 @@ func TestRWMutexWritersFIFO(t *testing.T) {
 		var order []int // appended under the write lock
 		var errs []<-chan error
 		for i := range writers {
-			errs = append(errs, rwGo(func() error {
+			errs = append(errs, goResult(func() error {
 				if err := rw.Lock(rwBg); err != nil {
 					return err
 				}
@@ -368,7 +297,7 @@ func TestRWMutexWritersFIFO(t *testing.T) {
 		}
 		rw.RUnlock()
 		for i, ch := range errs {
-			if err := rwResult(t, fmt.Sprint("writer ", i), ch); err != nil {
+			if err := resultNow(t, fmt.Sprint("writer ", i), ch); err != nil {
 				t.Fatal(err)
 			}
 		}
@@ -390,20 +319,20 @@ func TestRWMutexWriterGivesUpReadersGoIn(t *testing.T) {
 			var rw coord.RWMutex
 			rw.RLock(rwBg) // a reader holds, and keeps holding throughout
 			ctx, cancel := context.WithCancel(rwBg)
-			w := rwGo(func() error { return rw.Lock(ctx) })
+			w := goResult(func() error { return rw.Lock(ctx) })
 			synctest.Wait()
-			r1 := rwGo(func() error { return rw.RLock(rwBg) })
-			r2 := rwGo(func() error { return rw.RLock(rwBg) })
-			rwBlocked(t, "RLock behind the waiting writer", r1)
-			rwBlocked(t, "RLock behind the waiting writer", r2)
+			r1 := goResult(func() error { return rw.RLock(rwBg) })
+			r2 := goResult(func() error { return rw.RLock(rwBg) })
+			stillBlocked(t, "RLock behind the waiting writer", r1)
+			stillBlocked(t, "RLock behind the waiting writer", r2)
 			cancel()
-			if err := rwResult(t, "the writer that gave up", w); err != context.Canceled {
+			if err := resultNow(t, "the writer that gave up", w); err != context.Canceled {
 				t.Fatalf("Lock = %v; want context.Canceled", err)
 			}
-			if err := rwResult(t, "r1", r1); err != nil {
+			if err := resultNow(t, "r1", r1); err != nil {
 				t.Fatal(err)
 			}
-			if err := rwResult(t, "r2", r2); err != nil {
+			if err := resultNow(t, "r2", r2); err != nil {
 				t.Fatal(err)
 			}
 			// And new readers go in without waiting.
@@ -422,7 +351,7 @@ func TestRWMutexWriterGivesUpReadersGoIn(t *testing.T) {
 			rw.RLock(rwBg)
 			ctx, cancel := context.WithTimeout(rwBg, time.Second)
 			defer cancel()
-			w := rwGo(func() error { return rw.Lock(ctx) })
+			w := goResult(func() error { return rw.Lock(ctx) })
 			synctest.Wait()
 			start := time.Now()
 			if err := rw.RLock(rwBg); err != nil {
@@ -431,7 +360,7 @@ func TestRWMutexWriterGivesUpReadersGoIn(t *testing.T) {
 			if d := time.Since(start); d != time.Second {
 				t.Fatalf("RLock waited %v; want exactly the writer's 1s", d)
 			}
-			if err := rwResult(t, "Lock", w); err != context.DeadlineExceeded {
+			if err := resultNow(t, "Lock", w); err != context.DeadlineExceeded {
 				t.Fatalf("Lock = %v; want context.DeadlineExceeded", err)
 			}
 			rw.RUnlock()
@@ -447,31 +376,31 @@ func TestRWMutexWriterGivesUpReadersGoIn(t *testing.T) {
 			var rw coord.RWMutex
 			rw.RLock(rwBg)
 			ctx, cancel := context.WithCancel(rwBg)
-			a := rwGo(func() error { return rw.Lock(ctx) })
+			a := goResult(func() error { return rw.Lock(ctx) })
 			synctest.Wait()
-			r1 := rwGo(func() error { return rw.RLock(rwBg) })
+			r1 := goResult(func() error { return rw.RLock(rwBg) })
 			synctest.Wait()
-			b := rwGo(func() error { return rw.Lock(rwBg) })
+			b := goResult(func() error { return rw.Lock(rwBg) })
 			synctest.Wait()
-			r2 := rwGo(func() error { return rw.RLock(rwBg) })
-			rwBlocked(t, "r2", r2)
+			r2 := goResult(func() error { return rw.RLock(rwBg) })
+			stillBlocked(t, "r2", r2)
 			cancel()
-			if err := rwResult(t, "A", a); err != context.Canceled {
+			if err := resultNow(t, "A", a); err != context.Canceled {
 				t.Fatalf("A = %v; want context.Canceled", err)
 			}
-			if err := rwResult(t, "r1, queued ahead of B", r1); err != nil {
+			if err := resultNow(t, "r1, queued ahead of B", r1); err != nil {
 				t.Fatal(err)
 			}
-			rwBlocked(t, "r2, queued behind B", r2)
-			rwBlocked(t, "B, while two readers hold", b)
+			stillBlocked(t, "r2, queued behind B", r2)
+			stillBlocked(t, "B, while two readers hold", b)
 			rw.RUnlock()
-			rwBlocked(t, "B, while one reader holds", b)
+			stillBlocked(t, "B, while one reader holds", b)
 			rw.RUnlock()
-			if err := rwResult(t, "B", b); err != nil {
+			if err := resultNow(t, "B", b); err != nil {
 				t.Fatal(err)
 			}
 			rw.Unlock()
-			if err := rwResult(t, "r2", r2); err != nil {
+			if err := resultNow(t, "r2", r2); err != nil {
 				t.Fatal(err)
 			}
 			rw.RUnlock()
@@ -485,17 +414,17 @@ func TestRWMutexWriterGivesUpReadersGoIn(t *testing.T) {
 			var rw coord.RWMutex
 			rw.Lock(rwBg)
 			ctx, cancel := context.WithCancel(rwBg)
-			w := rwGo(func() error { return rw.Lock(ctx) })
+			w := goResult(func() error { return rw.Lock(ctx) })
 			synctest.Wait()
-			r := rwGo(func() error { return rw.RLock(rwBg) })
+			r := goResult(func() error { return rw.RLock(rwBg) })
 			synctest.Wait()
 			cancel()
-			if err := rwResult(t, "Lock", w); err != context.Canceled {
+			if err := resultNow(t, "Lock", w); err != context.Canceled {
 				t.Fatalf("Lock = %v; want context.Canceled", err)
 			}
-			rwBlocked(t, "RLock while a writer holds", r)
+			stillBlocked(t, "RLock while a writer holds", r)
 			rw.Unlock()
-			if err := rwResult(t, "RLock", r); err != nil {
+			if err := resultNow(t, "RLock", r); err != nil {
 				t.Fatal(err)
 			}
 			rw.RUnlock()
@@ -514,16 +443,16 @@ func TestRWMutexReaderGivesUpNeverHoldsWriterBack(t *testing.T) {
 			var rw coord.RWMutex
 			rw.Lock(rwBg)
 			ctx, cancel := context.WithCancel(rwBg)
-			r := rwGo(func() error { return rw.RLock(ctx) })
+			r := goResult(func() error { return rw.RLock(ctx) })
 			synctest.Wait()
-			b := rwGo(func() error { return rw.Lock(rwBg) })
+			b := goResult(func() error { return rw.Lock(rwBg) })
 			synctest.Wait()
 			cancel()
-			if err := rwResult(t, "RLock", r); err != context.Canceled {
+			if err := resultNow(t, "RLock", r); err != context.Canceled {
 				t.Fatalf("RLock = %v; want context.Canceled", err)
 			}
 			rw.Unlock()
-			if err := rwResult(t, "B", b); err != nil {
+			if err := resultNow(t, "B", b); err != nil {
 				t.Fatal(err)
 			}
 			rw.Unlock()
@@ -551,23 +480,23 @@ func TestRWMutexReaderGivesUpNeverHoldsWriterBack(t *testing.T) {
 		synctest.Test(t, func(t *testing.T) {
 			var rw coord.RWMutex
 			rw.RLock(rwBg)
-			b := rwGo(func() error { return rw.Lock(rwBg) })
+			b := goResult(func() error { return rw.Lock(rwBg) })
 			synctest.Wait()
 			ctx, cancel := context.WithCancel(rwBg)
 			var rs []<-chan error
 			for range 3 {
-				rs = append(rs, rwGo(func() error { return rw.RLock(ctx) }))
+				rs = append(rs, goResult(func() error { return rw.RLock(ctx) }))
 			}
 			synctest.Wait()
 			cancel()
 			for _, r := range rs {
-				if err := rwResult(t, "RLock", r); err != context.Canceled {
+				if err := resultNow(t, "RLock", r); err != context.Canceled {
 					t.Fatalf("RLock = %v; want context.Canceled", err)
 				}
 			}
-			rwBlocked(t, "B while a reader holds", b)
+			stillBlocked(t, "B while a reader holds", b)
 			rw.RUnlock()
-			if err := rwResult(t, "B", b); err != nil {
+			if err := resultNow(t, "B", b); err != nil {
 				t.Fatal(err)
 			}
 			rw.Unlock()
@@ -586,7 +515,7 @@ func TestRWMutexCancelRacingHandoff(t *testing.T) {
 			var rw coord.RWMutex
 			rw.Lock(rwBg)
 			ctx, cancel := context.WithCancel(rwBg)
-			a := rwGo(func() error {
+			a := goResult(func() error {
 				if reader {
 					return rw.RLock(ctx)
 				}
@@ -688,7 +617,7 @@ func hammerRWMutex(t *testing.T, readers, iterations int) {
 // error; holds and give-ups add up to the calls made; the lock ends free;
 // no goroutine is left behind.
 func TestRWMutexHammerCancellation(t *testing.T) {
-	rwLeakCheck(t)
+	noGoroutineLeak(t)
 	var rw coord.RWMutex
 	var activity atomic.Int32
 	var held, gaveUp [2]atomic.Int64 // [0] readers, [1] writers
@@ -825,7 +754,7 @@ func TestRWMutexReaderWaitsOneWriterHold(t *testing.T) {
 		}
 		var ws []<-chan error
 		for range 5 {
-			ws = append(ws, rwGo(writer))
+			ws = append(ws, goResult(writer))
 			synctest.Wait()
 		}
 		start := time.Now()
@@ -855,8 +784,8 @@ func TestRWMutexWaitersDurablyBlocked(t *testing.T) {
 		ctx, cancel := context.WithTimeout(rwBg, time.Hour)
 		defer cancel()
 		start := time.Now()
-		r := rwGo(func() error { return rw.RLock(ctx) })
-		w := rwGo(func() error { return rw.Lock(ctx) })
+		r := goResult(func() error { return rw.RLock(ctx) })
+		w := goResult(func() error { return rw.Lock(ctx) })
 		if err := <-r; err != context.DeadlineExceeded {
 			t.Fatalf("RLock = %v", err)
 		}
@@ -899,15 +828,15 @@ func TestRWMutexRLocker(t *testing.T) {
 		if err := l.Lock(rwBg); err != nil {
 			t.Fatal("two RLocker holds do not share: ", err)
 		}
-		w := rwGo(func() error { return rw.Lock(rwBg) })
-		rwBlocked(t, "Lock while RLocker holds", w)
+		w := goResult(func() error { return rw.Lock(rwBg) })
+		stillBlocked(t, "Lock while RLocker holds", w)
 		l.Unlock()
 		l.Unlock()
-		if err := rwResult(t, "Lock", w); err != nil {
+		if err := resultNow(t, "Lock", w); err != nil {
 			t.Fatal(err)
 		}
 		rw.Unlock()
-		rwPanics(t, "RWMutex.RUnlock", l.Unlock)
+		mustPanic(t, "RWMutex.RUnlock", l.Unlock)
 		rwIsFree(t, &rw)
 	})
 }
