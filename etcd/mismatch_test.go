@@ -8,6 +8,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log"
 	"strings"
 	"testing"
 	"time"
@@ -118,7 +119,7 @@ func TestBarrierPartiesMismatch(t *testing.T) {
 		i   int
 		err error
 	}
-	arrive := func(parties int) <-chan res {
+	arrive := func(ctx context.Context, parties int) <-chan res {
 		b := etcd.NewBarrier(newSession(t, cli, p), "b", parties)
 		ch := make(chan res, 1)
 		go func() {
@@ -127,23 +128,16 @@ func TestBarrierPartiesMismatch(t *testing.T) {
 		}()
 		return ch
 	}
-	first := arrive(2)
+	first := arrive(ctx, 2)
 	waitKeys(t, cli, p+"barrier/b/", 1)
 
 	// The case that released parties early: a second process with other
-	// parties must fail, and the first must go on waiting.
+	// parties must fail, at once though its ctx has no deadline, and the
+	// first must go on waiting.
 	before := revision(t, cli)
-	other := etcd.NewBarrier(newSession(t, cli, p), "b", 3)
 	var r res
 	select {
-	case r = <-func() <-chan res {
-		ch := make(chan res, 1)
-		go func() {
-			i, err := other.Wait(context.Background())
-			ch <- res{i, err}
-		}()
-		return ch
-	}():
+	case r = <-arrive(context.Background(), 3):
 	case <-time.After(5 * time.Second):
 		t.Fatal("Wait with other parties did not return")
 	}
@@ -164,7 +158,7 @@ func TestBarrierPartiesMismatch(t *testing.T) {
 	}
 
 	// A party with the same parties completes the round.
-	second := arrive(2)
+	second := arrive(ctx, 2)
 	idx := map[int]bool{}
 	for _, ch := range []<-chan res{first, second} {
 		select {
@@ -183,7 +177,7 @@ func TestBarrierPartiesMismatch(t *testing.T) {
 
 	// The name is free again: 3 parties make a round now.
 	waitKeys(t, cli, p+"barrier/b/", 0)
-	chs := []<-chan res{arrive(3), arrive(3), arrive(3)}
+	chs := []<-chan res{arrive(ctx, 3), arrive(ctx, 3), arrive(ctx, 3)}
 	for _, ch := range chs {
 		select {
 		case r := <-ch:
@@ -303,4 +297,33 @@ func TestMismatchOtherValueShape(t *testing.T) {
 	if err := same.Release(ctx); err != nil {
 		t.Fatal(err)
 	}
+}
+
+// Two processes disagree on a semaphore's limit: the second fails at once,
+// and the numbers are there for a program (or a CLI) to report.
+func ExampleMismatchError() {
+	ctx := context.Background()
+	cli := connect()
+	defer cli.Close()
+	s1, _ := etcd.NewSession(ctx, cli, etcd.WithPrefix("/example-mismatch/"))
+	defer s1.Close()
+	s2, _ := etcd.NewSession(ctx, cli, etcd.WithPrefix("/example-mismatch/"))
+	defer s2.Close()
+
+	a := etcd.NewSemaphore(s1, "jobs", 5)
+	if err := a.Acquire(ctx); err != nil {
+		log.Fatal(err)
+	}
+	defer a.Release(ctx)
+	err := etcd.NewSemaphore(s2, "jobs", 3).Acquire(ctx)
+	var me *etcd.MismatchError
+	if errors.As(err, &me) {
+		fmt.Println(me.Asked, me.InUse)
+	}
+	fmt.Println(errors.Is(err, etcd.ErrMismatch))
+	fmt.Println(err)
+	// Output:
+	// 3 5
+	// true
+	// coord/etcd: acquire semaphore "jobs": limit 3 differs from limit 5 in use by 1 holder/waiter
 }
