@@ -59,8 +59,8 @@ func (m *Semaphore) Limit() int { return m.limit }
 // (it took nothing, and those behind it move up), an error errors.Is
 // ErrSessionDone if the session ends first, and an error errors.Is
 // ErrMismatch, at once and having written nothing, if the name is in use
-// with another limit. A ctx that is already done
-// returns ctx.Err() at once and changes nothing.
+// with another limit. A ctx that is already done returns ctx.Err() at once
+// and changes nothing.
 func (m *Semaphore) Acquire(ctx context.Context) error {
 	return m.v.acquire(ctx, "acquire semaphore", m.v.kn, keyMeta{Limit: m.limit}, nil, func(ctx context.Context, key string, rev, ahead int64) error {
 		if ahead < int64(m.limit) {
