@@ -27,10 +27,19 @@ import (
 // round completes even when the party that would have tripped it dies first;
 // parties are few, and those reads are the price of that.
 //
-// Processes sharing a name must pass the same parties. A Barrier is safe for
-// use by any number of goroutines (each Wait is a party of its own) and must
-// be made with NewBarrier (there is no useful zero value). It keeps no state
-// of its own, so a copy is another handle on the same barrier.
+// Processes sharing a name must pass the same parties: a Wait whose parties
+// differ from the ones in use on the name (by any party's key left under
+// it, waiting or leaving a tripped round) fails at once, writing nothing,
+// with an error errors.Is ErrMismatch that names both numbers
+// (*MismatchError); once no key of the name is left, any parties may start
+// over. The check and the write of the key are one transaction, so of two
+// processes arriving at once with different parties, one fails and the
+// other is not released early.
+//
+// A Barrier is safe for use by any number of goroutines (each Wait is a
+// party of its own) and must be made with NewBarrier (there is no useful
+// zero value). It keeps no state of its own, so a copy is another handle on
+// the same barrier.
 type Barrier struct {
 	s       *Session
 	name    string
@@ -63,7 +72,8 @@ func (b *Barrier) Parties() int { return b.parties }
 // handed on, so Wait then returns the index and nil. A ctx that is already
 // done returns -1 and ctx.Err() and changes nothing, even for what would be
 // the last party. A done session makes Wait return an error errors.Is
-// ErrSessionDone.
+// ErrSessionDone, and parties that differ from the ones in use on the name
+// one errors.Is ErrMismatch, at once and having written nothing.
 func (b *Barrier) Wait(ctx context.Context) (int, error) {
 	const op = "wait barrier"
 	s := b.s

@@ -104,12 +104,16 @@ func (k *keyName) String() string {
 }
 
 // keyMeta is the value stored under every key coord writes.
+//
+// Limit and Parties come first: a value carrying one of them begins with
+// it (`{"limit":3,`), so one Txn can compare it across the name's range,
+// which is how a key with another number is kept out (see sameNumber).
 type keyMeta struct {
-	Who     string    `json:"who"`
-	Since   time.Time `json:"since"`
 	Limit   int       `json:"limit,omitempty"`   // semaphores: its limit, so List can tell holders from waiters
 	Parties int       `json:"parties,omitempty"` // barriers
-	Index   *int      `json:"index,omitempty"`   // barriers: set when the round tripped
+	Who     string    `json:"who"`
+	Since   time.Time `json:"since"`
+	Index   *int      `json:"index,omitempty"` // barriers: set when the round tripped
 }
 
 func (m keyMeta) encode() string {

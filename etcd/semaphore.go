@@ -22,8 +22,13 @@ import (
 //
 // A Semaphore value, like a Mutex value, holds at most once at a time, and
 // its Token and Lost mean what they mean for Mutex; goroutines sharing one
-// value take turns. Processes sharing a name must pass the same limit: coord
-// does not reconcile different ones. A Semaphore is safe for use by any
+// value take turns. Processes sharing a name must pass the same limit: an
+// Acquire whose limit differs from the one in use on the name (by any key
+// of a holder or waiter left under it) fails at once, writing nothing, with
+// an error errors.Is ErrMismatch that names both numbers (*MismatchError);
+// once no key of the name is left, any limit may start over. The check and
+// the write of the key are one transaction, so of two processes arriving at
+// once with different limits, one fails. A Semaphore is safe for use by any
 // number of goroutines; it must be made with NewSemaphore (there is no useful
 // zero value) and not copied (go vet's copylocks check catches a copy).
 type Semaphore struct {
@@ -51,9 +56,11 @@ func (m *Semaphore) Limit() int { return m.limit }
 
 // Acquire waits until the caller is one of at most limit holders and
 // returns nil. It returns ctx.Err() if ctx ends first, having deleted its key
-// (it took nothing, and those behind it move up), and an error errors.Is
-// ErrSessionDone if the session ends first. A ctx that is already done
-// returns ctx.Err() at once and changes nothing.
+// (it took nothing, and those behind it move up), an error errors.Is
+// ErrSessionDone if the session ends first, and an error errors.Is
+// ErrMismatch, at once and having written nothing, if the name is in use
+// with another limit. A ctx that is already done returns ctx.Err() at once
+// and changes nothing.
 func (m *Semaphore) Acquire(ctx context.Context) error {
 	return m.v.acquire(ctx, "acquire semaphore", m.v.kn, keyMeta{Limit: m.limit}, nil, func(ctx context.Context, key string, rev, ahead int64) error {
 		if ahead < int64(m.limit) {

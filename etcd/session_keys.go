@@ -10,6 +10,7 @@ import (
 	"errors"
 	"strings"
 
+	pb "go.etcd.io/etcd/api/v3/etcdserverpb"
 	"go.etcd.io/etcd/api/v3/v3rpc/rpctypes"
 	clientv3 "go.etcd.io/etcd/client/v3"
 )
@@ -28,7 +29,10 @@ import (
 // does not answer within opTimeout, enqueue tries again with a new key for
 // as long as ctx and the session live. On error the key may or may not
 // exist, and the session deletes it later (orphan): the caller does not
-// wait on a cluster that just failed to answer.
+// wait on a cluster that just failed to answer. The one exception is a key
+// whose meta carries a number that differs from the one in use on its
+// range (see joinSame): then nothing was written, and the error is a
+// *MismatchError.
 func (s *Session) enqueue(ctx context.Context, kn *keyName, meta keyMeta, ranges ...string) (key string, rev int64, ahead int64, err error) {
 	if len(ranges) == 0 {
 		ranges = []string{kn.pfx}
@@ -37,6 +41,9 @@ func (s *Session) enqueue(ctx context.Context, kn *keyName, meta keyMeta, ranges
 		key, rev, ahead, err = s.enqueueOnce(kn, meta, ranges)
 		if err == nil {
 			return key, rev, ahead, nil
+		}
+		if errors.Is(err, ErrMismatch) {
+			return key, 0, 0, err // nothing was written
 		}
 		// The key may yet be written: leave it to the session to delete.
 		s.orphan(kn, key, 0)
@@ -60,6 +67,16 @@ func (s *Session) enqueueOnce(kn *keyName, meta keyMeta, ranges []string) (key s
 	for _, r := range ranges {
 		ops = append(ops, clientv3.OpGet(r, clientv3.WithPrefix(), clientv3.WithCountOnly()))
 	}
+	if _, n := meta.number(); n > 0 {
+		// A Semaphore's limit, a Barrier's parties: the key joins only if
+		// its range is empty or uses the same number.
+		var rs []*pb.ResponseOp
+		rs, rev, err = s.joinSame(ctx, kn.pfx, key, meta, ops)
+		if err != nil {
+			return key, 0, 0, err
+		}
+		return key, rev, countAhead(key, ranges, rs[1:]), nil
+	}
 	resp, err := s.cli.Txn(ctx).
 		If(clientv3.Compare(clientv3.CreateRevision(key), "=", 0)).
 		Then(ops...).
@@ -70,13 +87,18 @@ func (s *Session) enqueueOnce(kn *keyName, meta keyMeta, ranges []string) (key s
 	if !resp.Succeeded { // cannot happen: a name is used by one attempt at a time
 		return key, 0, 0, errors.New("holder key already exists")
 	}
+	return key, resp.Header.Revision, countAhead(key, ranges, resp.Responses[1:]), nil
+}
+
+// countAhead sums the counts rs of ranges, less key itself.
+func countAhead(key string, ranges []string, rs []*pb.ResponseOp) (ahead int64) {
 	for i, r := range ranges {
-		ahead += resp.Responses[i+1].GetResponseRange().Count
+		ahead += rs[i].GetResponseRange().Count
 		if strings.HasPrefix(key, r) {
 			ahead-- // our own
 		}
 	}
-	return key, resp.Header.Revision, ahead, nil
+	return ahead
 }
 
 // put is the write of a key of the session's: on its lease, its value meta
