@@ -16,6 +16,8 @@
 //     distributed mutex in github.com/coordkit/coord/etcd share.
 //   - ReentrantMutex: mutual exclusion that the holder may take again; the
 //     hold travels in the context that Lock returns.
+//   - RWMutex: any number of readers at once, or one writer alone, with
+//     neither side starved.
 //   - Event: a flag that goroutines wait to see set; a broadcast.
 //   - Cond: wait, with a lock held, for a predicate on shared state to
 //     become true.
@@ -39,11 +41,11 @@
 //     even where it could have succeeded without waiting: on a free Mutex, a
 //     set Event, AcquireN(ctx, 0), a true WaitFor predicate, a re-entry.
 //  3. When a wakeup and a cancellation race, nothing is lost and nothing is
-//     doubled. What is handed to one waiter (a Mutex, Semaphore permits, a
-//     Cond notification, a Queue item, a RateLimiter admission) goes to the
-//     next waiter if the waiter it was meant for finds its ctx done when it
-//     wakes. A set Event and a tripped Barrier round release everyone and are
-//     not handed on.
+//     doubled. What is handed to one waiter (a Mutex, an RWMutex read or
+//     write hold, Semaphore permits, a Cond notification, a Queue item, a
+//     RateLimiter admission) goes to the next waiter if the waiter it was
+//     meant for finds its ctx done when it wakes. A set Event and a tripped
+//     Barrier round release everyone and are not handed on.
 //  4. Waiting blocks on channels, never on a sync.Mutex, so a waiting
 //     goroutine is durably blocked for testing/synctest and every primitive
 //     can be tested with a fake clock.
@@ -55,15 +57,20 @@
 //     at run time are errors, and those callers branch on are exported
 //     sentinels such as ErrBrokenBarrier.
 //
-// Waiters are served in arrival order by every primitive; Mutex alone lets a
-// running goroutine take a free mutex ahead of a woken one, for speed, and
-// only for about a millisecond (see Mutex).
+// Waiters are served in arrival order by every primitive, with two
+// exceptions, both bounded: Mutex lets a running goroutine take a free
+// mutex ahead of a woken one, for speed, and only for about a millisecond
+// (see Mutex); and when an RWMutex writer unlocks, every reader queued
+// during its hold goes in before the next writer, even one that queued
+// before some of those readers, so that writers cannot starve readers (see
+// RWMutex).
 //
 // # From asyncio
 //
 //	asyncio                     coord
 //	asyncio.Lock                Mutex (Go calls a lock a Mutex)
 //	RLock (asyncio has none)    ReentrantMutex (in Go, RLock means a read lock)
+//	(asyncio has no RW lock)    RWMutex (readers share, a writer excludes)
 //	asyncio.Event               Event
 //	asyncio.Condition           Cond
 //	asyncio.Semaphore           NewSemaphore
