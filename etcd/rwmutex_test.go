@@ -332,6 +332,9 @@ func TestRWMutexOneHoldPerValue(t *testing.T) {
 		}()
 		f()
 	}
+	if ctx := m.Context(bg(t)); ctx.Err() == nil {
+		t.Fatal("Context of an RWMutex not held is not done")
+	}
 	panics("RUnlock unlocked", m.RUnlock)
 	panics("Unlock unlocked", m.Unlock)
 	panics("Release unlocked", func() { m.Release(bg(t)) })
