@@ -532,3 +532,79 @@ func fmt2(a, b error) string {
 	}
 	return s(a) + "/" + s(b)
 }
+
+// BenchmarkRWMutexHandoff is BenchmarkContendedHandoff for an RWMutex: 8
+// handles, each taking the lock as a writer one time in four and as a
+// reader otherwise, reporting watch events per acquisition (readers that
+// go in together each see the event of the writer they waited for).
+func BenchmarkRWMutexHandoff(b *testing.B) {
+	p := testPrefix(b)
+	var events atomic.Int64
+	const n = 8
+	var ms []*etcd.RWMutex
+	for range n {
+		cli := newClient(b)
+		cli.Watcher = countingWatcher{cli.Watcher, &events}
+		ms = append(ms, etcd.NewRWMutex(newSession(b, cli, p), "hot"))
+	}
+	contend(b, &events, n, func(i int) (func() error, func()) {
+		var k int
+		return func() error {
+				k++
+				if (i+k)%4 == 0 {
+					return ms[i].Lock(context.Background())
+				}
+				return ms[i].RLock(context.Background())
+			}, func() {
+				ms[i].Release(context.Background())
+			}
+	})
+}
+
+// Waits of both kinds given up, holds with Lost and Context watches, then
+// Close: no goroutine of package etcd is left.
+func TestRWMutexNoGoroutineLeak(t *testing.T) {
+	p := testPrefix(t)
+	cli := newClient(t)
+	func() {
+		s1, err := etcd.NewSession(bg(t), cli, etcd.WithPrefix(p))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer s1.Close()
+		s2, err := etcd.NewSession(bg(t), cli, etcd.WithPrefix(p))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer s2.Close()
+		r, w, r2 := etcd.NewRWMutex(s1, "l"), etcd.NewRWMutex(s2, "l"), etcd.NewRWMutex(s2, "l2")
+		if err := r.RLock(bg(t)); err != nil {
+			t.Fatal(err)
+		}
+		_, _ = r.Lost(), r.Context(bg(t))
+		ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
+		defer cancel()
+		if err := w.Lock(ctx); err != context.DeadlineExceeded {
+			t.Fatal(err)
+		}
+		if err := r2.Lock(bg(t)); err != nil {
+			t.Fatal(err)
+		}
+		ctx2, cancel2 := context.WithTimeout(context.Background(), 100*time.Millisecond)
+		defer cancel2()
+		if err := etcd.NewRWMutex(s1, "l2").RLock(ctx2); err != context.DeadlineExceeded {
+			t.Fatal(err)
+		}
+	}()
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		left := etcdGoroutines()
+		if len(left) == 0 {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%d goroutines of package etcd left after every session closed:\n%s", len(left), strings.Join(left, "\n\n"))
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
