@@ -46,9 +46,10 @@
 // Each Lock or Acquire writes a key; keys are served in create-revision
 // (arrival) order. A Mutex waiter watches only the key just before its own,
 // so a handoff costs the next waiter one watch event and wakes nobody else.
-// An RWMutex reader watches the last writer before it, and a writer the key
-// just before its own, reader or writer: a release wakes only those it lets
-// in.
+// An RWMutex's readers queue in <prefix>rlock/<name>/, beside its writers
+// (and the Mutex holders of its name) in lock/<name>/: a reader watches the
+// last writer before it, and a writer the key just before its own, reader
+// or writer, so a release wakes only those it lets in.
 // The package is built on the client's raw KV, Txn, Watch and Lease APIs, not
 // on client/v3/concurrency, whose Mutex gives holders neither a lost-lock
 // signal nor a fencing check, and aliases two mutexes of one session.
@@ -68,8 +69,7 @@
 // # Key layout
 //
 // Keys live under the session's prefix (default "/coord/"):
-// <prefix>lock/<name>/<holder>, <prefix>rlock/<name>/<holder> (an RWMutex's
-// readers), <prefix>sem/<name>/<holder>,
+// <prefix>lock/<name>/<holder>, <prefix>sem/<name>/<holder>,
 // <prefix>barrier/<name>/<holder> and <prefix>event/<name>, the name
 // path-escaped. Each value records the writing session's host and pid; List
 // reads them back as the holders, waiters and set events that `coord ls`

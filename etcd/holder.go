@@ -221,10 +221,7 @@ func (v *holder) context(parent context.Context) context.Context {
 	// or with the session gone, lostNow says so.
 	stop := context.AfterFunc(h.ctx, func() {
 		if h.lostNow() {
-			// With the session done, h.ctx ends before the monitor
-			// closes Lost: close it first, so that whoever sees this
-			// ctx end with ErrLost finds Lost closed too.
-			h.markLost()
+			h.markLost() // so that Lost is closed when the cause says ErrLost
 			cancel(ErrLost)
 		} else {
 			cancel(errReleased)
