@@ -22,6 +22,30 @@ func TestConformanceLocker(t *testing.T) {
 	}))
 }
 
+// The RWMutex: the read-write suite, and the Locker suite on its writer
+// side (each under a prefix of its own). The probe counts keys of both kinds,
+// writers' and readers'.
+func TestConformanceRWMutex(t *testing.T) {
+	cli := newClient(t)
+	probe := func(p string) coordtest.Option {
+		return coordtest.WithProbe(func(t *testing.T, name string) int {
+			return int(countKeys(t, cli, p+"lock/"+name+"/") + countKeys(t, cli, p+"rlock/"+name+"/"))
+		})
+	}
+	t.Run("RWLocker", func(t *testing.T) {
+		p := testPrefix(t)
+		coordtest.TestRWLocker(t, func(t *testing.T, name string) coordtest.RWLocker {
+			return etcd.NewRWMutex(newSession(t, cli, p), name)
+		}, probe(p))
+	})
+	t.Run("Locker", func(t *testing.T) {
+		p := testPrefix(t)
+		coordtest.TestLocker(t, func(t *testing.T, name string) coord.Locker {
+			return etcd.NewRWMutex(newSession(t, cli, p), name)
+		}, probe(p))
+	})
+}
+
 func TestConformanceSemaphore(t *testing.T) {
 	cli := newClient(t)
 	p := testPrefix(t)

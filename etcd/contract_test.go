@@ -735,7 +735,10 @@ func TestContractErrorsWrapped(t *testing.T) {
 	// A cluster error (a key too large for the server: the request is
 	// refused) comes back wrapped and comparable to the client's.
 	s2 := newSession(t, nil, p)
-	big := strings.Repeat("x", 450<<10) // under the client's 2MB, over the server's 1.5MB a request
+	// The name is in the request six times (the key, its compare, and the
+	// start and end of the writers' and the readers' ranges counted):
+	// under the client's 2MB, over the server's 1.5MB a request.
+	big := strings.Repeat("x", 300<<10)
 	err := etcd.NewMutex(s2, big).Lock(bg(t))
 	if err == nil || !strings.HasPrefix(err.Error(), `coord/etcd: lock "xxx`) {
 		t.Fatalf("Lock with a name too large for the server = %.80v", err)

@@ -7,6 +7,7 @@
 //
 //	in process (coord)       across processes (coord/etcd)
 //	coord.Mutex              etcd.Mutex      (satisfies coord.Locker)
+//	coord.RWMutex            etcd.RWMutex    (a Mutex of its name is a writer)
 //	coord.Semaphore          etcd.Semaphore
 //	coord.Event              etcd.Event
 //	coord.Barrier            etcd.Barrier
@@ -45,6 +46,10 @@
 // Each Lock or Acquire writes a key; keys are served in create-revision
 // (arrival) order. A Mutex waiter watches only the key just before its own,
 // so a handoff costs the next waiter one watch event and wakes nobody else.
+// An RWMutex's readers queue in <prefix>rlock/<name>/, beside its writers
+// (and the Mutex holders of its name) in lock/<name>/: a reader watches the
+// last writer before it, and a writer the key just before its own, reader
+// or writer, so a release wakes only those it lets in.
 // The package is built on the client's raw KV, Txn, Watch and Lease APIs, not
 // on client/v3/concurrency, whose Mutex gives holders neither a lost-lock
 // signal nor a fencing check, and aliases two mutexes of one session.

@@ -12,6 +12,7 @@ import (
 // (default "/coord/"):
 //
 //	<prefix>lock/<name>/<holder>      one per Lock attempt, on the session's lease
+//	<prefix>rlock/<name>/<holder>     one per RLock attempt of an RWMutex, on the lease
 //	<prefix>sem/<name>/<holder>       one per Acquire attempt, on the lease
 //	<prefix>barrier/<name>/<holder>   one per Wait, on the lease
 //	<prefix>event/<name>              the Event's state, on no lease
@@ -24,8 +25,14 @@ import (
 // alone and aliases them), and one per Barrier wait. The value of each key is
 // a small JSON record (keyMeta) naming the session's host and pid, for List
 // and `coord ls`.
+//
+// A Mutex and an RWMutex of one name are one lock: the writers of both (every
+// Mutex holder is a writer) queue in lock/<name>/, the RWMutex's readers in
+// rlock/<name>/ beside it, and both ranges are ordered by the one revision
+// counter of the cluster (see RWMutex for who waits for whom).
 const (
 	kindLock    = "lock"
+	kindRLock   = "rlock"
 	kindSem     = "sem"
 	kindBarrier = "barrier"
 	kindEvent   = "event"

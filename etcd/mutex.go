@@ -15,7 +15,8 @@ var _ coord.Locker = (*Mutex)(nil)
 // Holders are served in arrival order: each Lock writes a key, and the key
 // with the lowest create revision holds the lock. A waiter watches only the
 // key just before its own, so a contended handoff costs the next waiter one
-// watch event and wakes nobody else (no herd).
+// watch event and wakes nobody else (no herd). The readers of an RWMutex of
+// the same name queue in the same line (see RWMutex).
 //
 // Each hold has a fencing token (Token), the create revision of its key:
 // strictly increasing across successive holders of a name, so a storage
@@ -32,16 +33,18 @@ var _ coord.Locker = (*Mutex)(nil)
 // useful zero value) and not copied (go vet's copylocks check catches a
 // copy). It satisfies coord.Locker.
 type Mutex struct {
-	v holder
+	v      holder
+	ranges []string // the lock's writers' range and its readers' (lockRanges)
 }
 
 // NewMutex returns the mutex called name on s's prefix. Processes that use
-// the same name (and prefix) exclude each other.
+// the same name (and prefix) exclude each other, and a Mutex is a writer of
+// the RWMutex of that name: it waits for its readers, and they for it.
 func NewMutex(s *Session, name string) *Mutex {
 	if s == nil {
 		panic("coord: etcd.NewMutex with a nil session")
 	}
-	return &Mutex{v: newHolder(s, kindLock, name)}
+	return &Mutex{v: newHolder(s, kindLock, name), ranges: lockRanges(s, name)}
 }
 
 // Name returns the name the mutex was made with.
@@ -52,22 +55,13 @@ func (m *Mutex) Name() string { return m.v.name }
 // trace, even when the lock was granted at the moment ctx ended), and an
 // error errors.Is ErrSessionDone if the session ends first. A ctx that is
 // already done returns ctx.Err() at once and changes nothing.
-func (m *Mutex) Lock(ctx context.Context) error {
-	return m.v.acquire(ctx, "lock", m.v.kn, keyMeta{}, nil, func(ctx context.Context, key string, rev, ahead int64) error {
-		if ahead == 0 {
-			return nil
-		}
-		return m.v.s.waitTurn(ctx, key, rev, m.v.pfx)
-	})
-}
+func (m *Mutex) Lock(ctx context.Context) error { return writeLock(ctx, &m.v, m.ranges) }
 
 // TryLock takes m if nobody holds it or waits for it, and otherwise returns
 // an error errors.Is ErrLocked at once, without queueing. It returns
 // ctx.Err() if ctx is done (rule 2 of package coord's doc) or ends before
 // the cluster answers.
-func (m *Mutex) TryLock(ctx context.Context) error {
-	return m.v.tryAcquire(ctx, "trylock", m.v.kn, m.v.pfx)
-}
+func (m *Mutex) TryLock(ctx context.Context) error { return tryWriteLock(ctx, &m.v, m.ranges) }
 
 // Unlock releases m: it deletes the hold's key, fenced so that it never
 // deletes a later holder's. It is best effort and returns within a few
