@@ -14,6 +14,7 @@ import (
 //	<prefix>lock/<name>/<holder>      one per Lock attempt, on the session's lease
 //	<prefix>sem/<name>/<holder>       one per Acquire attempt, on the lease
 //	<prefix>barrier/<name>/<holder>   one per Wait, on the lease
+//	<prefix>election/<name>/<holder>  one per Campaign, on the lease
 //	<prefix>event/<name>              the Event's state, on no lease
 //
 // <name> is url.PathEscape'd, so a name containing "/" never shares a range
@@ -29,6 +30,7 @@ const (
 	kindSem     = "sem"
 	kindBarrier = "barrier"
 	kindEvent   = "event"
+	kindElect   = "election"
 )
 
 // namePrefix returns the key range of one primitive: every holder's key of
@@ -56,7 +58,7 @@ func parseKey(prefix, key string) (kind, name, holder string, ok bool) {
 	}
 	switch kind {
 	case kindEvent:
-	case kindLock, kindSem, kindBarrier:
+	case kindLock, kindSem, kindBarrier, kindElect:
 		esc, holder, ok = strings.Cut(esc, "/")
 		if !ok || holder == "" || strings.Contains(holder, "/") {
 			return "", "", "", false
@@ -110,6 +112,8 @@ type keyMeta struct {
 	Limit   int       `json:"limit,omitempty"`   // semaphores: its limit, so List can tell holders from waiters
 	Parties int       `json:"parties,omitempty"` // barriers
 	Index   *int      `json:"index,omitempty"`   // barriers: set when the round tripped
+	Value   string    `json:"value,omitempty"`   // elections: the candidate's value
+	Leading time.Time `json:"leading,omitzero"`  // elections: when the leader began to lead, written by it
 }
 
 func (m keyMeta) encode() string {
