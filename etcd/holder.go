@@ -221,6 +221,7 @@ func (v *holder) context(parent context.Context) context.Context {
 	// or with the session gone, lostNow says so.
 	stop := context.AfterFunc(h.ctx, func() {
 		if h.lostNow() {
+			h.markLost() // so that Lost is closed when the cause says ErrLost
 			cancel(ErrLost)
 		} else {
 			cancel(errReleased)
