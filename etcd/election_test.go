@@ -4,12 +4,16 @@ import (
 	"context"
 	"errors"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/coordkit/coord/etcd"
+	pb "go.etcd.io/etcd/api/v3/etcdserverpb"
 	clientv3 "go.etcd.io/etcd/client/v3"
+	"go.uber.org/zap"
+	"google.golang.org/grpc"
 )
 
 // nextLeader returns the next Leader from ch, failing t if none comes within d or
@@ -421,4 +425,128 @@ func TestElectionNoGoroutineLeak(t *testing.T) {
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
+}
+
+// replayer makes a client's watch streams deliver, once when armed, the
+// first response with events they delivered, again, before the next one:
+// what a watch resumed from too early, or opened on a member that lags
+// behind, delivers.
+type replayer struct {
+	mu    sync.Mutex
+	first *pb.WatchResponse // the first response with events
+	armed bool
+	stash *pb.WatchResponse // the response held back behind the replay
+}
+
+func (r *replayer) arm() {
+	r.mu.Lock()
+	r.armed = true
+	r.mu.Unlock()
+}
+
+// replayClient returns a client of the shared server whose watches r can
+// replay.
+func replayClient(t *testing.T) (*clientv3.Client, *replayer) {
+	t.Helper()
+	r := &replayer{}
+	wrap := func(ctx context.Context, desc *grpc.StreamDesc, cc *grpc.ClientConn, method string, streamer grpc.Streamer, opts ...grpc.CallOption) (grpc.ClientStream, error) {
+		cs, err := streamer(ctx, desc, cc, method, opts...)
+		if err != nil {
+			return nil, err
+		}
+		return &replayStream{ClientStream: cs, r: r}, nil
+	}
+	cli, err := clientv3.New(clientv3.Config{
+		Endpoints:   []string{shared.Endpoint()},
+		DialTimeout: 5 * time.Second,
+		Logger:      zap.NewNop(),
+		DialOptions: []grpc.DialOption{grpc.WithChainStreamInterceptor(wrap)},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { cli.Close() })
+	return cli, r
+}
+
+type replayStream struct {
+	grpc.ClientStream
+	r *replayer
+}
+
+func (s *replayStream) RecvMsg(m any) error {
+	w, ok := m.(*pb.WatchResponse)
+	if !ok {
+		return s.ClientStream.RecvMsg(m)
+	}
+	r := s.r
+	r.mu.Lock()
+	if st := r.stash; st != nil {
+		r.stash = nil
+		r.mu.Unlock()
+		setWatchResponse(w, st)
+		return nil
+	}
+	r.mu.Unlock()
+	if err := s.ClientStream.RecvMsg(m); err != nil {
+		return err
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if len(w.Events) > 0 {
+		switch {
+		case r.first == nil:
+			r.first = &pb.WatchResponse{}
+			setWatchResponse(r.first, w)
+		case r.armed:
+			r.armed = false
+			r.stash = &pb.WatchResponse{}
+			setWatchResponse(r.stash, w)
+			setWatchResponse(w, r.first)
+		}
+	}
+	return nil
+}
+
+// setWatchResponse makes dst a copy of src, field by field (a proto message
+// must not be copied whole).
+func setWatchResponse(dst, src *pb.WatchResponse) {
+	dst.Header, dst.WatchId, dst.Events = src.Header, src.WatchId, src.Events
+	dst.Created, dst.Canceled, dst.CompactRevision = src.Created, src.Canceled, src.CompactRevision
+	dst.CancelReason, dst.Fragment = src.CancelReason, src.Fragment
+}
+
+// A watch that delivers an old event again (as one resumed too early, or
+// opened on a member that lags behind, does) does not make Observe send an
+// older value after a newer one.
+func TestElectionObserveIgnoresReplay(t *testing.T) {
+	p := testPrefix(t)
+	a := etcd.NewElection(newSession(t, nil, p), "r")
+	if err := a.Campaign(bg(t), "1"); err != nil {
+		t.Fatal(err)
+	}
+	cli, r := replayClient(t)
+	ch := etcd.NewElection(newSession(t, cli, p), "r").Observe(bg(t))
+	if got := nextLeader(t, ch, 5*time.Second, "the leader"); got.Value != "1" {
+		t.Fatalf("observed %+v, want 1", got)
+	}
+	for _, v := range []string{"2", "3", "4"} {
+		if v == "4" {
+			r.arm() // the watch delivers "2" again before "4"
+		}
+		if err := a.Proclaim(bg(t), v); err != nil {
+			t.Fatal(err)
+		}
+		if got := nextLeader(t, ch, 5*time.Second, "Proclaim "+v); got.Value != v {
+			t.Fatalf("observed %q after Proclaim %s", got.Value, v)
+		}
+	}
+	r.mu.Lock()
+	replayed := r.stash == nil && !r.armed
+	r.mu.Unlock()
+	if !replayed {
+		t.Fatal("the watch did not replay")
+	}
+	quietLeader(t, ch, 100*time.Millisecond, "after the replay")
+	a.Resign(bg(t))
 }
