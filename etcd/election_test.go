@@ -12,7 +12,6 @@ import (
 	"github.com/coordkit/coord/etcd"
 	pb "go.etcd.io/etcd/api/v3/etcdserverpb"
 	clientv3 "go.etcd.io/etcd/client/v3"
-	"go.uber.org/zap"
 	"google.golang.org/grpc"
 )
 
@@ -385,46 +384,26 @@ func TestElectionNoHerd(t *testing.T) {
 // nothing of package etcd is left once the sessions are closed.
 func TestElectionNoGoroutineLeak(t *testing.T) {
 	p := testPrefix(t)
-	cli := newClient(t)
-	func() {
-		s1, err := etcd.NewSession(bg(t), cli, etcd.WithPrefix(p))
-		if err != nil {
-			t.Fatal(err)
-		}
-		s2, err := etcd.NewSession(bg(t), cli, etcd.WithPrefix(p))
-		if err != nil {
-			t.Fatal(err)
-		}
-		a, b := etcd.NewElection(s1, "l"), etcd.NewElection(s2, "l")
-		if err := a.Campaign(bg(t), "a"); err != nil {
-			t.Fatal(err)
-		}
-		_ = a.Lost()
-		ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
-		if err := b.Campaign(ctx, "b"); err != context.DeadlineExceeded {
-			t.Fatal(err)
-		}
-		cancel()
-		octx, ocancel := context.WithCancel(context.Background())
-		ch := b.Observe(octx)
-		nextLeader(t, ch, 5*time.Second, "the leader")
-		ocancel()
-		observeClosed(t, ch, 5*time.Second, "after its ctx ended")
-		a.Resign(bg(t))
-		s1.Close()
-		s2.Close()
-	}()
-	deadline := time.Now().Add(5 * time.Second)
-	for {
-		left := etcdGoroutines()
-		if len(left) == 0 {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("%d goroutines of package etcd left:\n%s", len(left), strings.Join(left, "\n\n"))
-		}
-		time.Sleep(20 * time.Millisecond)
+	s1, s2 := newSession(t, nil, p), newSession(t, nil, p)
+	a, b := etcd.NewElection(s1, "l"), etcd.NewElection(s2, "l")
+	if err := a.Campaign(bg(t), "a"); err != nil {
+		t.Fatal(err)
 	}
+	_ = a.Lost()
+	ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
+	defer cancel()
+	if err := b.Campaign(ctx, "b"); err != context.DeadlineExceeded {
+		t.Fatalf("Campaign given up = %v", err)
+	}
+	octx, ocancel := context.WithCancel(context.Background())
+	ch := b.Observe(octx)
+	nextLeader(t, ch, 5*time.Second, "the leader")
+	ocancel()
+	observeClosed(t, ch, 5*time.Second, "after its ctx ended")
+	a.Resign(bg(t))
+	s1.Close() // before the check; the cleanup's Close is then a no-op
+	s2.Close()
+	noGoroutinesLeft(t)
 }
 
 // replayer makes a client's watch streams deliver, once when armed, the
@@ -449,24 +428,9 @@ func (r *replayer) arm() {
 func replayClient(t *testing.T) (*clientv3.Client, *replayer) {
 	t.Helper()
 	r := &replayer{}
-	wrap := func(ctx context.Context, desc *grpc.StreamDesc, cc *grpc.ClientConn, method string, streamer grpc.Streamer, opts ...grpc.CallOption) (grpc.ClientStream, error) {
-		cs, err := streamer(ctx, desc, cc, method, opts...)
-		if err != nil {
-			return nil, err
-		}
-		return &replayStream{ClientStream: cs, r: r}, nil
-	}
-	cli, err := clientv3.New(clientv3.Config{
-		Endpoints:   []string{shared.Endpoint()},
-		DialTimeout: 5 * time.Second,
-		Logger:      zap.NewNop(),
-		DialOptions: []grpc.DialOption{grpc.WithChainStreamInterceptor(wrap)},
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { cli.Close() })
-	return cli, r
+	return streamClient(t, func(cs grpc.ClientStream) grpc.ClientStream {
+		return &replayStream{ClientStream: cs, r: r}
+	}), r
 }
 
 type replayStream struct {
