@@ -45,11 +45,11 @@ type Leader struct {
 // while Lost is open never overlaps the next leader; Context gives work a ctx
 // that ends with the leadership). A Campaign that gives up leaves no key.
 //
-// Observe follows the leader without ever going back in time: it reports
-// the leader as of strictly newer revisions only, so a broken watch, a
-// reconnection to another member, or a member restart can make it skip
-// changes, never report an older leader after a newer one (etcd's Observe
-// can: etcd issue 18163).
+// Observe follows every change of leader and value in revision order,
+// resuming where it left off after a broken watch, a reconnection or a
+// member restart (it skips only changes whose history the cluster
+// compacted meanwhile), and never reports an older leader after a newer one
+// (etcd's Observe can: etcd issue 18163).
 //
 // An Election value campaigns at most once at a time; goroutines sharing one
 // value take turns, as with a Mutex, and a Campaign while the value

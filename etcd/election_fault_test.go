@@ -251,7 +251,9 @@ func TestFaultElectionObserveOrder(t *testing.T) {
 		es = append(es, etcd.NewElection(newSession(t, driverCli, p), "o"))
 	}
 	// Observers: one on the member killed, one through a proxy to another
-	// member, one on every member. Their sessions outlive the faults.
+	// member, one on every member, and one on the member that stays up and
+	// leads, whose watch never breaks: it must see every step. Their
+	// sessions outlive the faults.
 	px := newProxy(t, eps[other])
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
@@ -260,6 +262,7 @@ func TestFaultElectionObserveOrder(t *testing.T) {
 		"restarted member": newClient(t, eps[victim]),
 		"cut off":          newClient(t, px.addr()),
 		"every member":     newClient(t, eps...),
+		"steady member":    newClient(t, eps[leader]),
 	} {
 		obs[what] = observe(ctx, etcd.NewElection(newSession(t, cli, p, etcd.WithTTL(30*time.Second)), "o"))
 	}
@@ -338,6 +341,10 @@ func TestFaultElectionObserveOrder(t *testing.T) {
 			time.Sleep(20 * time.Millisecond)
 		}
 		o.check(t, what)
+	}
+	// Each step made one change: a new leader, a new value, or nobody.
+	if _, n, _ := obs["steady member"].last(); strconv.Itoa(n) != want {
+		t.Fatalf("steady member: %d changes observed, want every one of %s", n, want)
 	}
 	cancel()
 }

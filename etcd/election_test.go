@@ -514,3 +514,74 @@ func TestElectionObserveIgnoresReplay(t *testing.T) {
 	quietLeader(t, ch, 100*time.Millisecond, "after the replay")
 	a.Resign(bg(t))
 }
+
+// "then each change of leader or value in order": with no broken watch,
+// none is skipped, however short (a leader that resigns as soon as it
+// leads, values proclaimed back to back), and a write of several keys at
+// once is seen whole (an operator's delete of the range goes from a leader
+// straight to nobody, never through a candidate deleted with it).
+func TestElectionObserveEveryChange(t *testing.T) {
+	p := testPrefix(t)
+	cli := newClient(t)
+	var es []*etcd.Election
+	for range 3 {
+		es = append(es, etcd.NewElection(newSession(t, nil, p), "every"))
+	}
+	if err := es[0].Campaign(bg(t), "a"); err != nil {
+		t.Fatal(err)
+	}
+	ch := etcd.NewElection(newSession(t, nil, p), "every").Observe(bg(t))
+	nextLeader(t, ch, 5*time.Second, "the leader")
+	res := []<-chan error{nil,
+		result(func() error { return es[1].Campaign(bg(t), "b") }),
+	}
+	waitKeys(t, cli, p, 2)
+	res = append(res, result(func() error { return es[2].Campaign(bg(t), "c") }))
+	waitKeys(t, cli, p, 3)
+	for _, v := range []string{"a1", "a2", "a3"} {
+		if err := es[0].Proclaim(bg(t), v); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for i := range 3 {
+		if err := es[i].Resign(bg(t)); err != nil {
+			t.Fatal(err)
+		}
+		if i < 2 {
+			if err := wait(t, res[i+1], 5*time.Second, "Campaign"); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	var got []string
+	for range 6 {
+		got = append(got, nextLeader(t, ch, 5*time.Second, "a change").Value)
+	}
+	if g := strings.Join(got, " "); g != "a1 a2 a3 b c " {
+		t.Fatalf("observed %q, want every change: %q", g, "a1 a2 a3 b c ")
+	}
+
+	// A delete of the whole range at one revision.
+	if err := es[0].Campaign(bg(t), "a"); err != nil {
+		t.Fatal(err)
+	}
+	for i := 1; i < 3; i++ {
+		res[i] = result(func() error { return es[i].Campaign(bg(t), "") })
+		waitKeys(t, cli, p, int64(i+1))
+	}
+	if got := nextLeader(t, ch, 5*time.Second, "the new leader"); got.Value != "a" {
+		t.Fatalf("observed %+v, want a", got)
+	}
+	if _, err := cli.Delete(bg(t), p, clientv3.WithPrefix()); err != nil {
+		t.Fatal(err)
+	}
+	if got := nextLeader(t, ch, 5*time.Second, "the range deleted"); !sameLeader(got, etcd.Leader{}) {
+		t.Fatalf("observed %+v after the range was deleted, want a zero Leader", got)
+	}
+	for i := 1; i < 3; i++ {
+		if err := wait(t, res[i], 5*time.Second, "Campaign whose key was deleted"); err == nil {
+			t.Fatalf("Campaign %d whose key was deleted returned nil", i)
+		}
+	}
+	quietLeader(t, ch, 100*time.Millisecond, "after the range was deleted")
+}

@@ -3,6 +3,7 @@ package etcd
 import (
 	"context"
 
+	"go.etcd.io/etcd/api/v3/mvccpb"
 	clientv3 "go.etcd.io/etcd/client/v3"
 )
 
@@ -22,7 +23,7 @@ func (e *Election) Observe(ctx context.Context) <-chan Leader {
 		close(ch)
 		return ch
 	}
-	o := &observer{e: e, ch: ch}
+	o := &observer{e: e, ch: ch, keys: make(map[string]*mvccpb.KeyValue)}
 	go func() {
 		defer close(ch)
 		defer cancel()
@@ -31,79 +32,121 @@ func (e *Election) Observe(ctx context.Context) <-chan Leader {
 	return ch
 }
 
-// An observer is one Observe: what it last sent, and as of which revision.
+// An observer is one Observe: the keys of the election's range as of a
+// revision, kept from a read and the watch's events, and what it last sent.
 //
-// Why it never goes back: the leader is the key of the election's range
-// with the lowest create revision, so across revisions the leader's create
+// Every change, in order: the observer follows the whole range on one
+// watch, which the follow resumes from the first revision not yet seen
+// after a break, and works out the leader, the key with the lowest create
+// revision, after each revision's events (a write of several keys, such as
+// an operator's delete of the range, is never seen half done). It reads
+// the range again only when that history was compacted away: the one case
+// in which changes are skipped. etcd's Observe instead reads the leader
+// again after each change, skipping those made meanwhile, and takes the
+// first put it sees on an empty range for the new leader (issue 18163).
+// The price is an event for each candidate that joins or leaves, paid by
+// observers only: a candidate still watches just the key before its own.
+//
+// Never back in time: the observer takes an event only if it is of a later
+// revision than the state it has, and sends a state only if it is of a
+// revision no older than the one sent before. So a watch that delivers
+// what the observer already has, as one opened on a member that lags
+// behind does, changes nothing. Across revisions the leader's create
 // revision never decreases (keys are created with ever higher revisions,
-// and the lowest only goes when deleted), and one key's mod revision never
-// decreases. The observer learns the state from linearizable reads and
-// from watch events, each of which states the leader as of a revision (the
-// read's header revision, the event's mod revision); it takes only what is
-// as of the revision it last took or later, so what it sends is ordered by
-// revision, and so by (create, mod) revision. A watch resumed after a break
-// replays events it already had (and a watch opened on a member that lags
-// behind starts before what was read): those are older and dropped. etcd's
-// Observe takes the first put it sees on the range for the new leader (issue
-// 18163); this one takes a put on the range only as a sign to read again.
+// and the lowest only goes when deleted), nor does one key's mod revision,
+// so what is sent is ordered by (create, mod) revision too; offer checks
+// that as well.
 type observer struct {
 	e  *Election
 	ch chan<- Leader
 
-	rev         int64 // the revision of the newest state taken
+	keys    map[string]*mvccpb.KeyValue // the range as of at
+	at      int64                       // the revision of keys
+	pending int64                       // the revision of events applied to keys but not yet settled
+
+	rev         int64 // the revision of the last state offered
 	create, mod int64 // the leader's key as of rev; 0 when nobody leads
 	value       string
 }
 
-// run reads the leader, offers it, and follows its key (or, when nobody
-// leads, the range) until the leader changes, then reads again; until ctx
-// ends.
+// run follows the range until ctx ends; a read that fails is tried again
+// after a pause.
 func (o *observer) run(ctx context.Context) {
 	s := o.e.v.s
-	for ctx.Err() == nil {
-		resp, err := s.cli.Get(ctx, o.e.v.pfx, clientv3.WithFirstCreate()...)
-		if err == nil {
-			var f *follow
-			if len(resp.Kvs) == 0 {
-				err = o.offer(ctx, nil, resp.Header.Revision)
-				f = o.followNobody(resp.Header.Revision)
+	pfx := o.e.v.pfx
+	f := &follow{
+		key:  pfx,
+		opts: []clientv3.OpOption{clientv3.WithPrefix()},
+		read: func(ctx context.Context) (bool, error) {
+			resp, err := s.cli.Get(ctx, pfx, clientv3.WithPrefix())
+			if err != nil {
+				return false, err
+			}
+			clear(o.keys)
+			for _, kv := range resp.Kvs {
+				o.keys[string(kv.Key)] = kv
+			}
+			o.at, o.pending = resp.Header.Revision, 0
+			return false, o.offer(ctx)
+		},
+		seen: func(ev *clientv3.Event) (bool, error) {
+			rev := ev.Kv.ModRevision
+			if rev <= o.at {
+				return false, nil // already in keys
+			}
+			if o.pending != 0 && rev > o.pending {
+				if err := o.settle(ctx); err != nil {
+					return false, err
+				}
+			}
+			if ev.Type == clientv3.EventTypeDelete {
+				delete(o.keys, string(ev.Kv.Key))
 			} else {
-				kv := resp.Kvs[0]
-				err = o.offer(ctx, kv.Value, resp.Header.Revision, kv.CreateRevision, kv.ModRevision)
-				f = o.followLeader(ctx, string(kv.Key), kv.CreateRevision, resp.Header.Revision)
+				o.keys[string(ev.Kv.Key)] = ev.Kv
 			}
-			if err == nil {
-				err = s.follow(ctx, f)
-			}
-		}
-		if err != nil && pause(ctx) != nil {
-			return
-		}
+			o.pending = rev
+			return false, nil
+		},
+		settled: func() (bool, error) { return false, o.settle(ctx) },
+	}
+	for s.follow(ctx, f) != nil && pause(ctx) == nil {
 	}
 }
 
-// offer takes the state "the leader's key has value and revisions
-// cm = (create, mod)", or with no cm "nobody leads", as of revision rev,
-// unless it is older than what was taken before; it sends it if it is a
-// change of leader or value. It returns ctx.Err() if ctx ends first.
-func (o *observer) offer(ctx context.Context, value []byte, rev int64, cm ...int64) error {
-	if rev < o.rev {
-		return nil // older than what was sent: a replay, or a lagging member
+// settle makes the events applied to keys the state as of their revision,
+// and offers it.
+func (o *observer) settle(ctx context.Context) error {
+	if o.pending == 0 {
+		return nil
 	}
-	var create, mod int64
-	if len(cm) == 2 {
-		create, mod = cm[0], cm[1]
-		if create < o.create || (create == o.create && mod <= o.mod) {
-			return nil // (see observer) not newer
+	o.at, o.pending = o.pending, 0
+	return o.offer(ctx)
+}
+
+// offer sends the leader of keys as of revision at, if it is a change of
+// leader or value and no older than what was sent before. It returns
+// ctx.Err() if ctx ends first.
+func (o *observer) offer(ctx context.Context) error {
+	var lead *mvccpb.KeyValue
+	for _, kv := range o.keys {
+		if lead == nil || kv.CreateRevision < lead.CreateRevision {
+			lead = kv
 		}
 	}
-	o.rev = rev
+	if o.at < o.rev {
+		return nil // (see observer) older than what was sent
+	}
 	var l Leader
-	if create != 0 {
-		l = leaderOf(value, create)
+	var create, mod int64
+	if lead != nil {
+		create, mod = lead.CreateRevision, lead.ModRevision
+		if create < o.create || (create == o.create && mod < o.mod) {
+			return nil // cannot happen while at only grows: a guard
+		}
+		l = leaderOf(lead.Value, create)
 	}
 	changed := create != o.create || l.Value != o.value
-	o.create, o.mod, o.value = create, mod, l.Value
+	o.rev, o.create, o.mod, o.value = o.at, create, mod, l.Value
 	if !changed {
 		return nil // nobody still, or a write that changed only Since
 	}
@@ -112,57 +155,5 @@ func (o *observer) offer(ctx context.Context, value []byte, rev int64, cm ...int
 		return nil
 	case <-ctx.Done():
 		return ctx.Err()
-	}
-}
-
-// followLeader follows the leader's key, (key, create) as read at revision
-// read: each put is a new value, and its deletion (or a read that finds it
-// gone) ends the follow, for the range to be read again.
-func (o *observer) followLeader(ctx context.Context, key string, create, read int64) *follow {
-	s := o.e.v.s
-	return &follow{
-		key:  key,
-		from: read,
-		read: func(ctx context.Context) (bool, error) {
-			resp, err := s.cli.Get(ctx, key)
-			if err != nil {
-				return false, err
-			}
-			if !exists(resp.Kvs, create) {
-				return true, nil
-			}
-			kv := resp.Kvs[0]
-			return false, o.offer(ctx, kv.Value, resp.Header.Revision, kv.CreateRevision, kv.ModRevision)
-		},
-		seen: func(ev *clientv3.Event) (bool, error) {
-			if ev.Kv.ModRevision <= create {
-				return false, nil // an earlier key of the same name
-			}
-			if ev.Type == clientv3.EventTypeDelete || ev.Kv.CreateRevision != create {
-				return true, nil
-			}
-			return false, o.offer(ctx, ev.Kv.Value, ev.Kv.ModRevision, ev.Kv.CreateRevision, ev.Kv.ModRevision)
-		},
-	}
-}
-
-// followNobody follows the election's range, empty at revision read, until
-// a key is put in it (or a read finds one), for the range to be read again:
-// the key put is not taken for the leader, since it may be gone, and an
-// older one put before it, by the time the put is seen.
-func (o *observer) followNobody(read int64) *follow {
-	s := o.e.v.s
-	return &follow{
-		key:  o.e.v.pfx,
-		opts: []clientv3.OpOption{clientv3.WithPrefix(), clientv3.WithFilterDelete()},
-		from: read,
-		read: func(ctx context.Context) (bool, error) {
-			resp, err := s.cli.Get(ctx, o.e.v.pfx, clientv3.WithPrefix(), clientv3.WithCountOnly())
-			if err != nil {
-				return false, err
-			}
-			return resp.Count > 0, nil
-		},
-		seen: func(*clientv3.Event) (bool, error) { return true, nil },
 	}
 }
