@@ -21,34 +21,23 @@ import (
 // campaigner campaigns on name over and over until stop closes, recording
 // each leadership in rec. A leader acts for holdFor or until Lost closes,
 // whichever is first, then resigns. When its session ends (lease lost
-// during a fault) it makes a new one. It returns the number of leaderships.
-func campaigner(cli *clientv3.Client, prefix, name, who string, rec *holds, stop <-chan struct{}, holdFor time.Duration, opts ...etcd.Option) int {
-	n := 0
-	for !isClosed(stop) {
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		s, err := etcd.NewSession(ctx, cli, append([]etcd.Option{etcd.WithPrefix(prefix)}, opts...)...)
-		cancel()
+// during a fault) it makes a new one.
+func campaigner(cli *clientv3.Client, prefix, name, who string, rec *holds, stop <-chan struct{}, holdFor time.Duration, opts ...etcd.Option) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	go func() { <-stop; cancel() }()
+	for ctx.Err() == nil {
+		sctx, scancel := context.WithTimeout(ctx, 5*time.Second)
+		s, err := etcd.NewSession(sctx, cli, append([]etcd.Option{etcd.WithPrefix(prefix)}, opts...)...)
+		scancel()
 		if err != nil {
 			time.Sleep(50 * time.Millisecond) // no leader yet
 			continue
 		}
 		e := etcd.NewElection(s, name)
-		for !isClosed(stop) {
-			ctx, cancel := context.WithCancel(context.Background())
-			go func() {
-				select {
-				case <-stop:
-				case <-ctx.Done():
-				}
-				cancel()
-			}()
-			err := e.Campaign(ctx, who)
-			if err != nil {
-				cancel()
-				if errors.Is(err, etcd.ErrSessionDone) {
-					break
-				}
-				if !errors.Is(err, context.Canceled) {
+		for ctx.Err() == nil && s.Err() == nil {
+			if err := e.Campaign(ctx, who); err != nil {
+				if !errors.Is(err, context.Canceled) && !errors.Is(err, etcd.ErrSessionDone) {
 					time.Sleep(50 * time.Millisecond) // a cluster error during the fault
 				}
 				continue
@@ -61,13 +50,33 @@ func campaigner(cli *clientv3.Client, prefix, name, who string, rec *holds, stop
 			}
 			r.end = time.Now()
 			rec.add(r)
-			n++
 			e.Resign(context.Background())
-			cancel()
 		}
 		s.Close()
 	}
-	return n
+}
+
+// waitStarted waits until n records of rec started after t0.
+func waitStarted(t *testing.T, rec *holds, t0 time.Time, n int, d time.Duration) {
+	t.Helper()
+	deadline := time.Now().Add(d)
+	for {
+		rec.mu.Lock()
+		after := 0
+		for _, r := range rec.list {
+			if r.start.After(t0) {
+				after++
+			}
+		}
+		rec.mu.Unlock()
+		if after >= n {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%d leaderships in %v after the fault, want %d", after, d, n)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
 }
 
 // "One leader per name at a time": leaders that act only while Lost is
@@ -95,24 +104,7 @@ func TestFaultElectionLeaderKilled(t *testing.T) {
 	}
 	killed := time.Now()
 	c.kill(c.leader())
-	deadline := time.Now().Add(30 * time.Second)
-	for {
-		rec.mu.Lock()
-		after := 0
-		for _, r := range rec.list {
-			if r.start.After(killed) {
-				after++
-			}
-		}
-		rec.mu.Unlock()
-		if after >= 3 {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("%d leaderships in 30s after the cluster's leader was killed", after)
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
+	waitStarted(t, &rec, killed, 3, 30*time.Second)
 	close(stop)
 	wg.Wait()
 	n, lost := rec.check(t)
