@@ -28,24 +28,34 @@ import (
 func countingClient(t *testing.T) (*clientv3.Client, *atomic.Int64) {
 	t.Helper()
 	n := new(atomic.Int64)
-	count := func(ctx context.Context, desc *grpc.StreamDesc, cc *grpc.ClientConn, method string, streamer grpc.Streamer, opts ...grpc.CallOption) (grpc.ClientStream, error) {
+	return streamClient(t, func(cs grpc.ClientStream) grpc.ClientStream {
+		return &countingStream{ClientStream: cs, n: n}
+	}), n
+}
+
+// streamClient returns a client of the shared server whose streams (its
+// watches) are wrapped by wrap, for a test to look at or alter what they
+// receive.
+func streamClient(t *testing.T, wrap func(grpc.ClientStream) grpc.ClientStream) *clientv3.Client {
+	t.Helper()
+	intercept := func(ctx context.Context, desc *grpc.StreamDesc, cc *grpc.ClientConn, method string, streamer grpc.Streamer, opts ...grpc.CallOption) (grpc.ClientStream, error) {
 		cs, err := streamer(ctx, desc, cc, method, opts...)
 		if err != nil {
 			return nil, err
 		}
-		return &countingStream{ClientStream: cs, n: n}, nil
+		return wrap(cs), nil
 	}
 	cli, err := clientv3.New(clientv3.Config{
 		Endpoints:   []string{shared.Endpoint()},
 		DialTimeout: 5 * time.Second,
 		Logger:      zap.NewNop(),
-		DialOptions: []grpc.DialOption{grpc.WithChainStreamInterceptor(count)},
+		DialOptions: []grpc.DialOption{grpc.WithChainStreamInterceptor(intercept)},
 	})
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { cli.Close() })
-	return cli, n
+	return cli
 }
 
 type countingStream struct {

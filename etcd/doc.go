@@ -11,6 +11,7 @@
 //	coord.Semaphore          etcd.Semaphore
 //	coord.Event              etcd.Event
 //	coord.Barrier            etcd.Barrier
+//	(none in process)        etcd.Election   (leader election; Observe follows it)
 //
 // # Sessions
 //
@@ -70,7 +71,8 @@
 //
 // Keys live under the session's prefix (default "/coord/"):
 // <prefix>lock/<name>/<holder>, <prefix>sem/<name>/<holder>,
-// <prefix>barrier/<name>/<holder> and <prefix>event/<name>, the name
+// <prefix>barrier/<name>/<holder>, <prefix>election/<name>/<holder> and
+// <prefix>event/<name>, the name
 // path-escaped. Each value records the writing session's host and pid; List
 // reads them back as the holders, waiters and set events that `coord ls`
 // shows.

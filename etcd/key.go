@@ -15,6 +15,7 @@ import (
 //	<prefix>rlock/<name>/<holder>     one per RLock attempt of an RWMutex, on the lease
 //	<prefix>sem/<name>/<holder>       one per Acquire attempt, on the lease
 //	<prefix>barrier/<name>/<holder>   one per Wait, on the lease
+//	<prefix>election/<name>/<holder>  one per Campaign, on the lease
 //	<prefix>event/<name>              the Event's state, on no lease
 //
 // <name> is url.PathEscape'd, so a name containing "/" never shares a range
@@ -36,6 +37,7 @@ const (
 	kindSem     = "sem"
 	kindBarrier = "barrier"
 	kindEvent   = "event"
+	kindElect   = "election"
 )
 
 // namePrefix returns the key range of one primitive: every holder's key of
@@ -63,7 +65,7 @@ func parseKey(prefix, key string) (kind, name, holder string, ok bool) {
 	}
 	switch kind {
 	case kindEvent:
-	case kindLock, kindSem, kindBarrier:
+	case kindLock, kindSem, kindBarrier, kindElect:
 		esc, holder, ok = strings.Cut(esc, "/")
 		if !ok || holder == "" || strings.Contains(holder, "/") {
 			return "", "", "", false
@@ -120,7 +122,9 @@ type keyMeta struct {
 	Parties int       `json:"parties,omitempty"` // barriers
 	Who     string    `json:"who"`
 	Since   time.Time `json:"since"`
-	Index   *int      `json:"index,omitempty"` // barriers: set when the round tripped
+	Index   *int      `json:"index,omitempty"`  // barriers: set when the round tripped
+	Value   string    `json:"value,omitempty"`  // elections: the candidate's value
+	Leading time.Time `json:"leading,omitzero"` // elections: when the leader began to lead, written by it
 }
 
 func (m keyMeta) encode() string {

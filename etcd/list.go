@@ -13,12 +13,13 @@ import (
 // `coord ls` prints it.
 type Entry struct {
 	Name  string    `json:"name"`  // the primitive's name
-	Kind  string    `json:"kind"`  // "lock", "sem", "barrier" or "event"
-	State string    `json:"state"` // "holder", "waiter" or "set"
+	Kind  string    `json:"kind"`  // "lock", "sem", "barrier", "event" or "election"
+	State string    `json:"state"` // "holder", "waiter", "set", or "leader" and "candidate"
 	Token int64     `json:"token"` // the key's create revision: a holder's fencing token
 	Who   string    `json:"who"`   // host:pid of the session that wrote the key
-	Since time.Time `json:"since"` // when the key was written (the writer's clock)
+	Since time.Time `json:"since"` // when the key was written, or a leader began to lead (the writer's clock)
 	Key   string    `json:"key"`   // the key itself
+	Value string    `json:"value"` // an election candidate's value; "" for other kinds
 }
 
 // List returns every live holder and waiter of the locks, semaphores and
@@ -26,7 +27,8 @@ type Entry struct {
 // the default "/coord/"), and every set event, in one consistent read. A
 // lock's holder is its oldest key; a semaphore's holders are its limit
 // oldest keys (the limit recorded in the keys), the others waiters; a
-// barrier's parties are all waiters until their round trips. Entries are
+// barrier's parties are all waiters until their round trips; an election's
+// leader is its oldest key, the others candidates. Entries are
 // sorted by kind, name and token. Names nobody holds or waits on do not
 // appear.
 func List(ctx context.Context, cli *clientv3.Client, prefix string) ([]Entry, error) {
@@ -53,7 +55,7 @@ func List(ctx context.Context, cli *clientv3.Client, prefix string) ([]Entry, er
 			continue
 		}
 		m := decodeMeta(kv.Value)
-		e := Entry{Name: name, Kind: kind, Token: kv.CreateRevision, Who: m.Who, Since: m.Since, Key: string(kv.Key)}
+		e := Entry{Name: name, Kind: kind, Token: kv.CreateRevision, Who: m.Who, Since: m.Since, Key: string(kv.Key), Value: m.Value}
 		limit := 1
 		if kind == kindSem {
 			limit = max(m.Limit, 1)
@@ -65,6 +67,13 @@ func List(ctx context.Context, cli *clientv3.Client, prefix string) ([]Entry, er
 			continue // tripped and leaving
 		case kind == kindBarrier:
 			e.State = "waiter"
+		case kind == kindElect && held[kind+"/"+name] == 0:
+			e.State = "leader"
+			if !m.Leading.IsZero() {
+				e.Since = m.Leading
+			}
+		case kind == kindElect:
+			e.State = "candidate"
 		case held[kind+"/"+name] < limit:
 			e.State = "holder"
 		default:

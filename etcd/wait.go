@@ -47,12 +47,9 @@ import (
 //     both ranges. TryRLock is tryAcquire with the lock's range empty,
 //     TryLock with both.
 //   - Election.Campaign: acquire and waitTurn on the election's range.
-//     Observe: a follow on the range (WithPrefix) whose read gets the
-//     lowest key (WithFirstCreate), whose seen sends a put of that key (a
-//     new value) and returns errLookAgain on its deletion; keep the create
-//     and mod revisions of the last leader sent and send only what is
-//     newer, so that neither a resumed watch nor a read again ever sends an
-//     older leader after a newer one.
+//     Observe (observe.go) is a follow on the range whose read and events
+//     keep the range's keys, and whose settled sends the leader once each
+//     revision's events are in.
 
 // A follow is one wait on the cluster, run by Session.follow: what to
 // watch, how to read the state, and what each event means.
@@ -80,6 +77,13 @@ type follow struct {
 	// the state read again under a new watch; any other error ends the
 	// wait with it.
 	seen func(ev *clientv3.Event) (done bool, err error)
+
+	// settled, when set, is called after the events of each watch
+	// response have been seen, and reports as seen does. The server never
+	// splits the events of one revision across responses, so the state
+	// is then whole: no write of several keys is seen half done (see
+	// Election.Observe).
+	settled func() (done bool, err error)
 }
 
 // errLookAgain is what a follow's seen returns when an event means the
@@ -164,6 +168,11 @@ func (s *Session) followOnce(ctx context.Context, f *follow, next *int64, resume
 		for _, ev := range wr.Events {
 			*next = max(*next, ev.Kv.ModRevision+1)
 			if done, err := f.seen(ev); err != nil || done {
+				return err
+			}
+		}
+		if f.settled != nil && len(wr.Events) > 0 {
+			if done, err := f.settled(); err != nil || done {
 				return err
 			}
 		}
