@@ -97,14 +97,25 @@ func (c *Cond) Wait(ctx context.Context) error {
 		return err
 	}
 	l := c.locker()
-	w := waitq.NewWaiter[struct{}]()
 	// Queue before unlocking: a Notify made as soon as the lock is free must
 	// find us.
 	c.mu.Lock()
+	w := c.waiters.Waiter()
 	c.waiters.PushBack(w)
 	c.queued.Store(int32(c.waiters.Len()))
-	c.mu.Unlock()
-	l.Unlock()
+	if m, ok := l.(*Mutex); ok {
+		// A coord Mutex unlocks without blocking and never takes c.mu, so it
+		// can be unlocked with c.mu held, and w can park at once (Wait
+		// wants c.mu held).
+		m.Unlock()
+	} else {
+		// Another Locker (a distributed lock) may block in Unlock: never
+		// with c.mu held, which Notify needs. A Notify in between grants w
+		// before it parks, and Wait then returns at once.
+		c.mu.Unlock()
+		l.Unlock()
+		c.mu.Lock()
+	}
 
 	// Picked by Notify but giving up: the notification goes to the next
 	// waiter (CPython's Condition.wait does _notify(1)).
@@ -117,6 +128,7 @@ func (c *Cond) Wait(ctx context.Context) error {
 		}
 		return false
 	})
+	c.waiters.Recycle(w)
 
 	if lerr := relock(ctx, l); lerr != nil {
 		if err == nil {

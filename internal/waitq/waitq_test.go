@@ -17,11 +17,12 @@ func TestKeep(t *testing.T) {
 	cancel()
 
 	w := waitq.NewWaiter[struct{}]()
+	mu.Lock()
 	l.PushBack(w)
 	if err := w.Wait(ctx, &mu, l.Keep(w)); err != context.Canceled {
 		t.Fatalf("ungranted Wait = %v; want Canceled", err)
 	}
-	if l.Len() != 0 || w.Queued() {
+	if l.Len() != 0 || l.Remove(w) {
 		t.Fatal("ungranted waiter still queued")
 	}
 
@@ -29,6 +30,7 @@ func TestKeep(t *testing.T) {
 	l.PushBack(w)
 	l.Remove(w)
 	w.Grant()
+	mu.Lock()
 	if err := w.Wait(ctx, &mu, l.Keep(w)); err != nil {
 		t.Fatalf("granted Wait = %v; want nil (the grant is kept)", err)
 	}
@@ -45,6 +47,7 @@ func TestHandOn(t *testing.T) {
 	pass := func() { passed++ }
 
 	w := waitq.NewWaiter[struct{}]()
+	mu.Lock()
 	l.PushBack(w)
 	if err := w.Wait(ctx, &mu, l.HandOn(w, pass)); err != context.Canceled {
 		t.Fatalf("ungranted Wait = %v", err)
@@ -57,6 +60,7 @@ func TestHandOn(t *testing.T) {
 	l.PushBack(w)
 	l.Remove(w)
 	w.Grant()
+	mu.Lock()
 	if err := w.Wait(ctx, &mu, l.HandOn(w, pass)); err != context.Canceled {
 		t.Fatalf("granted Wait = %v; want Canceled (cancellation wins)", err)
 	}
