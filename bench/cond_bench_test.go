@@ -36,18 +36,29 @@ func (r *ring) pop() int {
 // conditions, "not full" and "not empty", written as a new user would
 // write it. One op is one item passed through. The consumer checks that
 // items arrive in order.
-func BenchmarkCondBoundedBuffer(b *testing.B) { boundedBuffer(b, 8) }
+func BenchmarkCondBoundedBuffer(b *testing.B) { boundedBuffer(b, 8, false) }
 
 // The same with a buffer of 1: every item is a handoff, so nearly every
 // Wait parks and nearly every Notify wakes someone.
-func BenchmarkCondBoundedBuffer1(b *testing.B) { boundedBuffer(b, 1) }
+func BenchmarkCondBoundedBuffer1(b *testing.B) { boundedBuffer(b, 1, false) }
 
 // The same with a buffer of 3.
-func BenchmarkCondBoundedBuffer3(b *testing.B) { boundedBuffer(b, 3) }
+func BenchmarkCondBoundedBuffer3(b *testing.B) { boundedBuffer(b, 3, false) }
 
-func boundedBuffer(b *testing.B, capacity int) {
+// The buffer of 1 again, with every Lock and Wait given a ctx that can be
+// cancelled (and never is), as a request handler's would be: a wait that
+// parks then needs a channel to select on, where one whose ctx cannot end
+// parks on the waiter's sync.Cond.
+func BenchmarkCondBoundedBuffer1Cancellable(b *testing.B) { boundedBuffer(b, 1, true) }
+
+func boundedBuffer(b *testing.B, capacity int, cancellable bool) {
 	b.Run("coord", func(b *testing.B) {
 		ctx := context.Background()
+		if cancellable {
+			var cancel context.CancelFunc
+			ctx, cancel = context.WithCancel(ctx)
+			defer cancel()
+		}
 		var mu coord.Mutex
 		notFull, notEmpty := coord.NewCond(&mu), coord.NewCond(&mu)
 		r := newRing(capacity)
