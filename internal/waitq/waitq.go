@@ -168,17 +168,41 @@ func (w *Waiter[T]) Grant() {
 // owner, under its lock, exactly once: this is what makes every coord wait
 // lose nothing and double nothing.
 //
-// Wait is the one place where a coord wait blocks: the goroutine starts
-// blocking where it parks below and stops where the park returns, granted
-// or given up.
+// Wait and park are the one place where a coord wait blocks: the goroutine
+// starts blocking where Wait calls park and stops where park returns,
+// granted or given up.
 func (w *Waiter[T]) Wait(ctx context.Context, mu *sync.Mutex, cancel func(granted bool) (keep bool)) error {
 	if w.granted.Load() {
 		// Granted between queueing and this call (a Cond's Notify after the
 		// waiter queued and released the Cond's lock): no need to park.
+		if w.ready != nil {
+			<-w.ready // the grant is in the buffer: take it, so that w stays reusable
+		}
 		mu.Unlock()
 		return w.settle(ctx, mu, cancel)
 	}
-	done := ctx.Done()
+	// The wait blocks from here...
+	woken := w.park(ctx.Done(), mu)
+	// ...to here: woken by Grant, without mu, or given up, with mu held.
+	if woken {
+		return w.settle(ctx, mu, cancel)
+	}
+	granted := w.granted.Load()
+	if granted {
+		<-w.ready // consume the grant so that w can be reused
+	}
+	keep := cancel(granted)
+	mu.Unlock()
+	if keep {
+		return nil
+	}
+	return ctx.Err()
+}
+
+// park releases mu and parks until w is granted, and then reports true, or
+// until done is closed, and then takes mu back and reports false (w may have
+// been granted meanwhile).
+func (w *Waiter[T]) park(done <-chan struct{}, mu *sync.Mutex) (woken bool) {
 	if done == nil {
 		// Nothing can cancel the wait: park on cond, which allocates
 		// nothing. cond.Wait releases mu after taking its ticket, so the
@@ -195,7 +219,7 @@ func (w *Waiter[T]) Wait(ctx context.Context, mu *sync.Mutex, cancel func(grante
 			}
 			w.cond.Wait()
 		}
-		return nil
+		return true
 	}
 	if w.ready == nil {
 		w.ready = make(chan struct{}, 1)
@@ -203,19 +227,10 @@ func (w *Waiter[T]) Wait(ctx context.Context, mu *sync.Mutex, cancel func(grante
 	mu.Unlock()
 	select {
 	case <-w.ready:
-		return w.settle(ctx, mu, cancel)
+		return true
 	case <-done:
 		mu.Lock()
-		granted := w.granted.Load()
-		if granted {
-			<-w.ready // consume the grant so that w can be reused
-		}
-		keep := cancel(granted)
-		mu.Unlock()
-		if keep {
-			return nil
-		}
-		return ctx.Err()
+		return false
 	}
 }
 
