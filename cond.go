@@ -103,23 +103,12 @@ func (c *Cond) Wait(ctx context.Context) error {
 	w := c.waiters.Waiter()
 	c.waiters.PushBack(w)
 	c.queued.Store(int32(c.waiters.Len()))
-	if m, ok := l.(*Mutex); ok {
-		// A coord Mutex unlocks without blocking and never takes c.mu, so it
-		// can be unlocked with c.mu held, and w can park at once (Wait
-		// wants c.mu held).
-		m.Unlock()
-	} else {
-		// Another Locker (a distributed lock) may block in Unlock: never
-		// with c.mu held, which Notify needs. A Notify in between grants w
-		// before it parks, and Wait then returns at once.
-		c.mu.Unlock()
-		l.Unlock()
-		c.mu.Lock()
-	}
 
+	// WaitReleasing unlocks l after c.mu, once w is sure to see a Notify:
+	// the goroutine that takes l next and calls Notify finds c.mu free.
 	// Picked by Notify but giving up: the notification goes to the next
 	// waiter (CPython's Condition.wait does _notify(1)).
-	err := w.Wait(ctx, &c.mu, func(granted bool) bool {
+	err := w.WaitReleasing(ctx, &c.mu, l, func(granted bool) bool {
 		if granted {
 			c.notifyLocked(1)
 		} else {

@@ -102,14 +102,27 @@ type Waiter[T any] struct {
 }
 
 // unlocker is the Locker of a Waiter's cond. Cond.Wait takes its ticket,
-// calls Unlock, which releases the owner's lock, and parks; after the wakeup
-// it calls Lock, which does nothing: the waiter needs no lock to read its
-// grant, and taking the owner's lock there would make every woken waiter
-// contend with the goroutine that woke it.
-type unlocker struct{ mu *sync.Mutex }
+// calls Unlock, which releases the owner's lock (and then also, once, the
+// lock WaitReleasing was given), and parks; after the wakeup it calls Lock,
+// which does nothing: the waiter needs no lock to read its grant, and
+// taking the owner's lock there would make every woken waiter contend with
+// the goroutine that woke it.
+type unlocker struct {
+	mu   *sync.Mutex
+	also Unlocker
+}
 
-func (u *unlocker) Lock()   {}
-func (u *unlocker) Unlock() { u.mu.Unlock() }
+func (u *unlocker) Lock() {}
+func (u *unlocker) Unlock() {
+	u.mu.Unlock()
+	if also := u.also; also != nil {
+		u.also = nil
+		also.Unlock()
+	}
+}
+
+// An Unlocker is a lock that WaitReleasing releases for its caller.
+type Unlocker interface{ Unlock() }
 
 // NewWaiter returns a fresh, unqueued, ungranted Waiter. List.Waiter reuses
 // one where it can.
@@ -172,17 +185,31 @@ func (w *Waiter[T]) Grant() {
 // starts blocking where Wait calls park and stops where park returns,
 // granted or given up.
 func (w *Waiter[T]) Wait(ctx context.Context, mu *sync.Mutex, cancel func(granted bool) (keep bool)) error {
+	return w.WaitReleasing(ctx, mu, nil, cancel)
+}
+
+// WaitReleasing is Wait for a waiter that also holds another lock, l, which
+// it must release once it is queued (a Cond's Locker, which a Notify needs
+// held). It releases l after mu, at the last moment before it parks, when w
+// is already sure to see a Grant: a goroutine that takes l and goes on to
+// take mu (a Notify) thus never finds mu still held by this waiter. l.Unlock
+// never runs with mu held, so it may block (a distributed lock's). l may be
+// nil.
+func (w *Waiter[T]) WaitReleasing(ctx context.Context, mu *sync.Mutex, l Unlocker, cancel func(granted bool) (keep bool)) error {
 	if w.granted.Load() {
-		// Granted between queueing and this call (a Cond's Notify after the
-		// waiter queued and released the Cond's lock): no need to park.
+		// Already granted (not by a Grant made since mu was taken, which
+		// mu rules out, so only in tests): no need to park.
 		if w.ready != nil {
 			<-w.ready // the grant is in the buffer: take it, so that w stays reusable
 		}
 		mu.Unlock()
+		if l != nil {
+			l.Unlock()
+		}
 		return w.settle(ctx, mu, cancel)
 	}
 	// The wait blocks from here...
-	woken := w.park(ctx.Done(), mu)
+	woken := w.park(ctx.Done(), mu, l)
 	// ...to here: woken by Grant, without mu, or given up, with mu held.
 	if woken {
 		return w.settle(ctx, mu, cancel)
@@ -199,15 +226,15 @@ func (w *Waiter[T]) Wait(ctx context.Context, mu *sync.Mutex, cancel func(grante
 	return ctx.Err()
 }
 
-// park releases mu and parks until w is granted, and then reports true, or
-// until done is closed, and then takes mu back and reports false (w may have
-// been granted meanwhile).
-func (w *Waiter[T]) park(done <-chan struct{}, mu *sync.Mutex) (woken bool) {
+// park releases mu, then l, and parks until w is granted, and then reports
+// true, or until done is closed, and then takes mu back and reports false (w
+// may have been granted meanwhile).
+func (w *Waiter[T]) park(done <-chan struct{}, mu *sync.Mutex, l Unlocker) (woken bool) {
 	if done == nil {
 		// Nothing can cancel the wait: park on cond, which allocates
-		// nothing. cond.Wait releases mu after taking its ticket, so the
-		// Grant that ends the wait, made under mu, cannot miss it.
-		w.unlock.mu = mu
+		// nothing. cond.Wait releases mu (and l) after taking its ticket,
+		// so the Grant that ends the wait, made under mu, cannot miss it.
+		w.unlock.mu, w.unlock.also = mu, l
 		w.cond.Wait()
 		for !w.granted.Load() {
 			// No spurious wakeups are expected (only Grant signals cond),
@@ -225,6 +252,9 @@ func (w *Waiter[T]) park(done <-chan struct{}, mu *sync.Mutex) (woken bool) {
 		w.ready = make(chan struct{}, 1)
 	}
 	mu.Unlock()
+	if l != nil {
+		l.Unlock()
+	}
 	select {
 	case <-w.ready:
 		return true
@@ -333,7 +363,7 @@ func (l *List[T]) Recycle(w *Waiter[T]) {
 	var zero T
 	w.granted.Store(false)
 	w.ready = nil
-	w.unlock.mu = nil
+	w.unlock = unlocker{}
 	w.N, w.Since, w.Val, w.Index, w.Err = 0, 0, zero, 0, nil
 	for {
 		top := l.spares.Load()
