@@ -92,14 +92,14 @@ func (b *Barrier) Wait(ctx context.Context) (int, error) {
 		b.mu.Unlock()
 		return i, nil
 	}
-	w := waitq.NewWaiter[struct{}]()
+	w := b.waiters.Waiter()
 	b.waiters.PushBack(w)
-	b.mu.Unlock()
 
 	// A round that tripped (or broke) as the ctx ended stands: it is not
 	// handed on (API.md rule 3).
 	err := w.Wait(ctx, &b.mu, b.waiters.Keep(w))
 	i, werr := w.Index, w.Err
+	b.waiters.Recycle(w)
 	if err != nil {
 		return -1, err
 	}

@@ -97,18 +97,18 @@ func (c *Cond) Wait(ctx context.Context) error {
 		return err
 	}
 	l := c.locker()
-	w := waitq.NewWaiter[struct{}]()
 	// Queue before unlocking: a Notify made as soon as the lock is free must
 	// find us.
 	c.mu.Lock()
+	w := c.waiters.Waiter()
 	c.waiters.PushBack(w)
 	c.queued.Store(int32(c.waiters.Len()))
-	c.mu.Unlock()
-	l.Unlock()
 
+	// WaitReleasing unlocks l after c.mu, once w is sure to see a Notify:
+	// the goroutine that takes l next and calls Notify finds c.mu free.
 	// Picked by Notify but giving up: the notification goes to the next
 	// waiter (CPython's Condition.wait does _notify(1)).
-	err := w.Wait(ctx, &c.mu, func(granted bool) bool {
+	err := w.WaitReleasing(ctx, &c.mu, l, func(granted bool) bool {
 		if granted {
 			c.notifyLocked(1)
 		} else {
@@ -117,6 +117,7 @@ func (c *Cond) Wait(ctx context.Context) error {
 		}
 		return false
 	})
+	c.waiters.Recycle(w)
 
 	if lerr := relock(ctx, l); lerr != nil {
 		if err == nil {

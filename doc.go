@@ -46,9 +46,11 @@
 //     RateLimiter admission) goes to the next waiter if the waiter it was
 //     meant for finds its ctx done when it wakes. A set Event and a tripped
 //     Barrier round release everyone and are not handed on.
-//  4. Waiting blocks on channels, never on a sync.Mutex, so a waiting
-//     goroutine is durably blocked for testing/synctest and every primitive
-//     can be tested with a fake clock.
+//  4. Waiting blocks on channels (or a sync.Cond), never on a sync.Mutex, so
+//     a waiting goroutine is durably blocked for testing/synctest and every
+//     primitive can be tested with a fake clock. A primitive may be shared by
+//     tests that run one bubble after another: what it keeps for reuse
+//     belongs to no bubble.
 //  5. Every type is safe for use by any number of goroutines, and none needs
 //     to be closed.
 //  6. Misuse that is a programming error (unlocking what is not held, a

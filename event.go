@@ -69,7 +69,9 @@ func (e *Event) Wait(ctx context.Context) error {
 	if e.set.Load() {
 		return nil
 	}
-	ch := e.Done()
+	e.mu.Lock()
+	ch := e.gate.Enter()
+	e.mu.Unlock()
 	done := ctx.Done()
 	if done == nil {
 		<-ch
@@ -83,8 +85,15 @@ func (e *Event) Wait(ctx context.Context) error {
 		case <-ch:
 			return nil
 		default:
-			return ctx.Err()
 		}
+		// Giving up: the gate may forget a channel nobody waits on any
+		// more (see waitq.Gate), so that an Event used by one
+		// testing/synctest bubble after another never hands a later
+		// bubble the channel of an earlier one.
+		e.mu.Lock()
+		e.gate.Leave(ch)
+		e.mu.Unlock()
+		return ctx.Err()
 	}
 }
 
@@ -93,6 +102,11 @@ func (e *Event) Wait(ctx context.Context) error {
 // belongs to the current generation of e: a Clear after it was closed does
 // not reopen it, and a Set after a Clear closes a new one, so callers that
 // want to wait again after a Clear must call Done again.
+//
+// Inside a testing/synctest bubble, a channel that Done returns while e is
+// not set belongs to that bubble until e is set: an Event shared by tests
+// that run one bubble after another should be waited on with Wait, or be
+// set before a bubble that called Done ends.
 func (e *Event) Done() <-chan struct{} {
 	e.mu.Lock()
 	ch := e.gate.Chan()

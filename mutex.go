@@ -115,8 +115,8 @@ func (m *Mutex) lockSlow(ctx context.Context) error {
 		}
 	}
 
-	w := waitq.NewWaiter[struct{}]()
-	w.Since = now()
+	since := now()
+	var w *waitq.Waiter[struct{}]
 	woken := false // w was woken to compete, and mutexWoken is set on its behalf
 	for {
 		m.mu.Lock()
@@ -151,27 +151,31 @@ func (m *Mutex) lockSlow(ctx context.Context) error {
 			// directly once we have waited long enough.
 			m.q.PushFront(w)
 		} else {
+			w = m.q.Waiter()
+			w.Since = since
 			m.q.PushBack(w)
 		}
-		m.mu.Unlock()
 
+		// Wait releases m.mu as it parks.
 		err := w.Wait(ctx, &m.mu, func(granted bool) bool {
 			m.abandon(w, granted)
 			return false
 		})
 		if err != nil {
+			m.q.Recycle(w)
 			return err
 		}
 		if w.N == grantOwned {
+			m.q.Recycle(w)
 			return nil
 		}
 		// Woken to compete: mutexWoken is set on our behalf. Try once
 		// without m.mu; if a newcomer got there first, queue again.
 		s := m.state.Load()
 		if s&mutexLocked == 0 && m.state.CompareAndSwap(s, (s|mutexLocked)&^mutexWoken) {
+			m.q.Recycle(w)
 			return nil
 		}
-		since := w.Since
 		w.Reset()
 		w.Since = since
 		woken = true

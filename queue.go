@@ -66,16 +66,6 @@ func NewQueue[T any](maxsize int) *Queue[T] {
 	return &Queue[T]{maxsize: maxsize}
 }
 
-// newWaiter returns a waiter for a blocked Get or Put. Waiters are not
-// pooled: a ready channel made inside a testing/synctest bubble must never
-// be used from outside it (the runtime aborts the program), and a pool
-// shared by goroutines in and out of bubbles would do exactly that.
-func newWaiter[T any](ctx context.Context) *waitq.Waiter[slot[T]] {
-	w := waitq.NewWaiter[slot[T]]()
-	w.Val.ctx = ctx
-	return w
-}
-
 // full reports whether the buffer has no room. q.mu is held.
 func (q *Queue[T]) full() bool {
 	return q.maxsize > 0 && q.buf.len() >= q.maxsize
@@ -153,10 +143,9 @@ func (q *Queue[T]) Put(ctx context.Context, v T) error {
 			return nil
 		}
 	}
-	w := newWaiter[T](ctx)
-	w.Val.v = v
+	w := q.putters.Waiter()
+	w.Val = slot[T]{v: v, ctx: ctx}
 	q.putters.PushBack(w)
-	q.mu.Unlock()
 
 	// Granted, v is in the queue (and may be taken already) or the queue
 	// shut down: either way the outcome stands.
@@ -164,6 +153,7 @@ func (q *Queue[T]) Put(ctx context.Context, v T) error {
 	if err == nil {
 		err = w.Err
 	}
+	q.putters.Recycle(w)
 	return err
 }
 
@@ -220,9 +210,9 @@ func (q *Queue[T]) Get(ctx context.Context) (T, error) {
 		q.mu.Unlock()
 		return zero, ErrQueueShutDown
 	}
-	w := newWaiter[T](ctx)
+	w := q.getters.Waiter()
+	w.Val.ctx = ctx
 	q.getters.PushBack(w)
-	q.mu.Unlock()
 
 	err := w.Wait(ctx, &q.mu, q.getters.HandOn(w, func() {
 		if w.Err == nil {
@@ -232,6 +222,7 @@ func (q *Queue[T]) Get(ctx context.Context) (T, error) {
 		}
 	}))
 	v, werr := w.Val.v, w.Err
+	q.getters.Recycle(w)
 	if err != nil {
 		return zero, err
 	}
@@ -310,11 +301,12 @@ func (q *Queue[T]) Join(ctx context.Context) error {
 		q.mu.Unlock()
 		return nil
 	}
-	w := waitq.NewWaiter[struct{}]()
+	w := q.joiners.Waiter()
 	q.joiners.PushBack(w)
-	q.mu.Unlock()
 	// The count reaching zero is not handed on: a released Join keeps it.
-	return w.Wait(ctx, &q.mu, q.joiners.Keep(w))
+	err := w.Wait(ctx, &q.mu, q.joiners.Keep(w))
+	q.joiners.Recycle(w)
+	return err
 }
 
 // Shutdown shuts the queue down: every blocked Put and every later Put or

@@ -149,12 +149,12 @@ func (r *RateLimiter) Wait(ctx context.Context) error {
 		r.mu.Unlock()
 		return r.sleep(ctx)
 	}
-	w := waitq.NewWaiter[struct{}]()
+	w := r.waiters.Waiter()
 	r.waiters.PushBack(w)
-	r.mu.Unlock()
 	// Made head as the ctx ended: the headship goes to the next caller,
 	// who must not wait on our account.
 	err := w.Wait(ctx, &r.mu, r.waiters.HandOn(w, r.passHead))
+	r.waiters.Recycle(w)
 	if err != nil {
 		return err
 	}

@@ -230,12 +230,12 @@ func (rw *RWMutex) rlockSlow(ctx context.Context) error {
 			break
 		}
 	}
-	w := waitq.NewWaiter[struct{}]()
+	w := rw.readers.Waiter()
 	w.Since = rw.arrive()
 	rw.readers.PushBack(w)
-	rw.mu.Unlock()
 
-	return w.Wait(ctx, &rw.mu, func(granted bool) bool {
+	// Wait releases mu as it parks.
+	err := w.Wait(ctx, &rw.mu, func(granted bool) bool {
 		if granted {
 			// Counted in as the lock was handed over, but the caller gave
 			// up: give the read hold back, which may let a writer in.
@@ -247,6 +247,8 @@ func (rw *RWMutex) rlockSlow(ctx context.Context) error {
 		rw.dispatch()
 		return false
 	})
+	rw.readers.Recycle(w)
+	return err
 }
 
 // Lock locks rw for writing. If rw is held for reading or writing, or others
@@ -292,7 +294,7 @@ func (rw *RWMutex) lockSlow(ctx context.Context) error {
 			break
 		}
 	}
-	w := waitq.NewWaiter[struct{}]()
+	w := rw.writers.Waiter()
 	w.Since = rw.arrive()
 	rw.writers.PushBack(w)
 	rw.mu.Unlock()
@@ -309,7 +311,10 @@ func (rw *RWMutex) lockSlow(ctx context.Context) error {
 		runtime.Gosched()
 	}
 
-	return w.Wait(ctx, &rw.mu, func(granted bool) bool {
+	// Wait is called with mu held and releases it as it parks; a grant made
+	// while we yielded is found there without parking.
+	rw.mu.Lock()
+	err := w.Wait(ctx, &rw.mu, func(granted bool) bool {
 		if granted {
 			// Handed the lock as the caller gave up: hand it on.
 			rw.release()
@@ -321,6 +326,8 @@ func (rw *RWMutex) lockSlow(ctx context.Context) error {
 		}
 		return false
 	})
+	rw.writers.Recycle(w)
+	return err
 }
 
 // Unlock unlocks rw for writing. It panics if rw is not locked for writing.

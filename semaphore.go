@@ -210,10 +210,9 @@ func (s *Semaphore) acquire(ctx context.Context, n int, method string) error {
 			break
 		}
 	}
-	w := waitq.NewWaiter[struct{}]()
+	w := s.waiters.Waiter()
 	w.N = want
 	s.waiters.PushBack(w)
-	s.mu.Unlock()
 
 	err := w.Wait(ctx, &s.mu, func(granted bool) bool {
 		if granted {
@@ -232,6 +231,7 @@ func (s *Semaphore) acquire(ctx context.Context, n int, method string) error {
 		}
 		return false
 	})
+	s.waiters.Recycle(w)
 	return err
 }
 

@@ -8,40 +8,60 @@ import (
 	"github.com/coordkit/coord"
 )
 
-// bufferCap is the capacity of the bounded buffer: small, so that the
-// producer and the consumer really wait for each other.
-const bufferCap = 8
-
 // ring is the bounded buffer's storage, guarded by the lock of whichever
-// Cond pair drives it.
+// Cond pair drives it. Its capacity is small, so that the producer and the
+// consumer really wait for each other.
 type ring struct {
-	buf        [bufferCap]int
+	buf        []int
 	head, size int
 }
 
-func (r *ring) full() bool  { return r.size == bufferCap }
+func newRing(capacity int) *ring { return &ring{buf: make([]int, capacity)} }
+
+func (r *ring) full() bool  { return r.size == len(r.buf) }
 func (r *ring) empty() bool { return r.size == 0 }
 func (r *ring) push(v int) {
-	r.buf[(r.head+r.size)%bufferCap] = v
+	r.buf[(r.head+r.size)%len(r.buf)] = v
 	r.size++
 }
 func (r *ring) pop() int {
 	v := r.buf[r.head]
-	r.head = (r.head + 1) % bufferCap
+	r.head = (r.head + 1) % len(r.buf)
 	r.size--
 	return v
 }
 
 // The bounded buffer of the textbooks (and of asyncio.Condition's docs):
 // one producer and one consumer, a buffer of 8, one lock and two
-// conditions, "not full" and "not empty". One op is one item passed
-// through. The consumer checks that items arrive in order.
-func BenchmarkCondBoundedBuffer(b *testing.B) {
+// conditions, "not full" and "not empty", written as a new user would
+// write it. One op is one item passed through. The consumer checks that
+// items arrive in order.
+func BenchmarkCondBoundedBuffer(b *testing.B) { boundedBuffer(b, 8, false) }
+
+// The same with a buffer of 1: every item is a handoff, so nearly every
+// Wait parks and nearly every Notify wakes someone.
+func BenchmarkCondBoundedBuffer1(b *testing.B) { boundedBuffer(b, 1, false) }
+
+// The same with a buffer of 3.
+func BenchmarkCondBoundedBuffer3(b *testing.B) { boundedBuffer(b, 3, false) }
+
+// The buffer of 1 again, with every Lock and Wait given a ctx that can be
+// cancelled (and never is), as a request handler's would be: a wait that
+// parks then needs a channel to select on, where one whose ctx cannot end
+// parks on the waiter's sync.Cond.
+func BenchmarkCondBoundedBuffer1Cancellable(b *testing.B) { boundedBuffer(b, 1, true) }
+
+func boundedBuffer(b *testing.B, capacity int, cancellable bool) {
 	b.Run("coord", func(b *testing.B) {
 		ctx := context.Background()
+		if cancellable {
+			var cancel context.CancelFunc
+			ctx, cancel = context.WithCancel(ctx)
+			defer cancel()
+		}
 		var mu coord.Mutex
 		notFull, notEmpty := coord.NewCond(&mu), coord.NewCond(&mu)
-		var r ring
+		r := newRing(capacity)
 		b.ReportAllocs()
 		b.ResetTimer()
 		var wg sync.WaitGroup
@@ -81,7 +101,7 @@ func BenchmarkCondBoundedBuffer(b *testing.B) {
 	b.Run("sync-cond", func(b *testing.B) {
 		var mu sync.Mutex
 		notFull, notEmpty := sync.NewCond(&mu), sync.NewCond(&mu)
-		var r ring
+		r := newRing(capacity)
 		b.ReportAllocs()
 		b.ResetTimer()
 		var wg sync.WaitGroup

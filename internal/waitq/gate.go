@@ -12,15 +12,35 @@ package waitq
 // waiter, so a waiter that gives up has nothing to pass on and simply stops
 // listening.
 //
+// A gate's channel is made by whichever goroutine first asks for it, so in a
+// testing/synctest bubble it belongs to that bubble, and no goroutine of
+// another bubble may touch it. Nothing outside the runtime can tell which
+// bubble a channel belongs to, so a Gate keeps no channel longer than
+// someone may still be waiting on it in the bubble that made it:
+//
+//   - Open closes the channel and from then on hands out closed, made
+//     outside every bubble, which any goroutine may receive from (a closed
+//     channel never blocks, so durable blocking does not come into it).
+//   - Enter counts the waiters it hands the channel to, and Leave uncounts
+//     one that gave up; when the last leaves before the gate opened, the
+//     gate forgets the channel and the next Enter makes a new one. A gate
+//     used by one bubble after another (a package-level Event) thus never
+//     hands one bubble's channel to the next, as long as its channel is only
+//     taken through Enter.
+//   - Chan hands the channel to holders the gate cannot count (Event.Done);
+//     it keeps that channel until the gate opens.
+//
 // The zero Gate is shut. Like a List, a Gate has no lock of its own: it is
 // guarded by its owner's lock.
 type Gate struct {
-	open bool
-	ch   chan struct{} // nil until someone asks for it while the gate is shut
+	open    bool
+	ch      chan struct{} // nil until someone asks for it while the gate is shut
+	waiters int           // Enters not yet matched by a Leave, in this generation
+	shared  bool          // ch was handed out by Chan in this generation
 }
 
-// closed is the channel a Gate hands out when it was opened before anyone
-// asked for its channel. It is closed once, at init, and never written again.
+// closed is the channel a Gate hands out once it is open. It is closed once,
+// at init, outside every bubble, and never written again.
 var closed = func() chan struct{} {
 	ch := make(chan struct{})
 	close(ch)
@@ -36,9 +56,8 @@ func (g *Gate) Open() bool {
 	g.open = true
 	if g.ch != nil {
 		close(g.ch)
-	} else {
-		g.ch = closed
 	}
+	g.ch, g.waiters, g.shared = closed, 0, false
 	return true
 }
 
@@ -57,8 +76,36 @@ func (g *Gate) Shut() bool {
 func (g *Gate) IsOpen() bool { return g.open }
 
 // Chan returns the channel of g's current generation: closed if g is open,
-// otherwise one that Open will close.
+// otherwise one that Open will close. g keeps that channel until it opens.
 func (g *Gate) Chan() <-chan struct{} {
+	g.shared = true
+	return g.get()
+}
+
+// Enter returns the channel of g's current generation, like Chan, for a
+// waiter that will call Leave with it if it stops waiting before the gate
+// opens.
+func (g *Gate) Enter() <-chan struct{} {
+	if !g.open {
+		g.waiters++
+	}
+	return g.get()
+}
+
+// Leave tells g that a waiter that got ch from Enter no longer waits on it.
+// If ch is still g's shut channel and nobody else may be waiting on it, g
+// forgets it: it may belong to a bubble that ends with this waiter.
+func (g *Gate) Leave(ch <-chan struct{}) {
+	if g.open || g.ch == nil || ch != (<-chan struct{})(g.ch) {
+		return // the generation ch belongs to is over
+	}
+	g.waiters--
+	if g.waiters == 0 && !g.shared {
+		g.ch = nil
+	}
+}
+
+func (g *Gate) get() chan struct{} {
 	if g.ch == nil {
 		g.ch = make(chan struct{})
 	}

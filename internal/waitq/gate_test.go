@@ -56,3 +56,50 @@ func TestGate(t *testing.T) {
 		t.Fatal("Chan after Shut is closed")
 	}
 }
+
+// A Gate forgets a shut channel once every waiter that entered has left,
+// unless Chan handed it out, and hands out one channel made outside every
+// bubble once open: a Gate used by one synctest bubble after another must
+// never give the next bubble a channel the last one made.
+func TestGateForgets(t *testing.T) {
+	var g waitq.Gate
+	c1 := g.Enter()
+	c2 := g.Enter()
+	if c1 != c2 {
+		t.Fatal("two Enters in one generation got different channels")
+	}
+	g.Leave(c1)
+	if g.Enter() != c1 {
+		t.Fatal("the gate forgot its channel while a waiter still waits on it")
+	}
+	g.Leave(c1)
+	g.Leave(c2)
+	if c3 := g.Enter(); c3 == c1 {
+		t.Fatal("the gate kept a channel nobody waits on")
+	}
+
+	// A channel handed out by Chan is kept until the gate opens.
+	var h waitq.Gate
+	shared := h.Chan()
+	c := h.Enter()
+	h.Leave(c)
+	if h.Chan() != shared {
+		t.Fatal("the gate forgot a channel that Chan handed out")
+	}
+
+	// Once open, every gate hands out the same closed channel.
+	var a, b waitq.Gate
+	a.Enter()
+	a.Open()
+	b.Open()
+	if a.Chan() != b.Chan() || a.Enter() != b.Chan() || !closed(a.Chan()) {
+		t.Fatal("open gates do not share the closed channel made at init")
+	}
+	// A Leave from an earlier generation changes nothing.
+	a.Shut()
+	c = a.Enter()
+	a.Leave(shared)
+	if a.Enter() != c {
+		t.Fatal("a Leave with another generation's channel made the gate forget its own")
+	}
+}

@@ -97,7 +97,7 @@ func main() {
 		}
 		*count = res.Passes()
 	}
-	goTest := []string{"test", "-run", "^$", "-bench", *benchRe, "-benchtime", *benchtime, "./bench"}
+	goTest := []string{"test", "-run", "^$", "-bench", *benchRe, "-benchtime", *benchtime, "-benchmem", "./bench"}
 	doc := &report.Doc{
 		Command:   "go run ./bench/cmd/report",
 		GoTest:    "go " + quoteArgs(goTest),
@@ -167,7 +167,8 @@ func runPasses(ctx context.Context, root string, count int, bench, benchtime str
 	for i := range count {
 		log.Printf("pass %d of %d: -bench %s -benchtime %s", i+1, count, bench, benchtime)
 		out, err := run(ctx, filepath.Join(root, "bench"), os.Stderr, bin,
-			"-test.run", "^$", "-test.bench", bench, "-test.benchtime", benchtime, "-test.count", "1")
+			"-test.run", "^$", "-test.bench", bench, "-test.benchtime", benchtime, "-test.count", "1",
+			"-test.benchmem") // the allocs/op column, for every benchmark
 		if err != nil {
 			return nil, err
 		}

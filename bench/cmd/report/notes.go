@@ -2,8 +2,9 @@ package main
 
 // The prose of BENCHMARKS.md. It explains where the costs come from, which
 // does not change from run to run, and leaves verdicts and numbers to the
-// tables; it was written from the profiles and runs of November 2026.
-// Re-read it when the code it describes changes.
+// tables; it was written from the profiles and runs of November 2026, and
+// the notes on parking from those of December 2026, when internal/waitq
+// began to keep its waiters. Re-read it when the code it describes changes.
 
 // notes explain results that the numbers alone do not, keyed by the
 // workload's benchmark name.
@@ -13,8 +14,8 @@ var notes = map[string]string{
 		"semaphore.Weighted(1) and the channel mutex hand it over in strict FIFO order, which costs a " +
 		"goroutine switch per Lock under contention: that is the order of magnitude between them.",
 	"MutexHandoff100": "Every holder yields while it holds the mutex, so nearly every Unlock finds parked " +
-		"waiters: this measures the handoff path (queue, park, wake), where coord's waiters park on a " +
-		"channel of their own and sync.Mutex's on the runtime semaphore.",
+		"waiters: this measures the handoff path (queue, park, wake). coord's waiters park on a sync.Cond " +
+		"of a waiter that the mutex keeps for reuse, sync.Mutex's on the runtime semaphore; neither allocates.",
 	"CancelledWait/soon": "Each op creates a cancellable ctx, sends its cancel func to another goroutine and " +
 		"blocks in Lock until that goroutine cancels it; the goroutine switches dominate, and the three " +
 		"implementations do the same work around them. coord's waiter also has to leave the queue and " +
@@ -31,19 +32,24 @@ var notes = map[string]string{
 		"the runtime's cost of making 1000 goroutines runnable and running them is most of it, whichever " +
 		"primitive fires. coord.Event.Set closes a channel, as the anchor does, plus its bookkeeping for " +
 		"Clear.",
-	"CondBoundedBuffer": "Where the time goes (CPU profile of the coord side): every Cond.Wait that blocks " +
-		"allocates a fresh waiter with its own channel (internal/waitq deliberately does not pool them, so " +
-		"that a wait inside a testing/synctest bubble never reuses a channel from another bubble), about a " +
-		"seventh of the CPU time; a wakeup is a channel send and receive, where sync.Cond parks and readies " +
-		"goroutines on the runtime's notify list directly, with no allocation; and producer and consumer " +
-		"contend for a coord.Mutex whose state word Wait and Notify also read, to panic when the lock is " +
-		"not held. Notify with nobody waiting returns without taking the Cond's internal lock, as " +
-		"sync.Cond.Signal does.",
+	"CondBoundedBuffer1": "With room for one item every item is a handoff: nearly every Wait parks and " +
+		"nearly every Notify wakes someone, so this is the parking path at its busiest. A Cond.Wait that " +
+		"blocks takes a waiter the Cond keeps (internal/waitq keeps a few per primitive rather than in a " +
+		"global pool, which could hand a testing/synctest bubble another bubble's channel) and, since the " +
+		"ctx cannot end, parks on that waiter's sync.Cond, as sync.Cond's own waiters park on the runtime's " +
+		"notify list: no allocation and no channel operation. What coord adds is its own Mutex under the " +
+		"Cond, a ticket taken under the Cond's internal lock, and the checks that the lock is held.",
+	"CondBoundedBuffer1Cancellable": "The same handoffs with a ctx that can be cancelled. A parked wait " +
+		"then has to select on ctx.Done() and something a Notify can wake, which a sync.Cond is not: it " +
+		"parks on a channel made for that wait by the waiting goroutine (so it belongs to that goroutine's " +
+		"synctest bubble, if any) and dropped afterwards. That channel is the one allocation per item; " +
+		"waking a sync.Cond from context.AfterFunc instead costs two (the registration and its stop func).",
 	"SemaphoreTenOf1000": "Each holder yields while it holds its permit, so the 990 others really queue. " +
-		"coord.Semaphore and semaphore.Weighted both serve waiters FIFO and hand permits over directly, " +
-		"allocating a waiter (a struct and a channel) per wait that blocks. The channel semaphore is FIFO " +
-		"too (a receive hands the freed slot to the longest-blocked sender), but inside the runtime, " +
-		"whose waiter records are cached per goroutine: that is its lead here.",
+		"coord.Semaphore and semaphore.Weighted both serve waiters FIFO and hand permits over directly; " +
+		"Weighted allocates a waiter (a list element and a channel) per wait that blocks, coord reuses the " +
+		"waiters the semaphore keeps and parks them on a sync.Cond. The channel semaphore is FIFO too (a " +
+		"receive hands the freed slot to the longest-blocked sender), inside the runtime, whose waiter " +
+		"records are cached per goroutine.",
 	"RateLimiterWaitPaced": "Both limiters admit 100 000 per second on average, so the ideal is 10 µs per " +
 		"Wait; the excess over it is the cost of sleeping and waking on time. The sliding window admits " +
 		"in bursts (up to 100 at once, when the oldest admission leaves the window) where the token " +
@@ -72,5 +78,5 @@ const profileSummary = "Under contention coord.Mutex spends its CPU time where s
 	"lockSlow, and of Unlock), that is, in moving that word's cache line between the cores. The waiter " +
 	"queue costs next to nothing: the sync.Mutex that guards it appears in the mutex profile with well " +
 	"under a millisecond of contention over the whole run, there are no allocations per op, and the block " +
-	"profile puts the waiting in waitq.(*Waiter).Wait, the channel receive where a parked waiter is meant " +
-	"to be (the rest is the benchmark's own WaitGroup)."
+	"profile puts the waiting in waitq.(*Waiter).Wait, the park where a waiter is meant to be (the rest " +
+	"is the benchmark's own WaitGroup)."

@@ -108,6 +108,19 @@ func summaryCell(s Summary) string {
 	return fmt.Sprintf("%s ±%.0f%%", FormatNs(s.Median), 50*s.Spread())
 }
 
+// allocsCell formats a median of allocs/op: whole numbers as such, small
+// fractions (a rare allocation amortized over many ops) with two decimals.
+func allocsCell(s Summary) string {
+	switch {
+	case s.N == 0 || math.IsNaN(s.Median):
+		return "—"
+	case s.Median == math.Trunc(s.Median) || s.Median >= 10:
+		return fmt.Sprintf("%.0f", s.Median)
+	default:
+		return fmt.Sprintf("%.2f", s.Median)
+	}
+}
+
 func verdictCell(v Verdict) string {
 	switch v {
 	case Met:
@@ -145,22 +158,22 @@ func Render(d *Doc) []byte {
 	p("\n")
 
 	p("## coord against the anchors\n\n")
-	p("| workload | op | coord | anchor | anchor time | coord/anchor | target | result |\n")
-	p("|---|---|---:|---|---:|---:|---|---|\n")
+	p("| workload | op | coord | coord allocs/op | anchor | anchor time | anchor allocs/op | coord/anchor | target | result |\n")
+	p("|---|---|---:|---:|---|---:|---:|---:|---|---|\n")
 	var missed []Row
 	for _, r := range d.Rows {
 		for i, c := range r.Cells {
-			title, op, coord := "", "", ""
+			title, op, coord, allocs := "", "", "", ""
 			if i == 0 {
-				title, op, coord = r.Title, r.Op, summaryCell(r.Coord)
+				title, op, coord, allocs = r.Title, r.Op, summaryCell(r.Coord), allocsCell(r.CoordAllocs)
 			}
 			target, result := "", ""
 			if r.Target != nil && c.Anchor == r.Target.Anchor {
 				target = fmt.Sprintf("≤ %.1fx", r.Target.Max)
 				result = verdictCell(r.Verdict)
 			}
-			p("| %s | %s | %s | %s | %s | %s | %s | %s |\n",
-				title, op, coord, c.Anchor, summaryCell(c.Time), FormatRatio(c.Ratio), target, result)
+			p("| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |\n",
+				title, op, coord, allocs, c.Anchor, summaryCell(c.Time), allocsCell(c.Allocs), FormatRatio(c.Ratio), target, result)
 		}
 		if r.Verdict == Missed {
 			missed = append(missed, r)
@@ -170,7 +183,8 @@ func Render(d *Doc) []byte {
 	p("of capacity n as a semaphore, a buffered channel as a queue), `xsync-weighted` golang.org/x/sync/semaphore.Weighted,\n")
 	p("`close-chan` closing a channel, `xtime-rate` golang.org/x/time/rate.Limiter at the same nominal rate,\n")
 	p("`errgroup` golang.org/x/sync/errgroup, `waitgroup` sync.WaitGroup.Go with no error handling at all.\n")
-	p("Each workload is described where it is defined, in bench/*_bench_test.go.\n\n")
+	p("Each workload is described where it is defined, in bench/*_bench_test.go. allocs/op is the median of the\n")
+	p("heap allocations per op that go test -benchmem counts, over every goroutine of the benchmark.\n\n")
 
 	targets, met := 0, 0
 	for _, r := range d.Rows {
@@ -204,11 +218,14 @@ func Render(d *Doc) []byte {
 		p("## Scaling with the number of waiters\n\n")
 		p("Goroutines contending for a Mutex or a Semaphore of 10 (each holding it across a yield, so they really\n")
 		p("queue), and goroutines woken by one Event broadcast, from 1 to 10 000. The Mutex and Semaphore numbers are\n")
-		p("the time per acquisition, the Event numbers the time per waiter woken: a waiter queue that does O(1) work\n")
-		p("per waiter keeps each curve flat. Slope is the least-squares slope of log(time) against log(waiters): 0 is\n")
-		p("flat, 1 would mean the cost per op grows in proportion to the waiters (quadratic work overall). Where\n")
-		p("coord and its anchor rise together, the rise is the runtime's and the machine's (more goroutines to\n")
-		p("schedule, more stacks to keep in cache), not the waiter queue's.\n\n")
+		p("the time per acquisition, the Event numbers the time per waiter woken. Slope is the least-squares slope of\n")
+		p("log(time) against log(waiters), and the shape names it with the power of n it amounts to: 0 is flat, 1\n")
+		p("would mean the cost per op grows in proportion to the waiters (quadratic work overall), and a curve that\n")
+		p("rises more than tenfold over the range, as the Mutex and Semaphore curves of both coord and its anchors\n")
+		p("do, is sublinear, not flat. coord's waiter queue does O(1) work per waiter (a linked list, pushed and\n")
+		p("popped at its ends), so its own share does not grow; the rise is the runtime's and the machine's (more\n")
+		p("goroutines to schedule, more stacks to keep in cache), which the anchor pays too. The last column says\n")
+		p("how far apart they end: coord's cost over its anchor's at the largest number of waiters.\n\n")
 		if d.ChartPath != "" {
 			p("![scaling curves](%s)\n\n", d.ChartPath)
 		}
@@ -251,7 +268,8 @@ func Render(d *Doc) []byte {
 	p("go tool pprof -http=:8080 /tmp/cpu.out     # flame graph in a browser\n")
 	p("```\n\n")
 	p("`-blockprofile` and `-mutexprofile` record every event when given to go test (rate 1); a coord waiter\n")
-	p("parks on a channel receive, so its waits show in the block profile, not the mutex profile.\n\n")
+	p("parks on a sync.Cond (or, when its ctx can be cancelled, a channel receive), so its waits show in the\n")
+	p("block profile, not the mutex profile.\n\n")
 	if pr := d.Profile; pr != nil {
 		p("What it showed for `%s` in this run:\n\n", pr.Bench)
 		if pr.Summary != "" {
@@ -271,6 +289,16 @@ func Render(d *Doc) []byte {
 	return b.Bytes()
 }
 
+// formatCount writes a count with a thin space between thousands, as the
+// prose of the report does: 10 000.
+func formatCount(n int) string {
+	s := fmt.Sprint(n)
+	for i := len(s) - 3; i > 0 && s[i-1] != '-'; i -= 3 {
+		s = s[:i] + " " + s[i:]
+	}
+	return s
+}
+
 func renderCurves(b *bytes.Buffer, curves []Curve) {
 	waiters := map[int]bool{}
 	for _, c := range curves {
@@ -287,7 +315,7 @@ func renderCurves(b *bytes.Buffer, curves []Curve) {
 	for _, n := range ns {
 		fmt.Fprintf(b, " %d |", n)
 	}
-	fmt.Fprintf(b, " slope | shape |\n|---|---|%s---:|---|\n", strings.Repeat("---:|", len(ns)))
+	fmt.Fprintf(b, " slope | shape | at the most waiters |\n|---|---|%s---:|---|---|\n", strings.Repeat("---:|", len(ns)))
 	for _, c := range curves {
 		fmt.Fprintf(b, "| %s %s | %s |", c.Family.Name, c.Impl, c.Family.Metric)
 		at := map[int]float64{}
@@ -305,7 +333,11 @@ func renderCurves(b *bytes.Buffer, curves []Curve) {
 		if !math.IsNaN(c.Slope) {
 			slope = fmt.Sprintf("%.2f", c.Slope)
 		}
-		fmt.Fprintf(b, " %s | %s |\n", slope, Shape(c.Slope))
+		vs := "—"
+		if r, anchor, n, ok := Anchored(c, curves); ok {
+			vs = fmt.Sprintf("%s %s at %s", FormatRatio(r), anchor, formatCount(n))
+		}
+		fmt.Fprintf(b, " %s | %s | %s |\n", slope, Shape(c.Slope), vs)
 	}
 	fmt.Fprintf(b, "\n")
 }

@@ -227,10 +227,13 @@ func TestLogLogSlope(t *testing.T) {
 		shape string
 	}{
 		{"flat", pts(func(float64) float64 { return 50 }), 0, "flat"},
-		{"linear", pts(func(n float64) float64 { return 3 * n }), 1, "linear"},
-		{"quadratic", pts(func(n float64) float64 { return n * n }), 2, "superlinear"},
-		{"root", pts(func(n float64) float64 { return math.Pow(n, 0.7) }), 0.7, "sublinear"},
-		{"slow rise", pts(func(n float64) float64 { return 100 * math.Pow(n, 0.3) }), 0.3, "flat"},
+		{"linear", pts(func(n float64) float64 { return 3 * n }), 1, "linear, n^1.00"},
+		{"quadratic", pts(func(n float64) float64 { return n * n }), 2, "superlinear, n^2.00"},
+		{"root", pts(func(n float64) float64 { return math.Pow(n, 0.7) }), 0.7, "sublinear, n^0.70"},
+		// The Mutex curve of the November 2026 report, 189 ns to 2272 ns
+		// over 1 to 10 000 waiters: it was called flat, and is not.
+		{"slow rise", pts(func(n float64) float64 { return 189 * math.Pow(n, 0.27) }), 0.27, "sublinear, n^0.27"},
+		{"falling", pts(func(n float64) float64 { return 1000 * math.Pow(n, -0.2) }), -0.2, "falling, n^-0.20"},
 	} {
 		got := report.LogLogSlope(tc.pts)
 		if !near(got, tc.slope) {
@@ -277,6 +280,19 @@ func TestCurves(t *testing.T) {
 	}
 	if !near(ev.Slope, 0) {
 		t.Errorf("Event slope %v, want 0", ev.Slope)
+	}
+
+	// coord's Mutex curve against sync's at the most waiters both have:
+	// 100 ns against 1000 ns at 10.
+	r, anchor, n, ok := report.Anchored(mc, curves)
+	if !ok || !near(r, 0.1) || anchor != "sync" || n != 10 {
+		t.Errorf("Anchored(Mutex/coord) = %v, %q, %d, %v; want 0.1, sync, 10, true", r, anchor, n, ok)
+	}
+	if _, _, _, ok := report.Anchored(curves[1], curves); ok {
+		t.Error("Anchored of an anchor's own curve reported a comparison")
+	}
+	if _, _, _, ok := report.Anchored(ev, curves); ok {
+		t.Error("Anchored of a family without anchors reported a comparison")
 	}
 }
 
@@ -337,11 +353,13 @@ func TestRender(t *testing.T) {
 	}
 	for _, want := range []string{
 		"| CPU | Test CPU 9000 |",
-		"| Mutex, uncontended | Lock+Unlock | 12.0 ns ±83% | sync | 8.00 ns ±25% | 1.50x | ≤ 1.0x | **MISSED** |",
+		"| Mutex, uncontended | Lock+Unlock | 12.0 ns ±83% | 0 | sync | 8.00 ns ±25% | 0 | 1.50x | ≤ 1.0x | **MISSED** |",
 		"**Targets: 0 of 1 met.** Missed: Mutex, uncontended (1.50x against sync, target ≤ 1.0x).",
 		"- **Mutex, uncontended.** a note on the result",
 		"![scaling curves](bench/scaling.svg)",
 		"| Mutex coord | ns per acquisition |",
+		"| 0.00 | flat | 0.10x sync at 10 |",
+		"| Mutex sync | ns per acquisition | 100 ns | 1000 ns | — | — | 1.00 | linear, n^1.00 | — |",
 		"Not run: python3 is not installed here.",
 		"coord.(*Mutex).lockSlow",
 		"what it showed",
