@@ -13,8 +13,8 @@ import (
 var forwarded = []os.Signal{os.Interrupt}
 
 // prepareCmd does nothing without Unix process groups: a lost hold kills
-// CMD itself, not its children.
-func prepareCmd(*exec.Cmd) {}
+// CMD itself, not its children, and there is no foreground to give CMD.
+func prepareCmd(*exec.Cmd) (giveBack func()) { return func() {} }
 
 // ignoreJobControlStops does nothing: there is no job control to stop coord.
 func ignoreJobControlStops() {}
