@@ -683,17 +683,18 @@ func TestCLIFailureHints(t *testing.T) {
 func TestCLIHelp(t *testing.T) {
 	t.Parallel()
 	for _, tc := range []struct {
-		cmd  string
-		want []string
+		cmd           string
+		want, notWant []string
 	}{
-		{"", []string{"usage: coord ", "--endpoints", "COORD_PASSWORD"}},
-		{"demo", []string{"usage: coord demo", "--list", "--seed"}},
-		{"serve", []string{"usage: coord serve", "--data-dir", "--addr", "--peer-addr", "--cert"}},
-		{"lock", []string{"usage: coord lock", "--timeout", "--ttl", "--endpoints", "--prefix", "--cacert", "--user"}},
-		{"sem", []string{"usage: coord sem", "--limit", "--timeout", "--endpoints"}},
-		{"event", []string{"usage: coord event", "--timeout", "--endpoints"}},
-		{"barrier", []string{"usage: coord barrier", "--parties", "--timeout", "--endpoints"}},
-		{"ls", []string{"usage: coord ls", "--json", "--endpoints"}},
+		{"", []string{"usage: coord ", "--endpoints", "COORD_PASSWORD", "version"}, nil},
+		{"demo", []string{"usage: coord demo", "--list", "--seed"}, []string{"--endpoints", "--timeout"}},
+		{"serve", []string{"usage: coord serve", "--data-dir", "--addr", "--peer-addr", "--cert"}, []string{"--endpoints", "--user", "--prefix", "--timeout"}},
+		{"lock", []string{"usage: coord lock", "--timeout", "--ttl", "--endpoints", "--prefix", "--cacert", "--user"}, []string{"--limit", "--parties"}},
+		{"sem", []string{"usage: coord sem", "--limit", "--timeout", "--endpoints"}, []string{"--parties"}},
+		{"event", []string{"usage: coord event", "--timeout", "--endpoints"}, []string{"--ttl"}},
+		{"barrier", []string{"usage: coord barrier", "--parties", "--timeout", "--ttl", "--endpoints"}, []string{"--limit"}},
+		{"ls", []string{"usage: coord ls", "--json", "--endpoints"}, []string{"--timeout", "--ttl"}},
+		{"version", []string{"usage: coord version"}, []string{"--endpoints"}},
 	} {
 		for _, h := range []string{"--help", "-h"} {
 			args := []string{h}
@@ -707,6 +708,11 @@ func TestCLIHelp(t *testing.T) {
 			for _, w := range tc.want {
 				if !strings.Contains(p.stdout.String(), w) {
 					t.Errorf("coord %q lacks %q:\n%s", args, w, p.stdout.String())
+				}
+			}
+			for _, w := range tc.notWant {
+				if strings.Contains(p.stdout.String(), w) {
+					t.Errorf("coord %q lists %q, which does nothing for it:\n%s", args, w, p.stdout.String())
 				}
 			}
 			if strings.Contains(p.stdout.String(), "\n  -") && !strings.Contains(p.stdout.String(), "\n  --") {
