@@ -15,7 +15,7 @@ func TestCLIDemoEach(t *testing.T) {
 		{"race", []string{"Without lock:\nCounter: ", " (lost updates due to race condition)\n", "With lock:\nCounter: 100 (correct)\n"}},
 		{"rlock", []string{"Outer: acquired lock\nInner: acquired lock\nOuter: still have lock\n", "Outer: acquired lock\n", "DEADLOCK caught", "context deadline exceeded"}},
 		{"event", []string{"waiter1: waiting for event\nwaiter2: waiting for event\nwaiter3: waiting for event\nSetter: setting event\nwaiter1: event fired!\nwaiter2: event fired!\nwaiter3: event fired!\n"}},
-		{"condition", []string{"prod1: produced prod1-0 (buffer: 1)\n", "cons1: consumed prod1-0 (buffer: 0)\n", "cons1: consumed prod1-4 (buffer: 0)\n", "never held more than"}},
+		{"condition", []string{"cons1: buffer empty, waiting\n", "prod1: produced prod1-0 (buffer: 1)\n", "cons1: consumed prod1-0 (buffer: 0)\n", "cons1: consumed prod1-4 (buffer: 0)\n", "never held more than"}},
 		{"timeout", []string{"holder: acquired lock", "waiter: gave up after 0.2", "context deadline exceeded", "holder: released lock"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
