@@ -60,6 +60,9 @@ type result struct {
 // output. It fails the test if coord does not exit within limit.
 func runCoord(t *testing.T, limit time.Duration, args ...string) result {
 	t.Helper()
+	if _, err := coordBinary(); err != nil { // built before the clock starts
+		t.Fatal(err)
+	}
 	start := time.Now()
 	p := startCoord(t, nil, args...)
 	code := p.wait(t, limit)
