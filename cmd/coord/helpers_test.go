@@ -36,7 +36,16 @@ var coordBinary = sync.OnceValues(func() (string, error) {
 	return bin, nil
 })
 
+// helpers are the roles a test may start this test binary in, instead of
+// running tests: the environment variable COORD_TEST_HELPER names the role,
+// and the helper's result is the process's exit code. A test file adds its
+// own in an init function.
+var helpers = map[string]func() int{}
+
 func TestMain(m *testing.M) {
+	if role := os.Getenv("COORD_TEST_HELPER"); role != "" {
+		os.Exit(helpers[role]())
+	}
 	code := m.Run()
 	if err := stopSharedServer(); err != nil {
 		fmt.Fprintln(os.Stderr, err)
