@@ -167,3 +167,27 @@ func TestCLIInteractiveCtrlC(t *testing.T) {
 	}
 	c.checkEmpty(t)
 }
+
+// TestCLIInteractiveCtrlZ types Ctrl-Z at the terminal while CMD, in the
+// foreground, reads it: the terminal stops CMD's group, and coord, which
+// must not leave a stopped CMD holding NAME, continues it at once, so that
+// CMD then reads the line typed.
+func TestCLIInteractiveCtrlZ(t *testing.T) {
+	t.Parallel()
+	c := newCluster(t, sharedServer(t))
+	tm := startOnTerminal(t, c.args("lock", "tty", "--", "sh", "-c", `echo ready; read x; echo "got $x"`)...)
+	tm.waitFor(t, "ready", 20*time.Second)
+	time.Sleep(100 * time.Millisecond) // sh waits in read
+	if _, err := tm.ptmx.Write([]byte{0x1a}); err != nil { // ^Z, the terminal's VSUSP
+		t.Fatal(err)
+	}
+	time.Sleep(300 * time.Millisecond)
+	if _, err := tm.ptmx.Write([]byte("hello\n")); err != nil {
+		t.Fatal(err)
+	}
+	tm.waitFor(t, "[coord exited", 15*time.Second)
+	if out := tm.String(); !strings.Contains(out, "got hello") || !strings.Contains(out, "[coord exited 0; foreground is ours: true (<nil>)]") {
+		t.Errorf("after ^Z: want CMD continued, reading the line, and coord exiting 0 with the terminal back; it shows:\n%s", out)
+	}
+	c.checkEmpty(t)
+}

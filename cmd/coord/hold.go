@@ -125,18 +125,18 @@ func runHeld(h hold, sess *etcd.Session, args []string, sigs <-chan os.Signal, s
 	}
 	ignoreJobControlStops()
 	waited := make(chan struct{})
-	go func() { cmd.Wait(); close(waited) }()
+	go func() { code = waitCmd(cmd); close(waited) }()
 
 	for {
 		select {
 		case <-waited:
-			return exitCodeOf(cmd.ProcessState), false
+			return code, false
 		case s := <-sigs:
 			signalGroup(cmd, s)
 		case <-h.Lost():
 			killGroup(cmd, waited, sess.SafetyMargin()/2)
 			giveBack()
-			return exitCodeOf(cmd.ProcessState), true
+			return exitLost, true
 		}
 	}
 }
@@ -165,16 +165,4 @@ wait:
 	case <-waited:
 	case <-time.After(time.Second):
 	}
-}
-
-// exitCodeOf returns a finished CMD's exit code, 128 plus the signal's
-// number when a signal ended it, as shells report it.
-func exitCodeOf(ps *os.ProcessState) int {
-	if ps == nil {
-		return exitFailure
-	}
-	if ws, ok := ps.Sys().(syscall.WaitStatus); ok && ws.Signaled() {
-		return 128 + int(ws.Signal())
-	}
-	return ps.ExitCode()
 }

@@ -34,10 +34,11 @@
 // the terminal's foreground, CMD's group becomes the foreground while it
 // runs, so that an interactive CMD (`-- vim notes.txt`, `-- bash -i`) reads
 // the terminal and gets its Ctrl-C; coord takes the foreground back when CMD
-// exits. Otherwise coord receives the terminal's Ctrl-C and forwards it. Either
-// way coord ignores Ctrl-Z (SIGTSTP), SIGTTIN and SIGTTOU while CMD runs:
-// stopped, coord would renew no lease, and CMD would run on after another
-// process had been granted the hold.
+// exits. Otherwise coord receives the terminal's Ctrl-C and forwards it.
+// Either way Ctrl-Z does nothing while CMD runs: coord ignores SIGTSTP,
+// SIGTTIN and SIGTTOU (stopped, it would renew no lease, and CMD would run on
+// after another process had been granted the hold), and continues a CMD that
+// stops at once (stopped, CMD would hold NAME with no shell to resume it).
 //
 // serve runs a single-node etcd for local use and tests, with its data in
 // the user's cache directory (coord/etcd under os.UserCacheDir) unless

@@ -19,6 +19,15 @@ func prepareCmd(*exec.Cmd) (giveBack func()) { return func() {} }
 // ignoreJobControlStops does nothing: there is no job control to stop coord.
 func ignoreJobControlStops() {}
 
+// waitCmd waits for CMD to exit and returns its exit code.
+func waitCmd(cmd *exec.Cmd) int {
+	cmd.Wait()
+	if cmd.ProcessState == nil {
+		return exitFailure
+	}
+	return cmd.ProcessState.ExitCode()
+}
+
 // signalGroup sends sig to CMD; os.Kill is the only signal every system can
 // send, so any other kills CMD as well.
 func signalGroup(cmd *exec.Cmd, sig os.Signal) {

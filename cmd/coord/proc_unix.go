@@ -67,6 +67,44 @@ func ignoreJobControlStops() {
 	signal.Ignore(syscall.SIGTSTP, syscall.SIGTTOU, syscall.SIGTTIN)
 }
 
+// waitCmd waits for CMD to exit and returns its exit code (see
+// waitStatusCode). A CMD that stops is continued at once: with the terminal's
+// foreground, it, not coord, gets the terminal's Ctrl-Z, and stopped it would
+// hold NAME while the shell that waits on coord could not resume it. So
+// Ctrl-Z does nothing while CMD runs, in the foreground or not (see
+// ignoreJobControlStops); an editor that suspends itself on ^Z is resumed
+// and redraws.
+//
+// It reaps CMD itself, with wait4 and WUNTRACED, since cmd.Wait does not
+// report stops; cmd.Wait must not be called.
+func waitCmd(cmd *exec.Cmd) int {
+	pid := cmd.Process.Pid
+	for {
+		var ws syscall.WaitStatus
+		_, err := syscall.Wait4(pid, &ws, syscall.WUNTRACED, nil)
+		switch {
+		case err == syscall.EINTR:
+			continue
+		case err != nil:
+			return exitFailure
+		case ws.Stopped():
+			syscall.Kill(-pid, syscall.SIGCONT)
+			continue
+		}
+		cmd.Process.Release()
+		return waitStatusCode(ws)
+	}
+}
+
+// waitStatusCode returns a finished CMD's exit code, 128 plus the signal's
+// number when a signal ended it, as shells report it.
+func waitStatusCode(ws syscall.WaitStatus) int {
+	if ws.Signaled() {
+		return 128 + int(ws.Signal())
+	}
+	return ws.ExitStatus()
+}
+
 // signalGroup sends sig to CMD's process group.
 func signalGroup(cmd *exec.Cmd, sig os.Signal) {
 	if s, ok := sig.(syscall.Signal); ok {
