@@ -177,7 +177,7 @@ func TestCLIInteractiveCtrlZ(t *testing.T) {
 	c := newCluster(t, sharedServer(t))
 	tm := startOnTerminal(t, c.args("lock", "tty", "--", "sh", "-c", `echo ready; read x; echo "got $x"`)...)
 	tm.waitFor(t, "ready", 20*time.Second)
-	time.Sleep(100 * time.Millisecond) // sh waits in read
+	time.Sleep(100 * time.Millisecond)                     // sh waits in read
 	if _, err := tm.ptmx.Write([]byte{0x1a}); err != nil { // ^Z, the terminal's VSUSP
 		t.Fatal(err)
 	}
