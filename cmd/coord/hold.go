@@ -15,7 +15,7 @@ import (
 )
 
 // A hold is what a holding command keeps while CMD runs: a Mutex's or a
-// Semaphore's hold, as the etcd module's holds all are.
+// Semaphore's hold, by the two methods every hold of the etcd module has.
 type hold interface {
 	Token() int64          // the fencing token CMD gets
 	Lost() <-chan struct{} // closed when the hold ends without a release
@@ -30,12 +30,12 @@ type holding struct {
 	release func(ctx context.Context) error
 }
 
-// hold is the one path of every command that runs CMD while holding NAME
-// (lock, sem), once the command has parsed and checked its own flags: check
+// holdAndRun is the one path of every command that runs CMD while holding
+// NAME (lock, sem), once the command has parsed and checked its own flags: check
 // NAME and CMD, connect, acquire within --timeout, run CMD with its token
 // while the hold lasts, and release. newHolding makes, on the session, what
 // the command holds.
-func (c *command) hold(newHolding func(s *etcd.Session, name string) holding) int {
+func (c *command) holdAndRun(newHolding func(s *etcd.Session, name string) holding) int {
 	name, code, ok := c.name(true)
 	if !ok {
 		return code

@@ -14,7 +14,7 @@ func cmdLock(g globalFlags, args []string, stdout, stderr io.Writer) int {
 	if code, ok := c.parse(args, stdout); !ok {
 		return code
 	}
-	return c.hold(func(s *etcd.Session, name string) holding {
+	return c.holdAndRun(func(s *etcd.Session, name string) holding {
 		m := etcd.NewMutex(s, name)
 		return holding{what: fmt.Sprintf("lock %q", name), hold: m, acquire: m.Lock, release: m.Release}
 	})

@@ -97,8 +97,7 @@ commands:
   lock NAME [--timeout D] [--ttl D] -- CMD   run CMD while holding NAME
   sem NAME --limit N [...] -- CMD            run CMD while holding one of N permits of NAME
   event set|clear|wait NAME [--timeout D]    a flag in the cluster
-  barrier NAME --parties N [--timeout D]     wait for N processes; prints this one's index
-                                             (also [--ttl D])
+  barrier NAME --parties N [...]             wait for N processes; prints this one's index
   ls [PREFIX] [--json]                       live holders, waiters and set events
   version                                    coord's version, and the Go and revision it was built with
 

@@ -16,7 +16,7 @@ func cmdSem(g globalFlags, args []string, stdout, stderr io.Writer) int {
 	if code, ok := c.parse(args, stdout); !ok {
 		return code
 	}
-	return c.hold(func(s *etcd.Session, name string) holding {
+	return c.holdAndRun(func(s *etcd.Session, name string) holding {
 		m := etcd.NewSemaphore(s, name, *limit)
 		return holding{what: fmt.Sprintf("semaphore %q", name), hold: m, acquire: m.Acquire, release: m.Release}
 	})
