@@ -49,7 +49,7 @@ var scenarios = []scenario{
 			_, err := demoEvent(ctx, w)
 			return err
 		}},
-	{"condition", "a producer and a consumer over a bounded buffer (capacity 3) with coord.Cond",
+	{"condition", "a producer and a consumer over a bounded buffer (capacity 3) with coord.Cond, each waiting on it in turn",
 		func(ctx context.Context, w io.Writer, _ demoOptions) error {
 			_, err := demoCondition(ctx, w)
 			return err
