@@ -6,17 +6,13 @@ package main
 // serve` on a free loopback port, and run coord processes against it.
 
 import (
-	"bufio"
-	"bytes"
 	"context"
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
 	"crypto/x509"
 	"crypto/x509/pkix"
-	"encoding/json"
 	"encoding/pem"
-	"errors"
 	"fmt"
 	"math/big"
 	"net"
@@ -34,279 +30,6 @@ import (
 	clientv3 "go.etcd.io/etcd/client/v3"
 	"go.uber.org/zap"
 )
-
-// server is a `coord serve` process.
-type server struct {
-	cmd      *exec.Cmd
-	endpoint string
-	stderr   *bytes.Buffer
-	dataDir  string
-}
-
-// launchServer starts `coord serve` on a free loopback port, with its data
-// in a new temporary directory, and returns once it has printed its endpoint.
-func launchServer(extra ...string) (*server, error) {
-	bin, err := coordBinary()
-	if err != nil {
-		return nil, err
-	}
-	dir, err := os.MkdirTemp("", "coord-serve-")
-	if err != nil {
-		return nil, err
-	}
-	s := &server{stderr: &bytes.Buffer{}, dataDir: dir}
-	s.cmd = exec.Command(bin, append([]string{"serve", "--addr", "127.0.0.1:0", "--data-dir", dir}, extra...)...)
-	s.cmd.Stderr = s.stderr
-	out, err := s.cmd.StdoutPipe()
-	if err != nil {
-		return nil, err
-	}
-	if err := s.cmd.Start(); err != nil {
-		return nil, err
-	}
-	line := make(chan string, 1)
-	go func() {
-		sc := bufio.NewScanner(out)
-		sc.Scan()
-		line <- sc.Text()
-		for sc.Scan() { // keep draining: serve must not block on stdout
-		}
-	}()
-	select {
-	case l := <-line:
-		if !strings.HasPrefix(l, "127.0.0.1:") {
-			s.cmd.Process.Kill()
-			s.cmd.Wait()
-			return nil, fmt.Errorf("coord serve: first line %q, want 127.0.0.1:PORT; stderr %q", l, s.stderr)
-		}
-		s.endpoint = l
-	case <-time.After(30 * time.Second):
-		s.cmd.Process.Kill()
-		s.cmd.Wait()
-		return nil, fmt.Errorf("coord serve printed no endpoint within 30s; stderr %q", s.stderr)
-	}
-	return s, nil
-}
-
-// stop stops the server with SIGTERM and reports whether it exited
-// cleanly (status 0) within 15 s.
-func (s *server) stop() error { return s.stopWith(syscall.SIGTERM) }
-
-// stopWith stops the server with sig (SIGINT or SIGTERM).
-func (s *server) stopWith(sig syscall.Signal) error {
-	defer os.RemoveAll(s.dataDir)
-	s.cmd.Process.Signal(syscall.SIGCONT) // in case a test stopped it
-	s.cmd.Process.Signal(sig)
-	done := make(chan error, 1)
-	go func() { done <- s.cmd.Wait() }()
-	select {
-	case err := <-done:
-		if err != nil {
-			return fmt.Errorf("coord serve after %v: %v; stderr %q", sig, err, s.stderr)
-		}
-		if s.stderr.Len() != 0 {
-			return fmt.Errorf("coord serve wrote on stderr: %q", s.stderr)
-		}
-		return nil
-	case <-time.After(15 * time.Second):
-		s.cmd.Process.Kill()
-		<-done
-		return fmt.Errorf("coord serve did not stop within 15s of %v", sig)
-	}
-}
-
-// startServer starts a server of the test's own, stopped when it ends.
-func startServer(t *testing.T) *server {
-	t.Helper()
-	s, err := launchServer()
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		if err := s.stop(); err != nil {
-			t.Error(err)
-		}
-	})
-	return s
-}
-
-// The shared server serves every test that does not stop its server; each
-// test keeps to a key prefix of its own. TestMain stops it.
-var (
-	sharedMu  sync.Mutex
-	shared    *server
-	sharedErr error
-)
-
-func sharedServer(t *testing.T) *server {
-	t.Helper()
-	sharedMu.Lock()
-	defer sharedMu.Unlock()
-	if shared == nil && sharedErr == nil {
-		shared, sharedErr = launchServer()
-	}
-	if sharedErr != nil {
-		t.Fatal(sharedErr)
-	}
-	return shared
-}
-
-// stopSharedServer stops the shared server, if one was started.
-func stopSharedServer() error {
-	sharedMu.Lock()
-	defer sharedMu.Unlock()
-	if shared == nil {
-		return nil
-	}
-	return shared.stop()
-}
-
-// proc is a coord process started in the background.
-type proc struct {
-	cmd            *exec.Cmd
-	stdout, stderr bytes.Buffer
-	done           chan struct{}
-	code           int
-}
-
-func startCoord(t *testing.T, env []string, args ...string) *proc {
-	t.Helper()
-	bin, err := coordBinary()
-	if err != nil {
-		t.Fatal(err)
-	}
-	p := &proc{done: make(chan struct{})}
-	p.cmd = exec.Command(bin, args...)
-	p.cmd.Env = append(os.Environ(), env...)
-	p.cmd.Stdout, p.cmd.Stderr = &p.stdout, &p.stderr
-	if err := p.cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	go func() {
-		err := p.cmd.Wait()
-		var ee *exec.ExitError
-		if errors.As(err, &ee) {
-			p.code = ee.ExitCode()
-			if ws, ok := ee.Sys().(syscall.WaitStatus); ok && ws.Signaled() {
-				p.code = 128 + int(ws.Signal())
-			}
-		} else if err != nil {
-			p.code = -1
-		}
-		close(p.done)
-	}()
-	t.Cleanup(func() {
-		select {
-		case <-p.done:
-		default:
-			p.cmd.Process.Kill()
-			<-p.done
-		}
-	})
-	return p
-}
-
-// wait waits up to limit for p to exit and returns its exit code.
-func (p *proc) wait(t *testing.T, limit time.Duration) int {
-	t.Helper()
-	select {
-	case <-p.done:
-		return p.code
-	case <-time.After(limit):
-		t.Fatalf("coord %q did not exit within %v; stderr %q", p.cmd.Args[1:], limit, p.stderr.String())
-		return 0
-	}
-}
-
-// exited reports whether p has exited.
-func (p *proc) exited() bool {
-	select {
-	case <-p.done:
-		return true
-	default:
-		return false
-	}
-}
-
-// cluster is one test's view of a server: its endpoint and a key prefix of
-// its own, so that parallel tests do not see each other in `coord ls`.
-type cluster struct {
-	s      *server
-	prefix string
-}
-
-func newCluster(t *testing.T, s *server) cluster {
-	return cluster{s: s, prefix: "/coordtest/" + strings.ReplaceAll(t.Name(), "/", "_") + "/"}
-}
-
-func (c cluster) args(args ...string) []string {
-	return append([]string{"--endpoints", c.s.endpoint, "--prefix", c.prefix}, args...)
-}
-
-// start runs coord with c's endpoint and prefix in the background.
-func (c cluster) start(t *testing.T, args ...string) *proc {
-	t.Helper()
-	return startCoord(t, nil, c.args(args...)...)
-}
-
-// run runs coord with c's endpoint and prefix and waits for it.
-func (c cluster) run(t *testing.T, limit time.Duration, args ...string) *proc {
-	t.Helper()
-	p := c.start(t, args...)
-	p.wait(t, limit)
-	return p
-}
-
-// lsRows returns `coord ls --json` for c.
-func (c cluster) lsRows(t *testing.T) []map[string]any {
-	t.Helper()
-	p := c.run(t, 10*time.Second, "ls", "--json")
-	if p.code != 0 {
-		t.Fatalf("coord ls --json: exit %d, stderr %q", p.code, p.stderr.String())
-	}
-	var rows []map[string]any
-	if err := json.Unmarshal(p.stdout.Bytes(), &rows); err != nil {
-		t.Fatalf("coord ls --json printed %q: %v", p.stdout.String(), err)
-	}
-	return rows
-}
-
-// checkEmpty checks that `coord ls` shows nothing under c's prefix: every
-// hold was released, and every waiter that gave up left no key behind.
-func (c cluster) checkEmpty(t *testing.T) {
-	t.Helper()
-	if rows := c.lsRows(t); len(rows) != 0 {
-		t.Errorf("coord ls after the test: %v, want no rows", rows)
-	}
-	if p := c.run(t, 10*time.Second, "ls"); p.code != 0 || p.stdout.Len() != 0 {
-		t.Errorf("coord ls after the test: exit %d, output %q; want nothing", p.code, p.stdout.String())
-	}
-}
-
-// oneLine checks that a failing coord wrote exactly one line on stderr and
-// that it contains want.
-func oneLine(t *testing.T, p *proc, want string) {
-	t.Helper()
-	s := p.stderr.String()
-	if strings.Count(s, "\n") != 1 || !strings.HasSuffix(s, "\n") || !strings.Contains(s, want) {
-		t.Errorf("coord %q: stderr %q, want one line containing %q", p.cmd.Args[1:], s, want)
-	}
-}
-
-// waitFile waits until path exists.
-func waitFile(t *testing.T, path string, limit time.Duration) {
-	t.Helper()
-	deadline := time.Now().Add(limit)
-	for {
-		if _, err := os.Stat(path); err == nil {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("%s did not appear within %v", path, limit)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-}
 
 func TestCLILockMutualExclusion(t *testing.T) {
 	t.Parallel()
@@ -586,15 +309,11 @@ func TestCLILostHold(t *testing.T) {
 	waitFile(t, filepath.Join(dir, "pid"), 5*time.Second)
 	// A waiter without --timeout: losing its session, it must not hang.
 	w := c.start(t, "lock", "lost", "--ttl", "2s", "--", "true")
-	for deadline := time.Now().Add(10 * time.Second); len(c.lsRows(t)) < 2; {
-		if time.Now().After(deadline) {
-			t.Fatal("the waiter did not show in ls")
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
+	c.waitRows(t, 2) // the holder and the waiter
 	if err := s.cmd.Process.Signal(syscall.SIGSTOP); err != nil {
 		t.Fatal(err)
 	}
+	t.Cleanup(func() { s.cmd.Process.Signal(syscall.SIGCONT) }) // before the server's own, which stops it
 	start := time.Now()
 	code := p.wait(t, 15*time.Second)
 	took := time.Since(start)
@@ -613,36 +332,8 @@ func TestCLILostHold(t *testing.T) {
 	}
 	oneLine(t, p, "lost the hold")
 	for _, f := range []string{"pid", "child"} {
-		b, _ := os.ReadFile(filepath.Join(dir, f))
-		pid, err := strconv.Atoi(strings.TrimSpace(string(b)))
-		if err != nil {
-			t.Fatalf("%s file: %q", f, b)
-		}
-		// The process may linger a moment as a zombie of its reaper.
-		gone := false
-		for range 100 {
-			if syscall.Kill(pid, 0) == syscall.ESRCH || isZombie(pid) {
-				gone = true
-				break
-			}
-			time.Sleep(20 * time.Millisecond)
-		}
-		if !gone {
-			syscall.Kill(pid, syscall.SIGKILL)
-			t.Errorf("CMD's %s (pid %d) survived the lost hold", f, pid)
-		}
+		checkGone(t, readPID(t, filepath.Join(dir, f)), 2*time.Second, "CMD's "+f+" after the lost hold")
 	}
-}
-
-// isZombie reports whether pid has exited and awaits reaping.
-func isZombie(pid int) bool {
-	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
-	if err != nil {
-		return false
-	}
-	s := string(b)
-	i := strings.LastIndexByte(s, ')')
-	return i >= 0 && i+2 < len(s) && s[i+2] == 'Z'
 }
 
 func TestCLIUnreachable(t *testing.T) {
@@ -879,33 +570,10 @@ func TestCLIHolderKilled(t *testing.T) {
 		dir := t.TempDir()
 		pidFile := filepath.Join(dir, "pid")
 		p := c.start(t, "lock", "killed-"+sig.String(), "--ttl", "1s", "--", "sh", "-c", `echo $$ > "$0"; exec sleep 60`, pidFile)
-		waitFile(t, pidFile, 20*time.Second)
-		var pid int
-		for range 100 { // the file exists before its content is written
-			b, _ := os.ReadFile(pidFile)
-			if n, err := strconv.Atoi(strings.TrimSpace(string(b))); err == nil {
-				pid = n
-				break
-			}
-			time.Sleep(10 * time.Millisecond)
-		}
-		if pid == 0 {
-			t.Fatal("CMD wrote no pid")
-		}
+		pid := readPID(t, pidFile)
 		p.cmd.Process.Signal(sig)
 		p.wait(t, 10*time.Second)
-		gone := false
-		for range 200 {
-			if syscall.Kill(pid, 0) == syscall.ESRCH || isZombie(pid) {
-				gone = true
-				break
-			}
-			time.Sleep(10 * time.Millisecond)
-		}
-		if !gone {
-			syscall.Kill(pid, syscall.SIGKILL)
-			t.Errorf("CMD (pid %d) outlived coord after %v", pid, sig)
-		}
+		checkGone(t, pid, 2*time.Second, "CMD after coord got "+sig.String())
 		if sig == syscall.SIGHUP && p.code != 128+int(syscall.SIGHUP) {
 			t.Errorf("coord lock after SIGHUP: exit %d, want %d (CMD ended by the forwarded SIGHUP)", p.code, 128+int(syscall.SIGHUP))
 		}
@@ -1015,17 +683,18 @@ func TestCLIFailureHints(t *testing.T) {
 func TestCLIHelp(t *testing.T) {
 	t.Parallel()
 	for _, tc := range []struct {
-		cmd  string
-		want []string
+		cmd           string
+		want, notWant []string
 	}{
-		{"", []string{"usage: coord ", "--endpoints", "COORD_PASSWORD"}},
-		{"demo", []string{"usage: coord demo", "--list", "--seed"}},
-		{"serve", []string{"usage: coord serve", "--data-dir", "--addr", "--peer-addr", "--cert"}},
-		{"lock", []string{"usage: coord lock", "--timeout", "--ttl", "--endpoints", "--prefix", "--cacert", "--user"}},
-		{"sem", []string{"usage: coord sem", "--limit", "--timeout", "--endpoints"}},
-		{"event", []string{"usage: coord event", "--timeout", "--endpoints"}},
-		{"barrier", []string{"usage: coord barrier", "--parties", "--timeout", "--endpoints"}},
-		{"ls", []string{"usage: coord ls", "--json", "--endpoints"}},
+		{"", []string{"usage: coord ", "--endpoints", "COORD_PASSWORD", "version"}, nil},
+		{"demo", []string{"usage: coord demo", "--list", "--seed"}, []string{"--endpoints", "--timeout"}},
+		{"serve", []string{"usage: coord serve", "--data-dir", "--addr", "--peer-addr", "--cert"}, []string{"--endpoints", "--user", "--prefix", "--timeout"}},
+		{"lock", []string{"usage: coord lock", "--timeout", "--ttl", "--endpoints", "--prefix", "--cacert", "--user"}, []string{"--limit", "--parties"}},
+		{"sem", []string{"usage: coord sem", "--limit", "--timeout", "--endpoints"}, []string{"--parties"}},
+		{"event", []string{"usage: coord event", "--timeout", "--endpoints"}, []string{"--ttl"}},
+		{"barrier", []string{"usage: coord barrier", "--parties", "--timeout", "--ttl", "--endpoints"}, []string{"--limit"}},
+		{"ls", []string{"usage: coord ls", "--json", "--endpoints"}, []string{"--timeout", "--ttl"}},
+		{"version", []string{"usage: coord version"}, []string{"--endpoints"}},
 	} {
 		for _, h := range []string{"--help", "-h"} {
 			args := []string{h}
@@ -1039,6 +708,11 @@ func TestCLIHelp(t *testing.T) {
 			for _, w := range tc.want {
 				if !strings.Contains(p.stdout.String(), w) {
 					t.Errorf("coord %q lacks %q:\n%s", args, w, p.stdout.String())
+				}
+			}
+			for _, w := range tc.notWant {
+				if strings.Contains(p.stdout.String(), w) {
+					t.Errorf("coord %q lists %q, which does nothing for it:\n%s", args, w, p.stdout.String())
 				}
 			}
 			if strings.Contains(p.stdout.String(), "\n  -") && !strings.Contains(p.stdout.String(), "\n  --") {
@@ -1083,23 +757,7 @@ func TestCLILostHoldKeyDeleted(t *testing.T) {
 	}
 	oneLine(t, p, "lost the hold")
 	for _, f := range []string{"pid", "child"} {
-		b, _ := os.ReadFile(filepath.Join(dir, f))
-		pid, err := strconv.Atoi(strings.TrimSpace(string(b)))
-		if err != nil {
-			t.Fatalf("%s file: %q", f, b)
-		}
-		gone := false
-		for range 100 {
-			if syscall.Kill(pid, 0) == syscall.ESRCH || isZombie(pid) {
-				gone = true
-				break
-			}
-			time.Sleep(20 * time.Millisecond)
-		}
-		if !gone {
-			syscall.Kill(pid, syscall.SIGKILL)
-			t.Errorf("CMD's %s (pid %d) survived the lost hold", f, pid)
-		}
+		checkGone(t, readPID(t, filepath.Join(dir, f)), 2*time.Second, "CMD's "+f+" after the lost hold")
 	}
 }
 
@@ -1122,12 +780,7 @@ func TestCLIInterruptWaiters(t *testing.T) {
 		{c.start(t, "event", "wait", "e"), syscall.SIGTERM},
 	}
 	// Two waiters with keys (the sem waiter, the barrier party) besides the holder.
-	for deadline := time.Now().Add(10 * time.Second); len(c.lsRows(t)) < 3; {
-		if time.Now().After(deadline) {
-			t.Fatalf("ls shows %v, want the holder and two waiters", c.lsRows(t))
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
+	c.waitRows(t, 3)
 	time.Sleep(200 * time.Millisecond) // the event waiter is watching by now
 	for _, w := range waiters {
 		w.p.cmd.Process.Signal(w.sig)
@@ -1158,21 +811,6 @@ func TestCLIDemoInterrupted(t *testing.T) {
 		}
 		oneLine(t, p, "coord demo: interrupted")
 	}
-}
-
-// procState returns the state letter of pid in /proc (R, S, T for stopped...),
-// or 0 where there is no /proc.
-func procState(pid int) byte {
-	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
-	if err != nil {
-		return 0
-	}
-	s := string(b)
-	i := strings.LastIndexByte(s, ')')
-	if i < 0 || i+2 >= len(s) {
-		return 0
-	}
-	return s[i+2]
 }
 
 // TestCLIHolderNotStoppedByCtrlZ sends coord SIGTSTP (a terminal's Ctrl-Z)

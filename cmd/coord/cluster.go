@@ -7,9 +7,7 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"os/signal"
 	"strings"
-	"syscall"
 	"time"
 
 	"github.com/coordkit/coord/etcd"
@@ -41,6 +39,7 @@ type globalFlags struct {
 	cert      string
 	key       string
 	user      string
+	before    []string // the global flags given before the command
 }
 
 func defaultGlobals() globalFlags {
@@ -51,15 +50,39 @@ func defaultGlobals() globalFlags {
 	return globalFlags{endpoints: ep, prefix: "/coord/"}
 }
 
-// register adds the global flags to fs, with g's current values (which may
-// come from flags given before the command) as defaults.
-func (g *globalFlags) register(fs *flag.FlagSet) {
+// clientFlags are the global flags of the commands that reach the cluster.
+var clientFlags = []string{"endpoints", "prefix", "cacert", "cert", "key", "user"}
+
+// registerClient adds the global flags of a command that reaches the
+// cluster to fs, with g's current values (which may come from flags given
+// before the command) as defaults.
+func (g *globalFlags) registerClient(fs *flag.FlagSet) {
 	fs.StringVar(&g.endpoints, "endpoints", g.endpoints, "comma-separated etcd endpoints (env COORD_ENDPOINTS)")
 	fs.StringVar(&g.prefix, "prefix", g.prefix, "key namespace shared by the processes that coordinate")
 	fs.StringVar(&g.cacert, "cacert", g.cacert, "verify the server's certificate with this CA bundle")
-	fs.StringVar(&g.cert, "cert", g.cert, "client certificate (serve: the server's certificate)")
+	fs.StringVar(&g.cert, "cert", g.cert, "client certificate, for a cluster that asks for one")
 	fs.StringVar(&g.key, "key", g.key, "key of --cert")
 	fs.StringVar(&g.user, "user", g.user, "etcd user name (password from env COORD_PASSWORD)")
+}
+
+// registerServer adds the global flags that `coord serve` takes, its TLS
+// files, to fs.
+func (g *globalFlags) registerServer(fs *flag.FlagSet) {
+	fs.StringVar(&g.cert, "cert", g.cert, "the server's certificate: serve TLS (with --key)")
+	fs.StringVar(&g.key, "key", g.key, "key of --cert")
+	fs.StringVar(&g.cacert, "cacert", g.cacert, "with --cert: require client certificates signed by this CA bundle")
+}
+
+// checkBefore returns an error naming a global flag given before the
+// command that the command, whose flags fs holds, does not take: ignoring
+// it would hide a mistake (`coord --endpoints H serve` does not serve on H).
+func (g *globalFlags) checkBefore(fs *flag.FlagSet) error {
+	for _, name := range g.before {
+		if fs.Lookup(name) == nil {
+			return fmt.Errorf("--%s does not apply to %s", name, fs.Name())
+		}
+	}
+	return nil
 }
 
 func (g *globalFlags) endpointList() []string {
@@ -196,96 +219,4 @@ func isUnavailable(err error) bool {
 	s := err.Error()
 	return strings.Contains(s, "Unavailable") || strings.Contains(s, "connection refused") ||
 		strings.Contains(s, "no such host") || strings.Contains(s, "context deadline exceeded")
-}
-
-// signals delivers SIGINT, SIGTERM and SIGHUP to the returned channel
-// instead of ending the process; stop undoes that.
-func signals() (ch chan os.Signal, stop func()) {
-	ch = make(chan os.Signal, 4)
-	// SIGHUP too: a closed terminal sends it to coord's group, not to CMD's,
-	// and CMD must not outlive coord's hold.
-	signal.Notify(ch, forwarded...)
-	return ch, func() { signal.Stop(ch) }
-}
-
-// signalExit is the exit code of a process ended by sig: 128 plus its number.
-func signalExit(sig os.Signal) int {
-	if s, ok := sig.(syscall.Signal); ok {
-		return 128 + int(s)
-	}
-	return 128 + int(syscall.SIGINT)
-}
-
-// waitResult is the outcome of waitInterruptible.
-type waitResult struct {
-	err error
-	sig os.Signal // the signal that interrupted the wait, if any
-}
-
-// waitInterruptible runs wait with a ctx that ends at timeout (when it is
-// positive) or when SIGINT or SIGTERM arrives, and returns once wait has
-// returned, so that a wait that gave up has also cleaned up after itself (a
-// waiter's key is deleted before Lock returns).
-func waitInterruptible(sigs <-chan os.Signal, timeout time.Duration, wait func(ctx context.Context) error) waitResult {
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	if timeout > 0 {
-		var c context.CancelFunc
-		ctx, c = context.WithTimeout(ctx, timeout)
-		defer c()
-	}
-	done := make(chan error, 1)
-	go func() { done <- wait(ctx) }()
-	var sig os.Signal
-	for {
-		select {
-		case err := <-done:
-			return waitResult{err: err, sig: sig}
-		case s := <-sigs:
-			if sig == nil {
-				sig = s
-			}
-			cancel()
-		}
-	}
-}
-
-// waitFailed turns a failed wait into the line on stderr and the exit code:
-// 128+signal when interrupted, 3 when --timeout ran out, 1 otherwise.
-func (f failer) waitFailed(what string, r waitResult, timeout time.Duration) int {
-	switch {
-	case r.sig != nil:
-		fmt.Fprintf(f.stderr, "%s: interrupted (%v) while waiting for %s; left nothing behind\n", f.cmd, r.sig, what)
-		return signalExit(r.sig)
-	case r.err == context.DeadlineExceeded && timeout > 0: // ctx.Err() itself, not a cluster error that wraps one
-		hint := "see who holds it and who waits with `coord ls`, or wait longer"
-		switch {
-		case strings.HasPrefix(what, "event "):
-			hint = "nobody set it; set it with `coord event set NAME`, or wait longer"
-		case strings.HasPrefix(what, "barrier "):
-			hint = "too few parties arrived; see who waits with `coord ls`, or wait longer"
-		}
-		fmt.Fprintf(f.stderr, "%s: gave up waiting for %s after %v (--timeout); %s\n", f.cmd, what, timeout, hint)
-		return exitTimeout
-	default:
-		return f.cluster("waiting for "+what, r.err)
-	}
-}
-
-// parseCommand parses a cluster command's args with fs (which already has
-// the command's own flags) plus the global flags, and reports a usage error
-// or --help. done is true when the caller should return code at once.
-func parseCommand(fs *flag.FlagSet, g *globalFlags, args []string, usage string, stdout io.Writer, f failer) (pos, rest []string, code int, done bool) {
-	g.register(fs)
-	pos, rest, err := parseArgs(fs, args)
-	if errors.Is(err, flag.ErrHelp) {
-		fmt.Fprintln(stdout, usage)
-		fmt.Fprintln(stdout, "\nflags:")
-		printFlags(stdout, fs)
-		return nil, nil, exitOK, true
-	}
-	if err != nil {
-		return nil, nil, f.usage(usage, "%s", flagError(err)), true
-	}
-	return pos, rest, 0, false
 }

@@ -3,11 +3,11 @@
 package main
 
 import (
-	"errors"
 	"os/exec"
 	"slices"
 	"syscall"
 	"testing"
+	"time"
 )
 
 func TestIsLoopback(t *testing.T) {
@@ -32,9 +32,11 @@ func TestEndpointList(t *testing.T) {
 	}
 }
 
-// TestExitCodeOf checks that a CMD's status is passed on as a shell reports
-// it: its exit code, or 128 plus the number of the signal that ended it.
-func TestExitCodeOf(t *testing.T) {
+// TestWaitCmd checks that a CMD's status is passed on as a shell reports
+// it: its exit code, or 128 plus the number of the signal that ended it; and
+// that a CMD that stops (a Ctrl-Z at the terminal it has) is continued, not
+// left holding NAME while coord waits.
+func TestWaitCmd(t *testing.T) {
 	for _, tc := range []struct {
 		script string
 		want   int
@@ -43,19 +45,25 @@ func TestExitCodeOf(t *testing.T) {
 		{"exit 7", 7},
 		{"kill -TERM $$", 128 + int(syscall.SIGTERM)},
 		{"kill -KILL $$", 128 + int(syscall.SIGKILL)},
+		{"kill -STOP $$; exit 5", 5},
+		{"kill -TSTP $$; kill -TTIN $$; exit 6", 6},
 	} {
 		cmd := exec.Command("sh", "-c", tc.script)
-		err := cmd.Run()
-		var ee *exec.ExitError
-		if err != nil && !errors.As(err, &ee) {
+		cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true} // a group of its own, as CMD has
+		if err := cmd.Start(); err != nil {
 			t.Fatal(err)
 		}
-		if got := exitCodeOf(cmd.ProcessState); got != tc.want {
-			t.Errorf("sh -c %q: exitCodeOf = %d, want %d", tc.script, got, tc.want)
+		done := make(chan int, 1)
+		go func() { done <- waitCmd(cmd) }()
+		select {
+		case got := <-done:
+			if got != tc.want {
+				t.Errorf("sh -c %q: waitCmd = %d, want %d", tc.script, got, tc.want)
+			}
+		case <-time.After(10 * time.Second):
+			syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
+			t.Fatalf("sh -c %q: waitCmd did not return within 10s", tc.script)
 		}
-	}
-	if got := exitCodeOf(nil); got != exitFailure {
-		t.Errorf("exitCodeOf(nil) = %d, want %d", got, exitFailure)
 	}
 	if got := signalExit(syscall.SIGINT); got != 130 {
 		t.Errorf("signalExit(SIGINT) = %d, want 130", got)

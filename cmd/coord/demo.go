@@ -3,11 +3,16 @@ package main
 import (
 	"context"
 	"errors"
+	"flag"
 	"fmt"
 	"io"
+	"os"
+	"os/signal"
 	"sort"
 	"strings"
 	"sync"
+	"sync/atomic"
+	"syscall"
 	"time"
 )
 
@@ -44,7 +49,7 @@ var scenarios = []scenario{
 			_, err := demoEvent(ctx, w)
 			return err
 		}},
-	{"condition", "a producer and a consumer over a bounded buffer (capacity 3) with coord.Cond",
+	{"condition", "a producer and a consumer over a bounded buffer (capacity 3) with coord.Cond, each waiting on it in turn",
 		func(ctx context.Context, w io.Writer, _ demoOptions) error {
 			_, err := demoCondition(ctx, w)
 			return err
@@ -174,4 +179,66 @@ func joinNames(names []string) string {
 		return strings.Join(names, "")
 	}
 	return strings.Join(names[:len(names)-1], ", ") + " and " + names[len(names)-1]
+}
+
+// cmdDemo runs `coord demo`.
+func cmdDemo(args []string, stdout, stderr io.Writer) int {
+	fs := newFlagSet("demo")
+	list := fs.Bool("list", false, "list the scenarios, one a line")
+	seed := fs.Bool("seed", false, "ratelimit: also run the seed's RateLimitedLogger, to show its mistakes")
+	names, rest, err := parseArgs(fs, args)
+	if errors.Is(err, flag.ErrHelp) {
+		fmt.Fprintln(stdout, usageDemo)
+		fmt.Fprintln(stdout, "\nscenarios (all of them, in this order, without NAME):")
+		writeScenarioList(stdout)
+		fmt.Fprintln(stdout, "\nflags:")
+		printFlags(stdout, fs, all)
+		return exitOK
+	}
+	if err == nil && rest != nil {
+		err = errors.New("unexpected \"--\"")
+	}
+	if err != nil {
+		fmt.Fprintf(stderr, "coord demo: %s; %s\n", flagError(err), usageDemo)
+		return exitUsage
+	}
+	if *list {
+		writeScenarioList(stdout)
+		return exitOK
+	}
+	for _, n := range names {
+		if _, ok := findScenario(n); !ok {
+			fmt.Fprintf(stderr, "coord demo: unknown scenario %q; the scenarios are:\n", n)
+			writeScenarioList(stderr)
+			return exitUsage
+		}
+	}
+	// SIGINT or SIGTERM ends the scenario's waits through their ctx; coord
+	// then exits 128 plus the signal, as a shell reports an interrupted
+	// command, rather than 1 with the scenario's "context canceled".
+	sigs := make(chan os.Signal, 1)
+	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
+	defer signal.Stop(sigs)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	var got atomic.Value // the os.Signal that interrupted the run
+	go func() {
+		select {
+		case s := <-sigs:
+			got.Store(s)
+			cancel()
+		case <-ctx.Done():
+		}
+	}()
+	err = runDemos(ctx, stdout, names, demoOptions{seed: *seed})
+	cancel()
+	if s, ok := got.Load().(os.Signal); ok {
+		fmt.Fprintf(stderr, "coord demo: interrupted (%v)\n", s)
+		return signalExit(s)
+	}
+	if err != nil {
+		fmt.Fprintf(stderr, "coord demo: %v\n", err)
+		return exitFailure
+	}
+	return exitOK
 }

@@ -21,72 +21,76 @@ type ConditionResult struct {
 	ConsumerWaits int      // times the consumer found the buffer empty and waited
 }
 
+// The scenario's shape. The seed's producer (a pause of 0.1s after each item)
+// never outruns its consumer (0.15s) by three items in five, so its buffer
+// never fills and its producer never waits: the seed shows only half of what
+// a Condition is for. Here the consumer is ready first, so it finds the
+// buffer empty and waits, and the producer is five times as fast as the
+// consumer, so it fills the buffer and waits for space: both sides of the
+// Condition show, in the seed's words, in about a second.
 const (
 	condCapacity      = 3                      // the seed's MAX_SIZE
 	condItems         = 5                      // items each side handles, as in the seed
-	condProducerPause = 100 * time.Millisecond // the seed's asyncio.sleep(0.1)
-	condConsumerPause = 150 * time.Millisecond // the seed's asyncio.sleep(0.15)
+	condProducerPause = 50 * time.Millisecond  // after each item but the last
+	condConsumerPause = 250 * time.Millisecond // after each item but the last
 )
 
-// conditionPacing is how the two sides of the condition scenario are paced.
-// The demo runs the seed's; tests also run a faster producer against a late
-// consumer, so that the producer's wait on a full buffer is exercised too.
-type conditionPacing struct {
-	producerPause, consumerPause time.Duration
-	// consumerDelay holds the consumer back after the producer's first
-	// item; the seed has none.
-	consumerDelay time.Duration
-}
-
-// seedPacing is the seed's: the producer pauses 0.1s after each item, the
-// consumer 0.15s.
-var seedPacing = conditionPacing{producerPause: condProducerPause, consumerPause: condConsumerPause}
-
 // demoCondition is the seed's producer/consumer over a bounded buffer, with
-// coord.Cond in place of asyncio.Condition, at the seed's pace.
+// coord.Cond in place of asyncio.Condition.
 func demoCondition(ctx context.Context, w io.Writer) (ConditionResult, error) {
-	return runCondition(ctx, w, seedPacing)
-}
-
-// runCondition runs the producer/consumer scenario at the given pace. As in
-// the seed, where asyncio starts tasks in creation order and the producer
-// runs until its first sleep, the consumer starts once the producer has
-// added its first item.
-func runCondition(ctx context.Context, w io.Writer, pace conditionPacing) (ConditionResult, error) {
 	p := newPrinter(w)
 	res := ConditionResult{Capacity: condCapacity}
 	p.note("One producer and one consumer, %d items each, over a buffer of %d guarded by a coord.Cond.", condItems, condCapacity)
-	whose := "the seed's"
-	if pace != seedPacing {
-		whose = "not the seed's"
-	}
-	p.note("Pauses after each item: producer %s, consumer %s (%s); the consumer starts after the producer's first item, as asyncio runs the seed's tasks.",
-		secs(pace.producerPause), secs(pace.consumerPause), whose)
-	if pace.consumerDelay > 0 {
-		p.note("The consumer starts %s late, so the buffer fills.", secs(pace.consumerDelay))
-	}
+	p.note("The consumer is ready first; the producer pauses %s after an item, the consumer %s, so each side has to wait on the Cond in turn.",
+		secs(condProducerPause), secs(condConsumerPause))
 
 	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
 	var mu coord.Mutex
 	cond := coord.NewCond(&mu)
 	var buffer []string // guarded by mu
-	firstItem := make(chan struct{})
+	// consumerWaits is closed, with the lock held, as the consumer starts
+	// to wait on the empty buffer; the producer then starts, and its Lock
+	// returns once that Wait has released the lock.
+	consumerWaits := make(chan struct{})
 
-	producer := func(name string) error {
-		for i := range condItems {
-			if err := cond.Lock(ctx); err != nil {
+	// wait waits on cond until ready holds, saying so in the seed's words
+	// each time it finds it does not; it returns with the lock held, or an
+	// error with the lock released.
+	wait := func(ready func() bool, waiting string, count *int, started func()) error {
+		if err := cond.Lock(ctx); err != nil {
+			return err
+		}
+		for !ready() {
+			p.line("%s", waiting)
+			*count++
+			started()
+			if err := cond.Wait(ctx); err != nil {
+				cond.Unlock()
 				return err
 			}
+		}
+		return nil
+	}
+	// pause is a side's pause after item i, none after its last.
+	pause := func(i int, d time.Duration) error {
+		if i == condItems-1 {
+			return nil
+		}
+		return sleepCtx(ctx, d)
+	}
+
+	producer := func(name string) error {
+		select {
+		case <-consumerWaits:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+		for i := range condItems {
 			// Wait until the buffer has space. The check is repeated after
 			// every wakeup: NotifyAll wakes the producer for any change.
-			for len(buffer) >= condCapacity {
-				p.line("%s: buffer full, waiting", name)
-				res.ProducerWaits++
-				if err := cond.Wait(ctx); err != nil {
-					cond.Unlock()
-					return err
-				}
+			if err := wait(func() bool { return len(buffer) < condCapacity }, name+": buffer full, waiting", &res.ProducerWaits, func() {}); err != nil {
+				return err
 			}
 			item := fmt.Sprintf("%s-%d", name, i)
 			buffer = append(buffer, item)
@@ -95,36 +99,20 @@ func runCondition(ctx context.Context, w io.Writer, pace conditionPacing) (Condi
 			p.line("%s: produced %s (buffer: %d)", name, item, len(buffer))
 			cond.NotifyAll() // wake waiters
 			cond.Unlock()
-			if i == 0 {
-				close(firstItem)
-			}
-			if err := sleepCtx(ctx, pace.producerPause); err != nil {
+			if err := pause(i, condProducerPause); err != nil {
 				return err
 			}
 		}
 		return nil
 	}
 	consumer := func(name string) error {
-		select {
-		case <-firstItem:
-		case <-ctx.Done():
-			return ctx.Err()
-		}
-		if err := sleepCtx(ctx, pace.consumerDelay); err != nil {
-			return err
-		}
-		for range condItems {
-			if err := cond.Lock(ctx); err != nil {
-				return err
-			}
+		var once sync.Once
+		started := func() { once.Do(func() { close(consumerWaits) }) }
+		defer started() // should the consumer fail before it waits
+		for i := range condItems {
 			// Wait until the buffer has items.
-			for len(buffer) == 0 {
-				p.line("%s: buffer empty, waiting", name)
-				res.ConsumerWaits++
-				if err := cond.Wait(ctx); err != nil {
-					cond.Unlock()
-					return err
-				}
+			if err := wait(func() bool { return len(buffer) > 0 }, name+": buffer empty, waiting", &res.ConsumerWaits, started); err != nil {
+				return err
 			}
 			item := buffer[0]
 			buffer = buffer[1:]
@@ -132,7 +120,7 @@ func runCondition(ctx context.Context, w io.Writer, pace conditionPacing) (Condi
 			p.line("%s: consumed %s (buffer: %d)", name, item, len(buffer))
 			cond.NotifyAll() // wake waiters
 			cond.Unlock()
-			if err := sleepCtx(ctx, pace.consumerPause); err != nil {
+			if err := pause(i, condConsumerPause); err != nil {
 				return err
 			}
 		}
@@ -142,8 +130,8 @@ func runCondition(ctx context.Context, w io.Writer, pace conditionPacing) (Condi
 	var wg sync.WaitGroup
 	var perr, cerr error
 	wg.Add(2)
-	go func() { defer wg.Done(); perr = producer("prod1") }()
 	go func() { defer wg.Done(); cerr = consumer("cons1") }()
+	go func() { defer wg.Done(); perr = producer("prod1") }()
 	wg.Wait()
 	if perr != nil {
 		return res, fmt.Errorf("producer: %w", perr)
@@ -162,9 +150,10 @@ func runCondition(ctx context.Context, w io.Writer, pace conditionPacing) (Condi
 	p.note("The buffer never held more than %d (capacity %d): the producer waited %d time%s for space, the consumer %d time%s for an item.",
 		res.MaxBuffer, condCapacity, res.ProducerWaits, plural(res.ProducerWaits), res.ConsumerWaits, plural(res.ConsumerWaits))
 	if res.ProducerWaits == 0 {
-		p.note("At the seed's pace the consumer keeps up and the buffer never fills; were the consumer slower, the producer would wait in Cond.Wait at %d items.", condCapacity)
+		// Only a machine too loaded to keep the pauses gets here.
+		p.note("This time the consumer kept up and the buffer never filled; a producer that finds it full waits in Cond.Wait at %d items.", condCapacity)
 	}
-	p.note("All %d items were consumed once, in the order produced. Wait released the lock while waiting and held it again on return.", len(res.Consumed))
+	p.note("All %d items were consumed once, in the order produced. Wait released the lock while waiting and held it again on return; one Cond serves both conditions, not-full and not-empty, since NotifyAll wakes both sides to re-check.", len(res.Consumed))
 	return res, nil
 }
 

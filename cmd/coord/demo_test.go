@@ -13,7 +13,10 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"testing/synctest"
 	"time"
+
+	"github.com/coordkit/coord"
 )
 
 // seedLines returns the non-empty lines of out that are not coord's notes, that
@@ -111,59 +114,50 @@ func TestEvent(t *testing.T) {
 	}
 }
 
+// TestCondition runs the scenario on synctest's clock, where its pauses are
+// exact: the consumer waits on the empty buffer, then the producer on the
+// full one, so both sides of the Condition show, in the seed's words.
 func TestCondition(t *testing.T) {
-	t.Parallel()
-	var out bytes.Buffer
-	res, err := demoCondition(context.Background(), &out)
-	if err != nil {
-		t.Fatalf("demoCondition: %v\n%s", err, &out)
-	}
-	if res.Capacity != 3 {
-		t.Errorf("Capacity = %d, want the seed's 3", res.Capacity)
-	}
-	if res.MaxBuffer > res.Capacity {
-		t.Errorf("buffer held %d items, over its capacity %d", res.MaxBuffer, res.Capacity)
-	}
-	want := []string{"prod1-0", "prod1-1", "prod1-2", "prod1-3", "prod1-4"}
-	if !slices.Equal(res.Produced, want) || !slices.Equal(res.Consumed, want) {
-		t.Errorf("produced %v, consumed %v; want %v for both", res.Produced, res.Consumed, want)
-	}
-	// At the seed's pace the consumer keeps up: the seed's own first lines.
-	o := out.String()
-	for _, l := range []string{"prod1: produced prod1-0 (buffer: 1)", "cons1: consumed prod1-0 (buffer: 0)", "cons1: consumed prod1-4 (buffer: 0)"} {
-		if !strings.Contains(o, l+"\n") {
-			t.Errorf("output lacks %q:\n%s", l, o)
+	synctest.Test(t, func(t *testing.T) {
+		var out bytes.Buffer
+		start := time.Now()
+		res, err := demoCondition(context.Background(), &out)
+		if err != nil {
+			t.Fatalf("demoCondition: %v\n%s", err, &out)
 		}
-	}
-	if strings.Contains(o, "not the seed's") {
-		t.Errorf("the demo does not run at the seed's pace:\n%s", o)
-	}
-}
-
-// TestConditionFull runs the scenario with a fast producer and a late
-// consumer, so that the producer fills the buffer and waits on the Cond.
-func TestConditionFull(t *testing.T) {
-	t.Parallel()
-	var out bytes.Buffer
-	res, err := runCondition(context.Background(), &out, conditionPacing{
-		producerPause: 20 * time.Millisecond, consumerPause: 30 * time.Millisecond, consumerDelay: 100 * time.Millisecond,
+		// The consumer's four pauses, and none after its last item.
+		if took := time.Since(start); took != 4*condConsumerPause {
+			t.Errorf("took %v, want %v", took, 4*condConsumerPause)
+		}
+		if res.Capacity != 3 || res.MaxBuffer != 3 || res.ProducerWaits != 1 || res.ConsumerWaits != 1 {
+			t.Errorf("capacity %d, buffer peaked at %d, producer waited %d times, consumer %d; want 3, 3, 1, 1",
+				res.Capacity, res.MaxBuffer, res.ProducerWaits, res.ConsumerWaits)
+		}
+		want := []string{"prod1-0", "prod1-1", "prod1-2", "prod1-3", "prod1-4"}
+		if !slices.Equal(res.Produced, want) || !slices.Equal(res.Consumed, want) {
+			t.Errorf("produced %v, consumed %v; want %v for both", res.Produced, res.Consumed, want)
+		}
+		wantLines := []string{
+			"cons1: buffer empty, waiting",
+			"prod1: produced prod1-0 (buffer: 1)",
+			"cons1: consumed prod1-0 (buffer: 0)",
+			"prod1: produced prod1-1 (buffer: 1)",
+			"prod1: produced prod1-2 (buffer: 2)",
+			"prod1: produced prod1-3 (buffer: 3)",
+			"prod1: buffer full, waiting",
+			"cons1: consumed prod1-1 (buffer: 2)",
+			"prod1: produced prod1-4 (buffer: 3)",
+			"cons1: consumed prod1-2 (buffer: 2)",
+			"cons1: consumed prod1-3 (buffer: 1)",
+			"cons1: consumed prod1-4 (buffer: 0)",
+		}
+		if got := seedLines(out.String()); !slices.Equal(got, wantLines) {
+			t.Errorf("seed lines:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(wantLines, "\n"))
+		}
+		if !strings.Contains(out.String(), "the producer waited 1 time for space, the consumer 1 time for an item") {
+			t.Errorf("the closing note does not count both waits:\n%s", &out)
+		}
 	})
-	if err != nil {
-		t.Fatalf("runCondition: %v\n%s", err, &out)
-	}
-	want := []string{"prod1-0", "prod1-1", "prod1-2", "prod1-3", "prod1-4"}
-	if !slices.Equal(res.Produced, want) || !slices.Equal(res.Consumed, want) {
-		t.Errorf("produced %v, consumed %v; want %v for both", res.Produced, res.Consumed, want)
-	}
-	if res.MaxBuffer != res.Capacity || res.ProducerWaits == 0 {
-		t.Errorf("buffer peaked at %d, producer waited %d times; want the bound reached and waited on", res.MaxBuffer, res.ProducerWaits)
-	}
-	o := out.String()
-	for _, l := range []string{"prod1: produced prod1-0 (buffer: 1)", "prod1: buffer full, waiting", "cons1: consumed prod1-0 (buffer: 2)", "cons1: consumed prod1-4 (buffer: 0)"} {
-		if !strings.Contains(o, l+"\n") {
-			t.Errorf("output lacks %q:\n%s", l, o)
-		}
-	}
 }
 
 // checkCoordRun checks what a logger on coord.RateLimiter did with the
@@ -206,9 +200,40 @@ func TestRateLimit(t *testing.T) {
 	if !strings.Contains(o, "] worker1: message 0\n") || !strings.Contains(o, "] worker2: message 4\n") || !strings.Contains(o, "Rate limit: waiting ") {
 		t.Errorf("output lacks the seed's lines:\n%s", o)
 	}
+	if n := strings.Count(o, "Rate limit: waiting "); n != res.Coord.Waits {
+		t.Errorf("%d \"Rate limit: waiting\" lines, %d waits counted", n, res.Coord.Waits)
+	}
+	if strings.Contains(o, "Rate limit: waiting 0.00s") || strings.Contains(o, "Rate limit: waiting 0.01s") {
+		t.Errorf("a wait shorter than the scheduling slack was printed:\n%s", o)
+	}
 	if first := seedLines(o)[0]; first != "[0.00] worker1: message 0" {
 		t.Errorf("first line %q, want worker1's message 0 at 0.00", first)
 	}
+}
+
+// TestRateLimitShortWait checks on synctest's clock that a message whose
+// slot frees a moment after it asks is neither printed nor counted as one
+// that waited for the limit: the demo once printed "Rate limit: waiting
+// 0.00s" and counted it.
+func TestRateLimitShortWait(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		var out bytes.Buffer
+		l := newCoordLogger(newPrinter(&out), coord.NewRateLimiter(1, time.Second))
+		ctx := context.Background()
+		for i, pause := range []time.Duration{0, time.Second - time.Millisecond, 0} {
+			time.Sleep(pause)
+			if err := l.log(ctx, "worker1", i); err != nil {
+				t.Fatal(err)
+			}
+		}
+		want := "[0.00] worker1: message 0\n" +
+			"[1.00] worker1: message 1\n" + // waited 1ms: not for the limit
+			"Rate limit: waiting 1.00s\n" +
+			"[2.00] worker1: message 2\n"
+		if out.String() != want || l.run.Waits != 1 {
+			t.Errorf("output:\n%s(%d waits)\nwant:\n%s(1 wait)", &out, l.run.Waits, want)
+		}
+	})
 }
 
 func TestRateLimitSeed(t *testing.T) {

@@ -13,39 +13,35 @@ import (
 	"github.com/coordkit/coord/etcd"
 )
 
-const usageLs = "usage: coord ls [PREFIX] [--json]"
-
 // cmdLs runs `coord ls`: one row per live holder or waiter of a lock,
 // semaphore or barrier, and per set event, whose name starts with PREFIX.
 func cmdLs(g globalFlags, args []string, stdout, stderr io.Writer) int {
-	f := failer{cmd: "coord ls", stderr: stderr, g: &g}
-	fs := newFlagSet("ls")
-	asJSON := fs.Bool("json", false, "print the rows as a JSON array")
-	pos, rest, code, done := parseCommand(fs, &g, args, usageLs, stdout, f)
-	if done {
+	c := newCommand("ls", usageLs, g, stderr)
+	asJSON := c.fs.Bool("json", false, "print the rows as a JSON array")
+	if code, ok := c.parse(args, stdout); !ok {
 		return code
 	}
-	if rest != nil {
-		return f.usage(usageLs, "unexpected \"--\"")
+	if c.rest != nil {
+		return c.usageError("unexpected \"--\"")
 	}
-	if len(pos) > 1 {
-		return f.usage(usageLs, "unexpected argument %q", pos[1])
+	if len(c.pos) > 1 {
+		return c.usageError("unexpected argument %q", c.pos[1])
 	}
 	namePrefix := ""
-	if len(pos) == 1 {
-		namePrefix = pos[0]
+	if len(c.pos) == 1 {
+		namePrefix = c.pos[0]
 	}
 
-	cli, err := g.client()
+	cli, err := c.g.client()
 	if err != nil {
-		return f.cluster("connect", err)
+		return c.cluster("connect", err)
 	}
 	defer cli.Close()
 	ctx, cancel := context.WithTimeout(context.Background(), connectTimeout)
 	defer cancel()
-	all, err := etcd.List(ctx, cli, g.prefix)
+	all, err := etcd.List(ctx, cli, c.g.prefix)
 	if err != nil {
-		return f.cluster("list", err)
+		return c.cluster("list", err)
 	}
 	rows := []etcd.Entry{} // "[]", not "null", when there is none
 	for _, e := range all {

@@ -8,16 +8,19 @@
 //	coord lock NAME [--timeout D] [--ttl D] -- CMD ARGS...
 //	coord sem NAME --limit N [--timeout D] [--ttl D] -- CMD ARGS...
 //	coord event set|clear|wait NAME [--timeout D]
-//	coord barrier NAME --parties N [--timeout D]
+//	coord barrier NAME --parties N [--timeout D] [--ttl D]
 //	coord ls [PREFIX] [--json]
+//	coord version
 //
 // `coord demo` with no scenario runs them all, in order; `--list` lists them.
 //
 // The cluster commands take the global flags --endpoints (env
 // COORD_ENDPOINTS, default 127.0.0.1:2379), --prefix, --cacert, --cert,
 // --key and --user (password from env COORD_PASSWORD), before or after the
-// command's own arguments. Flags may stand before or after NAME; "--" ends
-// coord's arguments and is required before CMD.
+// command's own arguments (serve takes only --cert, --key and --cacert of
+// them). Flags may stand before or after NAME; "--" ends coord's arguments
+// and is required before CMD. A duration D is written as 30s, 5m or 1h30m;
+// --ttl is at least 1s (default 10s).
 //
 // lock and sem run CMD with COORD_FENCING_TOKEN in its environment (a number
 // that grows with every new holder, for storage that refuses stale writers),
@@ -27,17 +30,24 @@
 // itself is killed, CMD gets SIGKILL (Linux's parent-death signal).
 //
 // CMD runs in a process group of its own, so that a lost hold reaches its
-// children too. That group is not the terminal's foreground group: coord
-// receives the terminal's Ctrl-C and forwards it, and a CMD that reads from
-// the terminal is stopped (SIGTTIN); give such a CMD its input by a pipe or
-// a file. For the same reason coord ignores Ctrl-Z (SIGTSTP), SIGTTIN and
-// SIGTTOU while CMD runs: stopped, coord would renew no lease, and CMD would
-// run on after another process had been granted the hold.
+// children too. When coord's standard input is its terminal and coord is in
+// the terminal's foreground, CMD's group becomes the foreground while it
+// runs, so that an interactive CMD (`-- vim notes.txt`, `-- bash -i`) reads
+// the terminal and gets its Ctrl-C; coord takes the foreground back when CMD
+// exits. Otherwise coord receives the terminal's Ctrl-C and forwards it.
+// Either way Ctrl-Z does nothing while CMD runs: coord ignores SIGTSTP,
+// SIGTTIN and SIGTTOU (stopped, it would renew no lease, and CMD would run on
+// after another process had been granted the hold), and continues a CMD that
+// stops at once (stopped, CMD would hold NAME with no shell to resume it).
 //
 // serve runs a single-node etcd for local use and tests, with its data in
 // the user's cache directory (coord/etcd under os.UserCacheDir) unless
 // --data-dir says otherwise. It prints its client endpoint as its first line
 // on stdout.
+//
+// version prints the module's version from the build information, "(devel)"
+// for a build from a checkout, with the Go version and the VCS revision it was
+// built from, when known.
 //
 // Exit codes: 0 success (lock and sem: CMD's code); 1 a cluster error or an
 // unreachable cluster; 2 a usage error; 3 gave up waiting (--timeout); 4 the
@@ -46,16 +56,11 @@
 package main
 
 import (
-	"context"
 	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"os"
-	"os/signal"
-	"strings"
-	"sync/atomic"
-	"syscall"
 
 	"github.com/coordkit/coord/etcd"
 )
@@ -65,6 +70,20 @@ const (
 	exitOK      = 0
 	exitFailure = 1 // the command failed (a cluster error, a demo that went wrong)
 	exitUsage   = 2 // the command line is wrong
+)
+
+// The usage line of each command, printed with its --help and its usage
+// errors. Each names every flag of the command but the global ones (a test
+// holds them to that).
+const (
+	usageDemo    = "usage: coord demo [race|rlock|event|condition|ratelimit|timeout] [--list] [--seed]"
+	usageServe   = "usage: coord serve [--data-dir DIR] [--addr 127.0.0.1:2379] [--peer-addr 127.0.0.1:0] [--cert FILE --key FILE [--cacert FILE]]"
+	usageLock    = "usage: coord lock NAME [--timeout D] [--ttl D] -- CMD ARGS..."
+	usageSem     = "usage: coord sem NAME --limit N [--timeout D] [--ttl D] -- CMD ARGS..."
+	usageEvent   = "usage: coord event set|clear|wait NAME [--timeout D]"
+	usageBarrier = "usage: coord barrier NAME --parties N [--timeout D] [--ttl D]"
+	usageLs      = "usage: coord ls [PREFIX] [--json]"
+	usageVersion = "usage: coord version"
 )
 
 // usageLine is usageMain's first line, the usage line a usage error prints.
@@ -78,11 +97,13 @@ commands:
   lock NAME [--timeout D] [--ttl D] -- CMD   run CMD while holding NAME
   sem NAME --limit N [...] -- CMD            run CMD while holding one of N permits of NAME
   event set|clear|wait NAME [--timeout D]    a flag in the cluster
-  barrier NAME --parties N [--timeout D]     wait for N processes; prints this one's index
+  barrier NAME --parties N [...]             wait for N processes; prints this one's index
   ls [PREFIX] [--json]                       live holders, waiters and set events
+  version                                    coord's version, and the Go and revision it was built with
 
 global flags: --endpoints (env COORD_ENDPOINTS, default 127.0.0.1:2379), --prefix,
   --cacert/--cert/--key, --user (password from env COORD_PASSWORD)
+durations: 30s, 5m, 1h30m; --ttl at least 1s (default 10s)
 exit codes: 0 ok (lock, sem: CMD's), 1 cluster error, 2 usage, 3 timeout, 4 hold lost
 
 Run "coord <command> --help" for a command's flags.`
@@ -96,7 +117,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	// Global flags may also stand before the command.
 	g := defaultGlobals()
 	gfs := newFlagSet("coord")
-	g.register(gfs)
+	g.registerClient(gfs)
 	if err := gfs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			fmt.Fprintln(stdout, usageMain)
@@ -105,151 +126,37 @@ func run(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "coord: %s; %s (run \"coord --help\" for more)\n", flagError(err), usageLine)
 		return exitUsage
 	}
+	gfs.Visit(func(f *flag.Flag) { g.before = append(g.before, f.Name) })
 	args = gfs.Args()
 	if len(args) == 0 {
 		fmt.Fprintf(stderr, "coord: missing command; %s (run \"coord --help\" for more)\n", usageLine)
 		return exitUsage
 	}
-	switch cmd := args[0]; cmd {
-	case "demo":
-		return cmdDemo(args[1:], stdout, stderr)
-	case "help":
-		fmt.Fprintln(stdout, usageMain)
-		return exitOK
-	case "serve", "lock", "sem", "event", "barrier", "ls":
-		// The gRPC library logs through a global logger; coord's only
-		// output on failure is its own one line.
-		etcd.DiscardGRPCLogs()
-		switch cmd {
-		case "serve":
-			return cmdServe(g, args[1:], stdout, stderr)
-		case "lock", "sem":
-			return cmdHold(cmd, g, args[1:], stdout, stderr)
-		case "event":
-			return cmdEvent(g, args[1:], stdout, stderr)
-		case "barrier":
-			return cmdBarrier(g, args[1:], stdout, stderr)
-		default:
-			return cmdLs(g, args[1:], stdout, stderr)
-		}
-	default:
-		fmt.Fprintf(stderr, "coord: unknown command %q; %s (run \"coord --help\" for more)\n", cmd, usageLine)
-		return exitUsage
-	}
-}
-
-const usageDemo = "usage: coord demo [race|rlock|event|condition|ratelimit|timeout] [--list] [--seed]"
-
-// cmdDemo runs `coord demo`.
-func cmdDemo(args []string, stdout, stderr io.Writer) int {
-	fs := newFlagSet("demo")
-	list := fs.Bool("list", false, "list the scenarios, one a line")
-	seed := fs.Bool("seed", false, "ratelimit: also run the seed's RateLimitedLogger, to show its mistakes")
-	names, rest, err := parseArgs(fs, args)
-	if errors.Is(err, flag.ErrHelp) {
-		fmt.Fprintln(stdout, usageDemo)
-		fmt.Fprintln(stdout, "\nscenarios (all of them, in this order, without NAME):")
-		writeScenarioList(stdout)
-		fmt.Fprintln(stdout, "\nflags:")
-		printFlags(stdout, fs)
-		return exitOK
-	}
-	if err == nil && rest != nil {
-		err = errors.New("unexpected \"--\"")
-	}
-	if err != nil {
-		fmt.Fprintf(stderr, "coord demo: %s; %s\n", flagError(err), usageDemo)
-		return exitUsage
-	}
-	if *list {
-		writeScenarioList(stdout)
-		return exitOK
-	}
-	for _, n := range names {
-		if _, ok := findScenario(n); !ok {
-			fmt.Fprintf(stderr, "coord demo: unknown scenario %q; the scenarios are:\n", n)
-			writeScenarioList(stderr)
+	cmd, args := args[0], args[1:]
+	if cmd == "demo" || cmd == "version" || cmd == "help" {
+		if len(g.before) > 0 {
+			fmt.Fprintf(stderr, "coord: --%s does not apply to %s; %s (run \"coord --help\" for more)\n", g.before[0], cmd, usageLine)
 			return exitUsage
 		}
 	}
-	// SIGINT or SIGTERM ends the scenario's waits through their ctx; coord
-	// then exits 128 plus the signal, as a shell reports an interrupted
-	// command, rather than 1 with the scenario's "context canceled".
-	sigs := make(chan os.Signal, 1)
-	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
-	defer signal.Stop(sigs)
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	var got atomic.Value // the os.Signal that interrupted the run
-	go func() {
-		select {
-		case s := <-sigs:
-			got.Store(s)
-			cancel()
-		case <-ctx.Done():
-		}
-	}()
-	err = runDemos(ctx, stdout, names, demoOptions{seed: *seed})
-	cancel()
-	if s, ok := got.Load().(os.Signal); ok {
-		fmt.Fprintf(stderr, "coord demo: interrupted (%v)\n", s)
-		return signalExit(s)
+	switch cmd {
+	case "demo":
+		return cmdDemo(args, stdout, stderr)
+	case "version":
+		return cmdVersion(args, stdout, stderr)
+	case "help":
+		fmt.Fprintln(stdout, usageMain)
+		return exitOK
 	}
-	if err != nil {
-		fmt.Fprintf(stderr, "coord demo: %v\n", err)
-		return exitFailure
+	clusterCmd, ok := map[string]func(globalFlags, []string, io.Writer, io.Writer) int{
+		"serve": cmdServe, "lock": cmdLock, "sem": cmdSem, "event": cmdEvent, "barrier": cmdBarrier, "ls": cmdLs,
+	}[cmd]
+	if !ok {
+		fmt.Fprintf(stderr, "coord: unknown command %q; %s (run \"coord --help\" for more)\n", cmd, usageLine)
+		return exitUsage
 	}
-	return exitOK
-}
-
-// printFlags prints fs's flags as flag.PrintDefaults does, but spelled with
-// two dashes, as coord's usage lines and documentation spell them (the flag
-// package takes both).
-func printFlags(w io.Writer, fs *flag.FlagSet) {
-	var b strings.Builder
-	fs.SetOutput(&b)
-	fs.PrintDefaults()
-	fs.SetOutput(io.Discard)
-	io.WriteString(w, strings.ReplaceAll("\n"+b.String(), "\n  -", "\n  --")[1:])
-}
-
-// flagError is the flag package's parse error with the flag spelled as the
-// user spells it, "--timeout" rather than "-timeout".
-func flagError(err error) string {
-	return strings.NewReplacer(
-		"not defined: -", "not defined: --", // flag provided but not defined: -x
-		"needs an argument: -", "needs an argument: --", // flag needs an argument: -x
-		"for flag -", "for flag --", // invalid value "v" for flag -x: ...
-		"\" for -", "\" for --", // invalid boolean value "v" for -x: ...
-	).Replace(err.Error())
-}
-
-// newFlagSet returns a FlagSet that reports errors to its caller instead of
-// printing them, so that every failure is one line on stderr.
-func newFlagSet(name string) *flag.FlagSet {
-	fs := flag.NewFlagSet(name, flag.ContinueOnError)
-	fs.SetOutput(io.Discard)
-	fs.Usage = func() {}
-	return fs
-}
-
-// parseArgs parses args with fs, allowing flags before and after positional
-// arguments (the standard flag package stops at the first positional one).
-// It returns the positional arguments and, when args contain "--", the
-// arguments after it (non-nil, possibly empty); flags are not parsed after "--".
-func parseArgs(fs *flag.FlagSet, args []string) (pos, rest []string, err error) {
-	for {
-		if err := fs.Parse(args); err != nil {
-			return pos, nil, err
-		}
-		left := fs.Args()
-		if consumed := len(args) - len(left); consumed > 0 && args[consumed-1] == "--" {
-			return pos, append([]string{}, left...), nil
-		}
-		if len(left) == 0 {
-			return pos, nil, nil
-		}
-		pos = append(pos, left[0])
-		args = left[1:]
-	}
+	// The gRPC library logs through a global logger; coord's only output
+	// on failure is its own one line.
+	etcd.DiscardGRPCLogs()
+	return clusterCmd(g, args, stdout, stderr)
 }

@@ -13,11 +13,20 @@ import (
 var forwarded = []os.Signal{os.Interrupt}
 
 // prepareCmd does nothing without Unix process groups: a lost hold kills
-// CMD itself, not its children.
-func prepareCmd(*exec.Cmd) {}
+// CMD itself, not its children, and there is no foreground to give CMD.
+func prepareCmd(*exec.Cmd) (giveBack func()) { return func() {} }
 
 // ignoreJobControlStops does nothing: there is no job control to stop coord.
 func ignoreJobControlStops() {}
+
+// waitCmd waits for CMD to exit and returns its exit code.
+func waitCmd(cmd *exec.Cmd) int {
+	cmd.Wait()
+	if cmd.ProcessState == nil {
+		return exitFailure
+	}
+	return cmd.ProcessState.ExitCode()
+}
 
 // signalGroup sends sig to CMD; os.Kill is the only signal every system can
 // send, so any other kills CMD as well.

@@ -8,7 +8,10 @@ import (
 	"os/exec"
 	"os/signal"
 	"path/filepath"
+	"sync"
 	"syscall"
+
+	"golang.org/x/sys/unix"
 )
 
 // forwarded are the signals coord catches: they end a wait, and while CMD
@@ -16,11 +19,41 @@ import (
 var forwarded = []os.Signal{os.Interrupt, syscall.SIGTERM, syscall.SIGHUP}
 
 // prepareCmd puts CMD in a process group of its own, so that a lost hold can
-// kill its children too. That group is not the terminal's foreground group:
-// coord receives the terminal's SIGINT and forwards it.
-func prepareCmd(cmd *exec.Cmd) {
+// kill its children too, and, when coord's stdin is its controlling terminal
+// and coord's group is the terminal's foreground, makes CMD's group the
+// foreground instead: an interactive CMD (an editor, a shell) then reads the
+// terminal and gets its Ctrl-C, rather than being stopped by SIGTTIN as a
+// background group that reads is. The child process itself does the
+// tcsetpgrp, with every signal blocked, before it runs CMD, so CMD never
+// runs in the background of a terminal it was meant to have.
+//
+// giveBack makes coord's group the foreground again (once, however often it
+// is called); coord calls it as soon as CMD has exited or been killed, also
+// when CMD could not be started, since the child may have taken the
+// terminal before its exec failed. coord is a background group by then, and
+// a background group that sets the foreground is sent SIGTTOU, which would
+// stop it: giveBack ignores SIGTTOU first. It is not ignored before CMD
+// starts, for CMD would inherit the ignored disposition.
+func prepareCmd(cmd *exec.Cmd) (giveBack func()) {
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	setParentDeathSignal(cmd.SysProcAttr)
+	const tty = 0 // coord's stdin, CMD's stdin too
+	fg, err := unix.IoctlGetInt(tty, unix.TIOCGPGRP)
+	if err != nil || fg != unix.Getpgrp() {
+		// Not a terminal, not coord's controlling terminal, or coord runs
+		// in the background (`coord lock x -- cmd &`): taking the
+		// foreground would take it from the shell.
+		return func() {}
+	}
+	cmd.SysProcAttr.Foreground = true
+	cmd.SysProcAttr.Ctty = tty
+	var once sync.Once
+	return func() {
+		once.Do(func() {
+			signal.Ignore(syscall.SIGTTOU)
+			unix.IoctlSetPointerInt(tty, unix.TIOCSPGRP, fg)
+		})
+	}
 }
 
 // ignoreJobControlStops keeps coord running while it holds: a Ctrl-Z
@@ -32,6 +65,44 @@ func prepareCmd(cmd *exec.Cmd) {
 // does not inherit the ignored dispositions.
 func ignoreJobControlStops() {
 	signal.Ignore(syscall.SIGTSTP, syscall.SIGTTOU, syscall.SIGTTIN)
+}
+
+// waitCmd waits for CMD to exit and returns its exit code (see
+// waitStatusCode). A CMD that stops is continued at once: with the terminal's
+// foreground, it, not coord, gets the terminal's Ctrl-Z, and stopped it would
+// hold NAME while the shell that waits on coord could not resume it. So
+// Ctrl-Z does nothing while CMD runs, in the foreground or not (see
+// ignoreJobControlStops); an editor that suspends itself on ^Z is resumed
+// and redraws.
+//
+// It reaps CMD itself, with wait4 and WUNTRACED, since cmd.Wait does not
+// report stops; cmd.Wait must not be called.
+func waitCmd(cmd *exec.Cmd) int {
+	pid := cmd.Process.Pid
+	for {
+		var ws syscall.WaitStatus
+		_, err := syscall.Wait4(pid, &ws, syscall.WUNTRACED, nil)
+		switch {
+		case err == syscall.EINTR:
+			continue
+		case err != nil:
+			return exitFailure
+		case ws.Stopped():
+			syscall.Kill(-pid, syscall.SIGCONT)
+			continue
+		}
+		cmd.Process.Release()
+		return waitStatusCode(ws)
+	}
+}
+
+// waitStatusCode returns a finished CMD's exit code, 128 plus the signal's
+// number when a signal ended it, as shells report it.
+func waitStatusCode(ws syscall.WaitStatus) int {
+	if ws.Signaled() {
+		return 128 + int(ws.Signal())
+	}
+	return ws.ExitStatus()
 }
 
 // signalGroup sends sig to CMD's process group.

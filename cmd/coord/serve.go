@@ -13,8 +13,6 @@ import (
 	"github.com/coordkit/coord/etcd/embedded"
 )
 
-const usageServe = "usage: coord serve [--data-dir DIR] [--addr 127.0.0.1:2379] [--peer-addr 127.0.0.1:0] [--cert FILE --key FILE [--cacert FILE]]"
-
 // defaultDataDir is where `coord serve` keeps its data unless told: the
 // user's cache directory, since a local coordination server's state is
 // worth keeping across restarts but not worth backing up.
@@ -37,35 +35,36 @@ func isLoopback(host string) bool {
 
 // cmdServe runs `coord serve`: a single-node etcd for local use and tests.
 func cmdServe(g globalFlags, args []string, stdout, stderr io.Writer) int {
-	f := failer{cmd: "coord serve", stderr: stderr, g: &g}
-	fs := newFlagSet("serve")
-	dataDir := fs.String("data-dir", defaultDataDir(), "where the server keeps its data")
-	addr := fs.String("addr", "127.0.0.1:2379", "client address (port 0: a free port); non-loopback only with --cert and --key")
-	peerAddr := fs.String("peer-addr", "127.0.0.1:0", "peer address (port 0: a free port); loopback only")
-	pos, rest, code, done := parseCommand(fs, &g, args, usageServe, stdout, f)
-	if done {
+	c := newCommand("serve", usageServe, g, stderr)
+	// Its TLS flags are its own, named on its usage line.
+	c.globals, c.shared = c.g.registerServer, nil
+	dataDir := c.fs.String("data-dir", defaultDataDir(), "where the server keeps its data")
+	addr := c.fs.String("addr", "127.0.0.1:2379", "client address (port 0: a free port); non-loopback only with --cert and --key")
+	peerAddr := c.fs.String("peer-addr", "127.0.0.1:0", "peer address (port 0: a free port); loopback only")
+	if code, ok := c.parse(args, stdout); !ok {
 		return code
 	}
-	if len(pos) > 0 || rest != nil {
-		return f.usage(usageServe, "unexpected arguments")
+	if len(c.pos) > 0 || c.rest != nil {
+		return c.usageError("unexpected arguments")
 	}
+	g = c.g
 	host, _, err := net.SplitHostPort(*addr)
 	if err != nil {
-		return f.usage(usageServe, "--addr %q: %v", *addr, err)
+		return c.usageError("--addr %q: %v", *addr, err)
 	}
 	tlsOn := g.cert != "" && g.key != ""
 	if (g.cert != "") != (g.key != "") {
-		return f.usage(usageServe, "--cert and --key go together")
+		return c.usageError("--cert and --key go together")
 	}
 	if !isLoopback(host) && !tlsOn {
-		return f.usage(usageServe, "refusing to serve on non-loopback address %q without TLS: give --cert and --key, or listen on 127.0.0.1", *addr)
+		return c.usageError("refusing to serve on non-loopback address %q without TLS: give --cert and --key, or listen on 127.0.0.1", *addr)
 	}
 	phost, _, err := net.SplitHostPort(*peerAddr)
 	if err != nil {
-		return f.usage(usageServe, "--peer-addr %q: %v", *peerAddr, err)
+		return c.usageError("--peer-addr %q: %v", *peerAddr, err)
 	}
 	if !isLoopback(phost) {
-		return f.usage(usageServe, "refusing non-loopback --peer-addr %q: peer traffic is not encrypted, and a single node needs no peers", *peerAddr)
+		return c.usageError("refusing non-loopback --peer-addr %q: peer traffic is not encrypted, and a single node needs no peers", *peerAddr)
 	}
 	if err := os.MkdirAll(*dataDir, 0o700); err != nil {
 		fmt.Fprintf(stderr, "coord serve: data directory: %v; choose another with --data-dir\n", err)
