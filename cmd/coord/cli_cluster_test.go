@@ -346,8 +346,10 @@ func TestCLIUnreachable(t *testing.T) {
 		{"event", "set", "x"},
 		{"barrier", "x", "--parties", "2"},
 		{"ls"},
+		{"ls", "--watch"},
+		{"ui", "--listen", "127.0.0.1:0"},
 	} {
-		t.Run(args[0], func(t *testing.T) {
+		t.Run(strings.Join(args, " "), func(t *testing.T) {
 			t.Parallel()
 			start := time.Now()
 			p := startCoord(t, nil, append([]string{"--endpoints", "127.0.0.1:1"}, args...)...)
@@ -693,7 +695,8 @@ func TestCLIHelp(t *testing.T) {
 		{"sem", []string{"usage: coord sem", "--limit", "--timeout", "--endpoints"}, []string{"--parties"}},
 		{"event", []string{"usage: coord event", "--timeout", "--endpoints"}, []string{"--ttl"}},
 		{"barrier", []string{"usage: coord barrier", "--parties", "--timeout", "--ttl", "--endpoints"}, []string{"--limit"}},
-		{"ls", []string{"usage: coord ls", "--json", "--endpoints"}, []string{"--timeout", "--ttl"}},
+		{"ls", []string{"usage: coord ls", "--json", "--watch", "--endpoints"}, []string{"--timeout", "--ttl"}},
+		{"ui", []string{"usage: coord ui", "--listen", "--endpoints", "--prefix"}, []string{"--timeout", "--ttl", "--json"}},
 		{"version", []string{"usage: coord version"}, []string{"--endpoints"}},
 	} {
 		for _, h := range []string{"--help", "-h"} {

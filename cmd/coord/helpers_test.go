@@ -218,9 +218,36 @@ func stopSharedServer() error {
 // proc is a coord process started in the background.
 type proc struct {
 	cmd            *exec.Cmd
-	stdout, stderr bytes.Buffer
+	stdout, stderr lockedBuffer // read while it runs (ls --watch, ui)
 	done           chan struct{}
 	code           int
+}
+
+// A lockedBuffer is a bytes.Buffer that a test may read while a process
+// writes it.
+type lockedBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *lockedBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *lockedBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
+
+func (b *lockedBuffer) Bytes() []byte { return []byte(b.String()) }
+
+func (b *lockedBuffer) Len() int {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Len()
 }
 
 func startCoord(t *testing.T, env []string, args ...string) *proc {
@@ -346,9 +373,15 @@ func (c cluster) checkEmpty(t *testing.T) {
 	if rows := c.lsRows(t); len(rows) != 0 {
 		t.Errorf("coord ls after the test: %v, want no rows", rows)
 	}
-	if p := c.run(t, 10*time.Second, "ls"); p.code != 0 || p.stdout.Len() != 0 {
-		t.Errorf("coord ls after the test: exit %d, output %q; want nothing", p.code, p.stdout.String())
+	if p := c.run(t, 10*time.Second, "ls"); p.code != 0 || p.stdout.String() != c.emptyLine() {
+		t.Errorf("coord ls after the test: exit %d, output %q; want %q", p.code, p.stdout.String(), c.emptyLine())
 	}
+}
+
+// emptyLine is what `coord ls` prints for c when nothing is held, waited on
+// or set.
+func (c cluster) emptyLine() string {
+	return "no holders, waiters or set events under " + c.prefix + "\n"
 }
 
 // oneLine checks that a failing coord wrote exactly one line on stderr and

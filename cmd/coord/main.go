@@ -9,7 +9,8 @@
 //	coord sem NAME --limit N [--timeout D] [--ttl D] -- CMD ARGS...
 //	coord event set|clear|wait NAME [--timeout D]
 //	coord barrier NAME --parties N [--timeout D] [--ttl D]
-//	coord ls [PREFIX] [--json]
+//	coord ls [PREFIX] [--json] [--watch]
+//	coord ui [--listen 127.0.0.1:8080]
 //	coord version
 //
 // `coord demo` with no scenario runs them all, in order; `--list` lists them.
@@ -44,6 +45,19 @@
 // the user's cache directory (coord/etcd under os.UserCacheDir) unless
 // --data-dir says otherwise. It prints its client endpoint as its first line
 // on stdout.
+//
+// ls prints one row per live holder, reader, waiter, leader or candidate,
+// event and barrier waiters included, and per set event, or one line saying
+// there is none. With --watch it prints the rows again on every change until
+// interrupted, and exits 0 then: on a terminal it redraws the screen; to a
+// pipe or file it appends each change as a time line and the table, after a
+// blank line (with --json, one JSON array per line).
+//
+// ui serves a live web page of what ls shows, on 127.0.0.1:8080 unless
+// --listen says otherwise (an address other than loopback serves, with a
+// warning), and prints its URL as its first line on stdout. It only reads
+// the cluster, from one watch whatever the number of pages open, and stops
+// with exit 0 on SIGINT or SIGTERM.
 //
 // version prints the module's version from the build information, "(devel)"
 // for a build from a checkout, with the Go version and the VCS revision it was
@@ -82,7 +96,8 @@ const (
 	usageSem     = "usage: coord sem NAME --limit N [--timeout D] [--ttl D] -- CMD ARGS..."
 	usageEvent   = "usage: coord event set|clear|wait NAME [--timeout D]"
 	usageBarrier = "usage: coord barrier NAME --parties N [--timeout D] [--ttl D]"
-	usageLs      = "usage: coord ls [PREFIX] [--json]"
+	usageLs      = "usage: coord ls [PREFIX] [--json] [--watch]"
+	usageUI      = "usage: coord ui [--listen 127.0.0.1:8080]"
 	usageVersion = "usage: coord version"
 )
 
@@ -98,7 +113,8 @@ commands:
   sem NAME --limit N [...] -- CMD            run CMD while holding one of N permits of NAME
   event set|clear|wait NAME [--timeout D]    a flag in the cluster
   barrier NAME --parties N [...]             wait for N processes; prints this one's index
-  ls [PREFIX] [--json]                       live holders, waiters and set events
+  ls [PREFIX] [--json] [--watch]             live holders, waiters and set events (--watch: on every change)
+  ui [--listen 127.0.0.1:8080]               a live web page of what ls shows; prints its URL
   version                                    coord's version, and the Go and revision it was built with
 
 global flags: --endpoints (env COORD_ENDPOINTS, default 127.0.0.1:2379), --prefix,
@@ -149,7 +165,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return exitOK
 	}
 	clusterCmd, ok := map[string]func(globalFlags, []string, io.Writer, io.Writer) int{
-		"serve": cmdServe, "lock": cmdLock, "sem": cmdSem, "event": cmdEvent, "barrier": cmdBarrier, "ls": cmdLs,
+		"serve": cmdServe, "lock": cmdLock, "sem": cmdSem, "event": cmdEvent, "barrier": cmdBarrier, "ls": cmdLs, "ui": cmdUI,
 	}[cmd]
 	if !ok {
 		fmt.Fprintf(stderr, "coord: unknown command %q; %s (run \"coord --help\" for more)\n", cmd, usageLine)

@@ -48,6 +48,7 @@ func TestUsageLinesMatchFlags(t *testing.T) {
 		{"event", clientFlags},
 		{"barrier", clientFlags},
 		{"ls", clientFlags},
+		{"ui", clientFlags},
 		{"version", nil},
 	} {
 		code, out, errs := runInProcess(tc.cmd, "--help")
