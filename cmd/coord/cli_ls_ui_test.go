@@ -337,3 +337,31 @@ func TestCLIUIListen(t *testing.T) {
 	}
 	oneLine(t, bad, "usage: coord ui")
 }
+
+// TestCLILsWatchTerminal runs ls --watch at a terminal: each change clears
+// the screen and redraws, and Ctrl-C ends it with exit 0.
+func TestCLILsWatchTerminal(t *testing.T) {
+	t.Parallel()
+	c := newCluster(t, sharedServer(t))
+	tm := startOnTerminal(t, c.args("ls", "--watch")...)
+	tm.waitFor(t, strings.TrimSuffix(c.emptyLine(), "\n"), 20*time.Second)
+	if p := c.run(t, 10*time.Second, "event", "set", "flag"); p.code != 0 {
+		t.Fatalf("coord event set: exit %d, stderr %q", p.code, p.stderr.String())
+	}
+	tm.waitFor(t, "NAME", 10*time.Second)
+	time.Sleep(100 * time.Millisecond)
+	if _, err := tm.ptmx.Write([]byte{0x03}); err != nil { // ^C
+		t.Fatal(err)
+	}
+	tm.waitFor(t, "[coord exited", 15*time.Second)
+	out := tm.String()
+	if n := strings.Count(out, clearScreen); n != 2 {
+		t.Errorf("ls --watch cleared the screen %d times for two tables, want 2; the terminal shows %q", n, out)
+	}
+	if !strings.Contains(out, "[coord exited 0;") {
+		t.Errorf("ls --watch after ^C: want exit 0; the terminal shows %q", out)
+	}
+	if p := c.run(t, 10*time.Second, "event", "clear", "flag"); p.code != 0 {
+		t.Fatalf("coord event clear: exit %d", p.code)
+	}
+}

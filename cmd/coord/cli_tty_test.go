@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
+	"os/signal"
 	"strings"
 	"sync"
 	"testing"
@@ -34,7 +35,14 @@ func ttyHelper() int {
 	}
 	cmd := exec.Command(args[0], args[1:]...)
 	cmd.Stdin, cmd.Stdout, cmd.Stderr = os.Stdin, os.Stdout, os.Stderr
-	err := cmd.Run()
+	if err := cmd.Start(); err != nil {
+		fmt.Println("tty helper:", err)
+		return 1
+	}
+	// A ^C that reaches coord's group (coord in the foreground, as with
+	// ls --watch) reaches this one too: it must outlive coord to report.
+	signal.Ignore(os.Interrupt)
+	err := cmd.Wait()
 	code := 0
 	var ee *exec.ExitError
 	if errors.As(err, &ee) {
