@@ -365,3 +365,36 @@ func TestCLILsWatchTerminal(t *testing.T) {
 		t.Fatalf("coord event clear: exit %d", p.code)
 	}
 }
+
+// TestCLIUIClusterGone stops the cluster under a running coord ui: the page
+// says it cannot read the rows (503 with the reason), rather than showing
+// the last ones as live, and ui still stops cleanly.
+func TestCLIUIClusterGone(t *testing.T) {
+	t.Parallel()
+	s, err := launchServer()
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := newCluster(t, s)
+	ui, url := startUI(t, c)
+	if code, _ := get(t, url+"?format=view"); code != 200 {
+		t.Fatalf("GET ?format=view with the cluster up: %d, want 200", code)
+	}
+	if err := s.stop(); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, 10*time.Second, func() string {
+		code, body := get(t, url+"?format=view")
+		if code != http.StatusServiceUnavailable || !strings.Contains(body, "not connected to etcd at "+s.endpoint) {
+			return fmt.Sprintf("GET ?format=view with the cluster gone: %d %q, want 503 saying so", code, body)
+		}
+		return ""
+	})
+	if code, _ := get(t, url+"?format=json"); code != http.StatusServiceUnavailable {
+		t.Errorf("GET ?format=json with the cluster gone: %d, want 503", code)
+	}
+	ui.cmd.Process.Signal(syscall.SIGINT)
+	if code := ui.wait(t, 10*time.Second); code != 0 || ui.stderr.Len() != 0 {
+		t.Errorf("coord ui after SIGINT: exit %d, stderr %q; want 0 and nothing", code, ui.stderr.String())
+	}
+}
