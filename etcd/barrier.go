@@ -115,8 +115,8 @@ func (b *Barrier) Wait(ctx context.Context) (int, error) {
 
 // wait returns this party's index once its round has tripped. It reads
 // the range, trips the round if it can, and otherwise reads again on every
-// change under the range. A first look that finds the round short begins
-// the wait w.
+// change under the range. The wait w begins when a look finds that this
+// party must wait for others.
 func (b *Barrier) wait(ctx context.Context, key string, w *waiting) (int, error) {
 	s := b.s
 	idx := -1
@@ -125,10 +125,7 @@ func (b *Barrier) wait(ctx context.Context, key string, w *waiting) (int, error)
 		opts: []clientv3.OpOption{clientv3.WithPrefix()},
 		read: func(ctx context.Context) (bool, error) {
 			var err error
-			idx, err = b.look(ctx, key)
-			if err == nil && idx < 0 {
-				w.begin(b.rec, unsafe.Pointer(b), barrierKind)
-			}
+			idx, err = b.look(ctx, key, w)
 			return idx >= 0, err
 		},
 		seen: func(*clientv3.Event) (bool, error) { return false, errLookAgain },
@@ -137,8 +134,10 @@ func (b *Barrier) wait(ctx context.Context, key string, w *waiting) (int, error)
 }
 
 // look reads the range and returns this party's index if its round has
-// tripped or it trips it now, and -1 otherwise.
-func (b *Barrier) look(ctx context.Context, key string) (int, error) {
+// tripped or it trips it now, and -1 otherwise. It begins w when the round
+// is short or this party is not in it: a round found whole (tripped by
+// another member first) is no wait.
+func (b *Barrier) look(ctx context.Context, key string, w *waiting) (int, error) {
 	resp, err := b.s.cli.Get(ctx, b.pfx, clientv3.WithPrefix(), clientv3.WithSort(clientv3.SortByCreateRevision, clientv3.SortAscend))
 	if err != nil {
 		return -1, err
@@ -160,12 +159,13 @@ func (b *Barrier) look(ctx context.Context, key string) (int, error) {
 	if !found {
 		return -1, errKeyGone
 	}
-	if len(round) < b.parties {
-		return -1, nil
+	i := -1
+	if len(round) >= b.parties {
+		round = round[:b.parties]
+		i = position(round, key)
 	}
-	round = round[:b.parties]
-	i := position(round, key)
 	if i < 0 {
+		w.begin(b.rec, unsafe.Pointer(b), barrierKind)
 		return -1, nil
 	}
 	ok, err := b.trip(ctx, round)
