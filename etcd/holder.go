@@ -19,11 +19,11 @@ var (
 )
 
 // A holder is the part shared by every primitive whose value holds at most
-// once at a time (Mutex and Semaphore; RWMutex and Election are to sit on
-// it too), as sync.Mutex sits on internal/sync: a value's turn, its key's
-// name, one attempt from the turn to the hold, the hold's Token, Lost,
-// Guard and Context, and its release. The public types add their names,
-// their waits and their doc comments.
+// once at a time (Mutex, RWMutex, Semaphore and Election), as sync.Mutex
+// sits on internal/sync: a value's turn, its key's name, one attempt from
+// the turn to the hold, the hold's Token, Lost, Guard and Context, its
+// release, and its Stats. The public types add their names, their lines
+// and their doc comments.
 //
 // One attempt runs under the value's turn: goroutines sharing one value
 // take turns, as with a coord.Mutex, and the value's key name is reused
