@@ -38,10 +38,14 @@ type holder struct {
 
 	// owner is the public value this holder is part of (the pointer a user
 	// gives to coord.Register), and kind its kind, for Stats and slow-wait
-	// reports; rec counts the value's waits that blocked.
-	owner unsafe.Pointer
-	kind  *inspect.Kind
-	rec   inspect.Recorder
+	// reports; rec counts the value's waits that blocked. A wait behind
+	// other keys is reported as of lineKind, kind without Lock: its holder
+	// is another value or process, where this value's Took knows nothing
+	// (List shows it), so its report names none rather than a wrong one.
+	owner    unsafe.Pointer
+	kind     *inspect.Kind
+	lineKind *inspect.Kind
+	rec      inspect.Recorder
 
 	// turn serializes the goroutines sharing this value: a buffered token
 	// is taken for the whole of an attempt and hold. It is a channel so that
@@ -59,7 +63,10 @@ type holder struct {
 func (v *holder) init(owner unsafe.Pointer, k *inspect.Kind, s *Session, kind, name string) {
 	pfx := namePrefix(s.prefix, kind, name)
 	v.s, v.name, v.pfx = s, name, pfx
-	v.owner, v.kind = owner, k
+	v.owner, v.kind, v.lineKind = owner, k, k
+	if k.Lock {
+		v.lineKind = &inspect.Kind{Name: k.Name}
+	}
 	v.turn = make(chan struct{}, 1)
 	v.kn = newKeyName(pfx, s.nextID())
 }
@@ -82,8 +89,9 @@ func (v *holder) begin(ctx context.Context, op string, try bool, w *waiting) (co
 		cancel()
 		return nil, nil, wrapErr(op, v.name, ErrLocked)
 	}
-	// Another goroutine's attempt or hold on this value: a wait.
-	v.blocked(w)
+	// Another goroutine's attempt or hold on this value: a wait, whose
+	// holder (if it holds) took the lock where this value's Took saw it.
+	w.begin(&v.rec, v.owner, v.kind)
 	select {
 	case v.turn <- struct{}{}:
 		return wctx, cancel, nil
@@ -121,13 +129,13 @@ func (v *holder) acquire(ctx context.Context, op string, kn *keyName, meta keyMe
 	var w waiting
 	wctx, cancel, err := v.begin(ctx, op, false, &w)
 	if err != nil {
-		v.unblocked(&w, ctx, err)
+		w.end(&v.rec, ctx, err)
 		return err
 	}
 	defer cancel()
 	key, rev, ahead, err := v.s.enqueue(wctx, kn, meta, l.count...)
 	if err == nil && !l.admits(ahead) {
-		v.blocked(&w)
+		w.begin(&v.rec, v.owner, v.lineKind) // unless it began on the turn
 		err = l.wait(wctx, key, rev)
 	}
 	if err == nil && l.then != nil {
@@ -135,13 +143,6 @@ func (v *holder) acquire(ctx context.Context, op string, kn *keyName, meta keyMe
 	}
 	return v.finish(ctx, op, kn, key, rev, err, &w)
 }
-
-// blocked begins w, the wait of an attempt that must block, unless it has
-// begun already (the attempt blocked for the turn before).
-func (v *holder) blocked(w *waiting) { w.begin(&v.rec, v.owner, v.kind) }
-
-// unblocked ends w, if it began, with the attempt's outcome err.
-func (v *holder) unblocked(w *waiting, ctx context.Context, err error) { w.end(&v.rec, ctx, err) }
 
 // stats returns the value's Stats: one holder while it holds a hold not
 // known to be lost, and the counts of its waits.
@@ -214,10 +215,10 @@ func (v *holder) finish(ctx context.Context, op string, kn *keyName, key string,
 		}
 		<-v.turn
 		err = s.fail(ctx, op, v.name, err)
-		v.unblocked(w, ctx, err)
+		w.end(&v.rec, ctx, err)
 		return err
 	}
-	v.unblocked(w, ctx, nil)
+	w.end(&v.rec, ctx, nil)
 	if v.kind.Lock && inspect.SlowWaitOn() {
 		v.rec.Took() // where this value took it, for slow-wait reports
 	}

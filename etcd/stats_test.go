@@ -342,8 +342,33 @@ func TestStatsSlowWait(t *testing.T) {
 			t.Fatalf("report %q lacks %q", out, want)
 		}
 	}
+	// The holder is another value (here, of another session): this
+	// value's Took knows nothing of it, and the report names no holder
+	// rather than a wrong one.
+	if strings.Contains(out, "holder=") {
+		t.Fatalf("report %q names a holder it cannot know", out)
+	}
 	if n := strings.Count(out, "coord: slow wait"); n != 1 {
 		t.Fatalf("%d reports, want 1:\n%s", n, out)
+	}
+
+	// Goroutines sharing one value: the holder is this value's, and the
+	// report says where it took the lock (the waiter's site is a closure's,
+	// TestStatsSlowWait.funcN).
+	var buf2 syncBuffer
+	coord.SetSlowWait(50*time.Millisecond, slog.New(slog.NewTextHandler(&buf2, nil)))
+	if err := w.Lock(bg(t)); err != nil { // the holder's site
+		t.Fatal(err)
+	}
+	res = result(func() error { return w.Lock(bg(t)) })
+	eventually(t, "slow-wait report", func() bool { return strings.Contains(buf2.String(), "coord: slow wait") })
+	w.Unlock()
+	if err := wait(t, res, 5*time.Second, "Lock"); err != nil {
+		t.Fatal(err)
+	}
+	w.Unlock()
+	if out := buf2.String(); !strings.Contains(out, `(github.com/coordkit/coord/etcd_test.TestStatsSlowWait)"`) {
+		t.Fatalf("report %q does not say where the holder took the lock", out)
 	}
 }
 
