@@ -348,7 +348,7 @@ func TestStatsSlowWait(t *testing.T) {
 	if strings.Contains(out, "holder=") {
 		t.Fatalf("report %q names a holder it cannot know", out)
 	}
-	if n := strings.Count(out, "coord: slow wait"); n != 1 {
+	if n := strings.Count(out, "name=etcd-slow"); n != 1 {
 		t.Fatalf("%d reports, want 1:\n%s", n, out)
 	}
 
