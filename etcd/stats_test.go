@@ -3,6 +3,8 @@ package etcd_test
 import (
 	"bytes"
 	"context"
+	"fmt"
+	"log"
 	"log/slog"
 	"strings"
 	"sync"
@@ -388,4 +390,34 @@ func (b *syncBuffer) String() string {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	return b.buf.String()
+}
+
+// Stats is this process's view of its own value; coord.Register names it
+// for coord.Snapshot, coord.Handler and slow-wait reports.
+func ExampleMutex_Stats() {
+	ctx := context.Background()
+	cli := connect()
+	defer cli.Close()
+	s1, _ := etcd.NewSession(ctx, cli, etcd.WithPrefix("/example-stats/"))
+	defer s1.Close()
+	s2, _ := etcd.NewSession(ctx, cli, etcd.WithPrefix("/example-stats/"))
+	defer s2.Close()
+	holder, waiter := etcd.NewMutex(s1, "jobs"), etcd.NewMutex(s2, "jobs")
+	coord.Register("jobs", waiter)
+	defer coord.Unregister("jobs")
+
+	if err := holder.Lock(ctx); err != nil {
+		log.Fatal(err)
+	}
+	defer holder.Unlock()
+	tctx, cancel := context.WithTimeout(ctx, 100*time.Millisecond)
+	defer cancel()
+	fmt.Println(waiter.Lock(tctx))
+	st := waiter.Stats()
+	fmt.Println(st.Name, st.Kind, st.Holders, st.Waiters, st.Waits, st.GaveUp)
+	fmt.Println(holder.Stats().Holders)
+	// Output:
+	// context deadline exceeded
+	// jobs Mutex 0 0 1 1
+	// 1
 }

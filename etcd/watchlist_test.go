@@ -2,6 +2,8 @@ package etcd_test
 
 import (
 	"context"
+	"fmt"
+	"log"
 	"testing"
 	"time"
 
@@ -204,4 +206,34 @@ func TestWatchListAcrossBrokenWatch(t *testing.T) {
 	}
 	px.heal()
 	nextIs(t, ch, "event e set\nlock jobs holder")
+}
+
+// WatchList sends what List shows, at once and then after each change: what
+// `coord ls --watch` redraws.
+func ExampleWatchList() {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	cli := connect()
+	defer cli.Close()
+	session, err := etcd.NewSession(ctx, cli, etcd.WithPrefix("/example-watchlist/"))
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer session.Close()
+
+	rows := etcd.WatchList(ctx, cli, "/example-watchlist/")
+	fmt.Println(len(<-rows), "rows")
+	m := etcd.NewMutex(session, "jobs")
+	if err := m.Lock(ctx); err != nil {
+		log.Fatal(err)
+	}
+	for _, e := range <-rows {
+		fmt.Println(e.Kind, e.Name, e.State, e.Token == m.Token())
+	}
+	m.Unlock()
+	fmt.Println(len(<-rows), "rows")
+	// Output:
+	// 0 rows
+	// lock jobs holder true
+	// 0 rows
 }
