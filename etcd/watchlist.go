@@ -1,6 +1,7 @@
 package etcd
 
 import (
+	"cmp"
 	"context"
 	"slices"
 	"sync"
@@ -116,7 +117,7 @@ func (l *lister) publish() {
 	for _, kv := range l.keys {
 		kvs = append(kvs, kv)
 	}
-	slices.SortFunc(kvs, func(a, b *mvccpb.KeyValue) int { return int(a.CreateRevision - b.CreateRevision) })
+	slices.SortFunc(kvs, func(a, b *mvccpb.KeyValue) int { return cmp.Compare(a.CreateRevision, b.CreateRevision) })
 	r := rows(l.prefix, kvs)
 	if r == nil {
 		r = []Entry{}
