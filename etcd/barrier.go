@@ -3,7 +3,10 @@ package etcd
 import (
 	"context"
 	"strconv"
+	"unsafe"
 
+	"github.com/coordkit/coord"
+	"github.com/coordkit/coord/internal/inspect"
 	"go.etcd.io/etcd/api/v3/mvccpb"
 	clientv3 "go.etcd.io/etcd/client/v3"
 )
@@ -38,14 +41,24 @@ import (
 //
 // A Barrier is safe for use by any number of goroutines (each Wait is a
 // party of its own) and must be made with NewBarrier (there is no useful
-// zero value). It keeps no state of its own, so a copy is another handle on
-// the same barrier.
+// zero value). It keeps no state of its own but its Stats, so a copy is
+// another handle on the same barrier, sharing them.
 type Barrier struct {
 	s       *Session
 	name    string
 	pfx     string
 	parties int
+	rec     *inspect.Recorder // shared by copies
 }
+
+var barrierKind = &inspect.Kind{Name: "Barrier"}
+
+// Stats returns this process's view of b (see coord.Stats): Waiters is the
+// parties of this process waiting in b's Wait now (on any copy of b),
+// Holders is 0, and Waits, GaveUp and WaitTime count the Waits that found
+// their round short (the party that trips a round does not wait). Name is
+// what b is registered under with coord.Register.
+func (b *Barrier) Stats() coord.Stats { return statsOf(unsafe.Pointer(b), barrierKind, 0, b.rec) }
 
 // NewBarrier returns the barrier called name on s's prefix, for parties
 // parties a round. parties below 1 panics.
@@ -56,7 +69,7 @@ func NewBarrier(s *Session, name string, parties int) *Barrier {
 	if parties < 1 {
 		panic("coord: etcd.NewBarrier with parties " + strconv.Itoa(parties) + " < 1")
 	}
-	return &Barrier{s: s, name: name, pfx: namePrefix(s.prefix, kindBarrier, name), parties: parties}
+	return &Barrier{s: s, name: name, pfx: namePrefix(s.prefix, kindBarrier, name), parties: parties, rec: new(inspect.Recorder)}
 }
 
 // Name returns the name the barrier was made with.
@@ -87,22 +100,24 @@ func (b *Barrier) Wait(ctx context.Context) (int, error) {
 	if err != nil {
 		return -1, s.fail(ctx, op, b.name, err)
 	}
-	idx, err := b.wait(wctx, key)
-	if err != nil {
-		// Leave the round, unless it tripped with us in it.
-		if i, ok := b.leave(kn, key, rev); ok {
-			return i, nil
-		}
-		return -1, s.fail(ctx, op, b.name, err)
+	var w waiting
+	idx, err := b.wait(wctx, key, &w)
+	if err == nil {
+		s.remove(kn, key, 0)
+	} else if i, ok := b.leave(kn, key, rev); ok {
+		idx, err = i, nil // the round tripped with this party in it
+	} else {
+		idx, err = -1, s.fail(ctx, op, b.name, err)
 	}
-	s.remove(kn, key, 0)
-	return idx, nil
+	w.end(b.rec, ctx, err)
+	return idx, err
 }
 
 // wait returns this party's index once its round has tripped. It reads
 // the range, trips the round if it can, and otherwise reads again on every
-// change under the range.
-func (b *Barrier) wait(ctx context.Context, key string) (int, error) {
+// change under the range. The wait w begins when a look finds that this
+// party must wait for others.
+func (b *Barrier) wait(ctx context.Context, key string, w *waiting) (int, error) {
 	s := b.s
 	idx := -1
 	err := s.follow(ctx, &follow{
@@ -110,7 +125,7 @@ func (b *Barrier) wait(ctx context.Context, key string) (int, error) {
 		opts: []clientv3.OpOption{clientv3.WithPrefix()},
 		read: func(ctx context.Context) (bool, error) {
 			var err error
-			idx, err = b.look(ctx, key)
+			idx, err = b.look(ctx, key, w)
 			return idx >= 0, err
 		},
 		seen: func(*clientv3.Event) (bool, error) { return false, errLookAgain },
@@ -119,8 +134,10 @@ func (b *Barrier) wait(ctx context.Context, key string) (int, error) {
 }
 
 // look reads the range and returns this party's index if its round has
-// tripped or it trips it now, and -1 otherwise.
-func (b *Barrier) look(ctx context.Context, key string) (int, error) {
+// tripped or it trips it now, and -1 otherwise. It begins w when the round
+// is short or this party is not in it: a round found whole (tripped by
+// another member first) is no wait.
+func (b *Barrier) look(ctx context.Context, key string, w *waiting) (int, error) {
 	resp, err := b.s.cli.Get(ctx, b.pfx, clientv3.WithPrefix(), clientv3.WithSort(clientv3.SortByCreateRevision, clientv3.SortAscend))
 	if err != nil {
 		return -1, err
@@ -142,12 +159,13 @@ func (b *Barrier) look(ctx context.Context, key string) (int, error) {
 	if !found {
 		return -1, errKeyGone
 	}
-	if len(round) < b.parties {
-		return -1, nil
+	i := -1
+	if len(round) >= b.parties {
+		round = round[:b.parties]
+		i = position(round, key)
 	}
-	round = round[:b.parties]
-	i := position(round, key)
 	if i < 0 {
+		w.begin(b.rec, unsafe.Pointer(b), barrierKind)
 		return -1, nil
 	}
 	ok, err := b.trip(ctx, round)

@@ -71,11 +71,19 @@
 //
 // Keys live under the session's prefix (default "/coord/"):
 // <prefix>lock/<name>/<holder>, <prefix>sem/<name>/<holder>,
-// <prefix>barrier/<name>/<holder>, <prefix>election/<name>/<holder> and
-// <prefix>event/<name>, the name
-// path-escaped. Each value records the writing session's host and pid; List
-// reads them back as the holders, waiters and set events that `coord ls`
-// shows.
+// <prefix>rlock/<name>/<holder> (an RWMutex's readers),
+// <prefix>barrier/<name>/<holder>, <prefix>election/<name>/<holder>,
+// <prefix>event/<name> and <prefix>eventwait/<name>/<holder> (an Event's
+// waiters), the name path-escaped. Each value records the writing
+// session's host and pid; List reads them back as the holders, waiters and
+// set events that `coord ls` shows, and WatchList follows them.
+//
+// # Seeing inside
+//
+// Every primitive has Stats, this process's view of its own value, and can
+// be given to coord.Register, as in package coord; its waits that block
+// are reported by coord.SetSlowWait too. List and WatchList show the
+// cluster's view of every name: who holds, who waits, in what order.
 //
 // # Running a server
 //

@@ -5,7 +5,10 @@ import (
 	"errors"
 	"sync"
 	"time"
+	"unsafe"
 
+	"github.com/coordkit/coord"
+	"github.com/coordkit/coord/internal/inspect"
 	clientv3 "go.etcd.io/etcd/client/v3"
 )
 
@@ -72,8 +75,17 @@ func NewElection(s *Session, name string) *Election {
 	if s == nil {
 		panic("coord: etcd.NewElection with a nil session")
 	}
-	return &Election{v: newHolder(s, kindElect, name)}
+	e := new(Election)
+	e.v.init(unsafe.Pointer(e), electionKind, s, kindElect, name)
+	return e
 }
+
+var electionKind = &inspect.Kind{Name: "Election"}
+
+// Stats returns this process's view of e, as Mutex.Stats: Holders is 1
+// while e leads, Waiters the goroutines blocked in its Campaign (as a
+// candidate behind another, or for e's turn), and the counts of those waits.
+func (e *Election) Stats() coord.Stats { return e.v.stats() }
 
 // Name returns the name the election was made with.
 func (e *Election) Name() string { return e.v.name }
@@ -87,29 +99,34 @@ func (e *Election) Name() string { return e.v.name }
 // and changes nothing.
 func (e *Election) Campaign(ctx context.Context, value string) error {
 	s := e.v.s
-	return e.v.acquire(ctx, "campaign", e.v.kn, keyMeta{Value: value}, nil, func(ctx context.Context, key string, rev, ahead int64) error {
-		if ahead > 0 {
-			if err := s.waitTurn(ctx, key, rev, e.v.pfx); err != nil {
-				return err
-			}
-		}
-		// It leads from here on. Its key was written when it became a
-		// candidate; write into it when it began to lead, so that every
-		// observer reports the same Since. The write is fenced: a key gone
-		// meanwhile (its lease lost) is not written again.
-		leading := now()
-		ok, err := e.write(ctx, key, rev, keyMeta{Value: value, Leading: leading})
-		if err == nil && !ok {
-			err = errKeyGone
-		}
-		if err != nil {
-			return err
-		}
-		e.mu.Lock()
-		e.leading = leading
-		e.mu.Unlock()
-		return nil
+	return e.v.acquire(ctx, "campaign", e.v.kn, keyMeta{Value: value}, line{
+		admits: first,
+		wait: func(ctx context.Context, key string, rev int64) error {
+			return s.waitTurn(ctx, key, rev, e.v.pfx)
+		},
+		then: func(ctx context.Context, key string, rev int64) error {
+			return e.lead(ctx, key, rev, value)
+		},
 	})
+}
+
+// lead is the start of a leadership: its key was written when it became a
+// candidate; write into it when it began to lead, so that every observer
+// reports the same Since. The write is fenced: a key gone meanwhile (its
+// lease lost) is not written again.
+func (e *Election) lead(ctx context.Context, key string, rev int64, value string) error {
+	leading := now()
+	ok, err := e.write(ctx, key, rev, keyMeta{Value: value, Leading: leading})
+	if err == nil && !ok {
+		err = errKeyGone
+	}
+	if err != nil {
+		return err
+	}
+	e.mu.Lock()
+	e.leading = leading
+	e.mu.Unlock()
+	return nil
 }
 
 // write puts meta into key, on the session's lease, only if key still has

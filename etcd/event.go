@@ -2,8 +2,13 @@ package etcd
 
 import (
 	"context"
+	"errors"
+	"unsafe"
 
+	"github.com/coordkit/coord"
+	"github.com/coordkit/coord/internal/inspect"
 	"go.etcd.io/etcd/api/v3/mvccpb"
+	"go.etcd.io/etcd/api/v3/v3rpc/rpctypes"
 	clientv3 "go.etcd.io/etcd/client/v3"
 )
 
@@ -20,21 +25,36 @@ import (
 // put, whatever comes after it. Wait watches the key before it reads it, so
 // a Set between the read and the watch is never missed.
 //
+// A Wait that finds the event clear writes a waiter key of its own on the
+// session's lease (<prefix>eventwait/<name>/<holder>), so that List and
+// `coord ls` show who waits, and deletes it when it returns, however it
+// returns; a Wait that finds the event set writes nothing.
+//
 // An Event is safe for use by any number of goroutines and must be made with
-// NewEvent (there is no useful zero value). It keeps no state of its own, so
-// a copy is another handle on the same event.
+// NewEvent (there is no useful zero value). It keeps no state of its own but
+// its Stats, so a copy is another handle on the same event, sharing them.
 type Event struct {
 	s    *Session
 	name string
 	key  string
+	wpfx string            // the range of its waiters' keys
+	rec  *inspect.Recorder // shared by copies
 }
+
+var eventKind = &inspect.Kind{Name: "Event"}
+
+// Stats returns this process's view of e (see coord.Stats): Waiters is the
+// goroutines of this process blocked in e's Wait now (on any copy of e),
+// Holders is 0, and Waits, GaveUp and WaitTime count the Waits that found
+// the event clear. Name is what e is registered under with coord.Register.
+func (e *Event) Stats() coord.Stats { return statsOf(unsafe.Pointer(e), eventKind, 0, e.rec) }
 
 // NewEvent returns the event called name on s's prefix.
 func NewEvent(s *Session, name string) *Event {
 	if s == nil {
 		panic("coord: etcd.NewEvent with a nil session")
 	}
-	return &Event{s: s, name: name, key: eventKey(s.prefix, name)}
+	return &Event{s: s, name: name, key: eventKey(s.prefix, name), wpfx: namePrefix(s.prefix, kindEventWait, name), rec: new(inspect.Recorder)}
 }
 
 // Name returns the name the event was made with.
@@ -91,7 +111,9 @@ func (e *Event) IsSet(ctx context.Context) (bool, error) {
 // Wait returns nil once the event is set (at once if it is set now), or
 // ctx.Err() if ctx ends first, or an error errors.Is ErrSessionDone if the
 // session ends first. A ctx that is already done returns ctx.Err() even when
-// the event is set.
+// the event is set. A Wait that finds the event clear shows in List as a
+// waiter until it returns, and leaves no key behind (rule 1 of package
+// coord's doc: a wait given up has taken nothing and leaves no trace).
 func (e *Event) Wait(ctx context.Context) error {
 	const op = "wait event"
 	s := e.s
@@ -100,6 +122,8 @@ func (e *Event) Wait(ctx context.Context) error {
 		return err
 	}
 	defer cancel()
+	var kn *keyName // this wait's key, once written
+	var w waiting
 	err = s.follow(wctx, &follow{
 		key:  e.key,
 		opts: []clientv3.OpOption{clientv3.WithFilterDelete()},
@@ -108,7 +132,17 @@ func (e *Event) Wait(ctx context.Context) error {
 			if err != nil {
 				return false, err
 			}
-			return resp.Count > 0, nil
+			if resp.Count > 0 || w.on {
+				return resp.Count > 0, nil // set, or read again while waiting
+			}
+			// Clear: this Wait blocks. Only now does it write its key,
+			// so that a set event costs what it did, one read.
+			var set bool
+			kn, set, err = e.join()
+			if err == nil && !set {
+				w.begin(e.rec, unsafe.Pointer(e), eventKind)
+			}
+			return set, err
 		},
 		// A put seen on the watch returns, whatever comes after it: the
 		// waiter was waiting when the event was set. After a broken watch
@@ -117,8 +151,41 @@ func (e *Event) Wait(ctx context.Context) error {
 		// compacted away: the wait then reads the state again).
 		seen: func(ev *clientv3.Event) (bool, error) { return ev.Type == mvccpb.PUT, nil },
 	})
-	if err != nil {
-		return s.fail(ctx, op, e.name, err)
+	if kn != nil {
+		s.remove(kn, kn.String(), 0)
 	}
-	return nil
+	if err != nil {
+		err = s.fail(ctx, op, e.name, err)
+	}
+	w.end(e.rec, ctx, err)
+	return err
+}
+
+// join writes a Wait's waiter key, in one transaction that writes it only
+// while the event is clear, and returns its name, or reports that the
+// event was set (nothing written). Like every key a wait writes, it is
+// written under the session's ctx, not the caller's, so that its outcome is
+// known (see Session.enqueue); a write the cluster did not answer is left
+// to the session's cleaner. A user allowed to read the event but not to
+// write beside it still waits, without a key (List does not show it).
+func (e *Event) join() (kn *keyName, set bool, err error) {
+	s := e.s
+	kn = newKeyName(e.wpfx, s.nextID()) // one per Wait: waits may overlap
+	key := kn.String()
+	ctx, cancel := context.WithTimeout(s.ctx, opTimeout)
+	defer cancel()
+	resp, err := s.cli.Txn(ctx).
+		If(clientv3.Compare(clientv3.CreateRevision(e.key), "=", 0)).
+		Then(s.put(key, keyMeta{})).
+		Commit()
+	switch {
+	case errors.Is(err, rpctypes.ErrPermissionDenied):
+		return nil, false, nil
+	case err != nil:
+		s.orphan(kn, key, 0)
+		return nil, false, timedOut(ctx, err)
+	case !resp.Succeeded:
+		return nil, true, nil
+	}
+	return kn, false, nil
 }

@@ -4,7 +4,10 @@ import (
 	"context"
 	"errors"
 	"sync"
+	"unsafe"
 
+	"github.com/coordkit/coord"
+	"github.com/coordkit/coord/internal/inspect"
 	clientv3 "go.etcd.io/etcd/client/v3"
 )
 
@@ -16,11 +19,11 @@ var (
 )
 
 // A holder is the part shared by every primitive whose value holds at most
-// once at a time (Mutex and Semaphore; RWMutex and Election are to sit on
-// it too), as sync.Mutex sits on internal/sync: a value's turn, its key's
-// name, one attempt from the turn to the hold, the hold's Token, Lost,
-// Guard and Context, and its release. The public types add their names,
-// their waits and their doc comments.
+// once at a time (Mutex, RWMutex, Semaphore and Election), as sync.Mutex
+// sits on internal/sync: a value's turn, its key's name, one attempt from
+// the turn to the hold, the hold's Token, Lost, Guard and Context, its
+// release, and its Stats. The public types add their names, their lines
+// and their doc comments.
 //
 // One attempt runs under the value's turn: goroutines sharing one value
 // take turns, as with a coord.Mutex, and the value's key name is reused
@@ -32,6 +35,18 @@ type holder struct {
 	s    *Session
 	name string
 	pfx  string // the primitive's range: namePrefix(prefix, kind, name)
+
+	// owner is the public value this holder is part of (the pointer a user
+	// gives to coord.Register), and kind its kind, for Stats and slow-wait
+	// reports; rec counts the value's waits that blocked. A wait behind
+	// other keys is reported as of lineKind, kind without Lock: its holder
+	// is another value or process, where this value's Took knows nothing
+	// (List shows it), so its report names none rather than a wrong one.
+	owner    unsafe.Pointer
+	kind     *inspect.Kind
+	lineKind *inspect.Kind
+	rec      inspect.Recorder
+
 	// turn serializes the goroutines sharing this value: a buffered token
 	// is taken for the whole of an attempt and hold. It is a channel so that
 	// waiting for it is cancellable.
@@ -43,28 +58,40 @@ type holder struct {
 	last *hold // the latest hold, for Lost after it ended
 }
 
-func newHolder(s *Session, kind, name string) holder {
+// init makes v the holder of the value owner, of kind k (whose Name is
+// the public type's), on the range kind/name of s's prefix.
+func (v *holder) init(owner unsafe.Pointer, k *inspect.Kind, s *Session, kind, name string) {
 	pfx := namePrefix(s.prefix, kind, name)
-	return holder{s: s, name: name, pfx: pfx, turn: make(chan struct{}, 1), kn: newKeyName(pfx, s.nextID())}
+	v.s, v.name, v.pfx = s, name, pfx
+	v.owner, v.kind, v.lineKind = owner, k, k
+	if k.Lock {
+		v.lineKind = &inspect.Kind{Name: k.Name}
+	}
+	v.turn = make(chan struct{}, 1)
+	v.kn = newKeyName(pfx, s.nextID())
 }
 
 // begin is the prologue of an attempt: the session's (start) and then the
-// value's turn, waited for, or with try taken only if free (ErrLocked
-// otherwise). On success the caller owns the turn and must call cancel.
-func (v *holder) begin(ctx context.Context, op string, try bool) (context.Context, context.CancelFunc, error) {
+// value's turn, waited for (a wait that blocks is recorded in w), or with
+// try taken only if free (ErrLocked otherwise). On success the caller owns
+// the turn and must call cancel.
+func (v *holder) begin(ctx context.Context, op string, try bool, w *waiting) (context.Context, context.CancelFunc, error) {
 	wctx, cancel, err := v.s.start(ctx, op, v.name)
 	if err != nil {
 		return nil, nil, err
 	}
-	if try {
-		select {
-		case v.turn <- struct{}{}:
-			return wctx, cancel, nil
-		default:
-			cancel()
-			return nil, nil, wrapErr(op, v.name, ErrLocked)
-		}
+	select {
+	case v.turn <- struct{}{}:
+		return wctx, cancel, nil
+	default:
 	}
+	if try {
+		cancel()
+		return nil, nil, wrapErr(op, v.name, ErrLocked)
+	}
+	// Another goroutine's attempt or hold on this value: a wait, whose
+	// holder (if it holds) took the lock where this value's Took saw it.
+	w.begin(&v.rec, v.owner, v.kind)
 	select {
 	case v.turn <- struct{}{}:
 		return wctx, cancel, nil
@@ -74,22 +101,60 @@ func (v *holder) begin(ctx context.Context, op string, try bool) (context.Contex
 	}
 }
 
+// A line is how an attempt of a kind waits once its key is written.
+type line struct {
+	// count lists the ranges whose keys ahead of the attempt's are
+	// counted; nil means the key's own range.
+	count []string
+	// admits reports whether a key with ahead keys of count before it
+	// holds at once.
+	admits func(ahead int64) bool
+	// wait waits until the key (key, rev), which was not admitted at
+	// once, holds.
+	wait func(ctx context.Context, key string, rev int64) error
+	// then, when set, runs once the key holds, before the attempt returns
+	// (a new leader writes when it began to lead).
+	then func(ctx context.Context, key string, rev int64) error
+}
+
 // acquire is one attempt that waits: it takes the value's turn, joins the
-// line with the key kn (v.kn, or another name the value owns, such as an
-// RWMutex's reader key) carrying meta, and calls wait with the key, its
-// create revision and the number of keys of count (kn's range when none)
-// created before it; wait returns once the key is granted.
-func (v *holder) acquire(ctx context.Context, op string, kn *keyName, meta keyMeta, count []string, wait func(ctx context.Context, key string, rev, ahead int64) error) error {
-	wctx, cancel, err := v.begin(ctx, op, false)
+// line l with the key kn (v.kn, or another name the value owns, such as an
+// RWMutex's reader key) carrying meta, and returns once the key holds.
+//
+// The attempt is a wait, for the value's Stats and slow-wait reports, only
+// from the moment it must block: for the value's turn (another goroutine
+// holds or waits on it), or for others' keys ahead of its own. A key
+// admitted at once costs Stats nothing.
+func (v *holder) acquire(ctx context.Context, op string, kn *keyName, meta keyMeta, l line) error {
+	var w waiting
+	wctx, cancel, err := v.begin(ctx, op, false, &w)
 	if err != nil {
+		w.end(&v.rec, ctx, err)
 		return err
 	}
 	defer cancel()
-	key, rev, ahead, err := v.s.enqueue(wctx, kn, meta, count...)
-	if err == nil {
-		err = wait(wctx, key, rev, ahead)
+	key, rev, ahead, err := v.s.enqueue(wctx, kn, meta, l.count...)
+	if err == nil && !l.admits(ahead) {
+		w.begin(&v.rec, v.owner, v.lineKind) // unless it began on the turn
+		err = l.wait(wctx, key, rev)
 	}
-	return v.finish(ctx, op, kn, key, rev, err)
+	if err == nil && l.then != nil {
+		err = l.then(wctx, key, rev)
+	}
+	return v.finish(ctx, op, kn, key, rev, err, &w)
+}
+
+// stats returns the value's Stats: one holder while it holds a hold not
+// known to be lost, and the counts of its waits.
+func (v *holder) stats() coord.Stats {
+	v.mu.Lock()
+	h := v.h
+	v.mu.Unlock()
+	holders := 0
+	if h != nil && !h.lostNow() {
+		holders = 1
+	}
+	return statsOf(v.owner, v.kind, holders, &v.rec)
 }
 
 // tryAcquire is one attempt that does not wait: it writes the key kn only
@@ -97,7 +162,7 @@ func (v *holder) acquire(ctx context.Context, op string, kn *keyName, meta keyMe
 // never shows up in the line; otherwise it returns an error errors.Is
 // ErrLocked.
 func (v *holder) tryAcquire(ctx context.Context, op string, kn *keyName, empty ...string) error {
-	_, cancel, err := v.begin(ctx, op, true)
+	_, cancel, err := v.begin(ctx, op, true, nil)
 	if err != nil {
 		return err
 	}
@@ -117,7 +182,7 @@ func (v *holder) tryAcquire(ctx context.Context, op string, kn *keyName, empty .
 	switch {
 	case err != nil:
 		s.orphan(kn, key, 0) // as after a failed enqueue
-		return v.finish(ctx, op, kn, key, 0, timedOut(tctx, err))
+		return v.finish(ctx, op, kn, key, 0, timedOut(tctx, err), nil)
 	case !resp.Succeeded:
 		// The request outlives ctx (see enqueue): a ctx that ended
 		// before the answer still wins (rule 1 of package coord's doc).
@@ -128,7 +193,7 @@ func (v *holder) tryAcquire(ctx context.Context, op string, kn *keyName, empty .
 		<-v.turn
 		return err
 	}
-	return v.finish(ctx, op, kn, key, resp.Header.Revision, nil)
+	return v.finish(ctx, op, kn, key, resp.Header.Revision, nil, nil)
 }
 
 // finish ends an attempt. A key that came first (err nil) becomes the
@@ -137,8 +202,9 @@ func (v *holder) tryAcquire(ctx context.Context, op string, kn *keyName, empty .
 // doc), and deleting the key hands what it was granted to the next waiter.
 // On failure the key, when it was written (rev > 0), is deleted, and the
 // turn given back; a key whose write failed was handed to the session's
-// cleaner by whoever wrote it.
-func (v *holder) finish(ctx context.Context, op string, kn *keyName, key string, rev int64, err error) error {
+// cleaner by whoever wrote it. The attempt's wait w, if it blocked, ends
+// here, before a granted key shows as held.
+func (v *holder) finish(ctx context.Context, op string, kn *keyName, key string, rev int64, err error, w *waiting) error {
 	s := v.s
 	if err == nil && (ctx.Err() != nil || s.ctx.Err() != nil) {
 		err = context.Canceled // fail returns ctx.Err() or the session's error
@@ -148,7 +214,13 @@ func (v *holder) finish(ctx context.Context, op string, kn *keyName, key string,
 			s.remove(kn, key, rev)
 		}
 		<-v.turn
-		return s.fail(ctx, op, v.name, err)
+		err = s.fail(ctx, op, v.name, err)
+		w.end(&v.rec, ctx, err)
+		return err
+	}
+	w.end(&v.rec, ctx, nil)
+	if v.kind.Lock && inspect.SlowWaitOn() {
+		v.rec.Took() // where this value took it, for slow-wait reports
 	}
 	h := newHold(s, kn, key, rev)
 	v.mu.Lock()
@@ -167,6 +239,9 @@ func (v *holder) release(ctx context.Context, op, notHeld string) error {
 	v.mu.Unlock()
 	if h == nil {
 		panic(notHeld)
+	}
+	if v.kind.Lock && inspect.SlowWaitOn() {
+		v.rec.Released()
 	}
 	err := h.release(ctx)
 	<-v.turn

@@ -17,27 +17,29 @@ import (
 //	<prefix>barrier/<name>/<holder>   one per Wait, on the lease
 //	<prefix>election/<name>/<holder>  one per Campaign, on the lease
 //	<prefix>event/<name>              the Event's state, on no lease
+//	<prefix>eventwait/<name>/<holder> one per Event.Wait that finds it clear, on the lease
 //
 // <name> is url.PathEscape'd, so a name containing "/" never shares a range
 // with another name ("a" and "a/b" would otherwise overlap). <holder> is the
 // session's lease ID in hex and a sequence number unique within the session
 // (see keyName): one per Mutex or Semaphore value, which is what keeps two
 // values on one session distinct holders (concurrency.Mutex keys by lease
-// alone and aliases them), and one per Barrier wait. The value of each key is
-// a small JSON record (keyMeta) naming the session's host and pid, for List
-// and `coord ls`.
+// alone and aliases them), and one per Barrier or Event wait. The value of
+// each key is a small JSON record (keyMeta) naming the session's host and
+// pid, for List and `coord ls`.
 //
 // A Mutex and an RWMutex of one name are one lock: the writers of both (every
 // Mutex holder is a writer) queue in lock/<name>/, the RWMutex's readers in
 // rlock/<name>/ beside it, and both ranges are ordered by the one revision
 // counter of the cluster (see RWMutex for who waits for whom).
 const (
-	kindLock    = "lock"
-	kindRLock   = "rlock"
-	kindSem     = "sem"
-	kindBarrier = "barrier"
-	kindEvent   = "event"
-	kindElect   = "election"
+	kindLock      = "lock"
+	kindRLock     = "rlock"
+	kindSem       = "sem"
+	kindBarrier   = "barrier"
+	kindEvent     = "event"
+	kindEventWait = "eventwait"
+	kindElect     = "election"
 )
 
 // namePrefix returns the key range of one primitive: every holder's key of
@@ -65,7 +67,7 @@ func parseKey(prefix, key string) (kind, name, holder string, ok bool) {
 	}
 	switch kind {
 	case kindEvent:
-	case kindLock, kindSem, kindBarrier, kindElect:
+	case kindLock, kindRLock, kindSem, kindBarrier, kindElect, kindEventWait:
 		esc, holder, ok = strings.Cut(esc, "/")
 		if !ok || holder == "" || strings.Contains(holder, "/") {
 			return "", "", "", false

@@ -2,8 +2,10 @@ package etcd
 
 import (
 	"context"
+	"unsafe"
 
 	"github.com/coordkit/coord"
+	"github.com/coordkit/coord/internal/inspect"
 	clientv3 "go.etcd.io/etcd/client/v3"
 )
 
@@ -44,8 +46,20 @@ func NewMutex(s *Session, name string) *Mutex {
 	if s == nil {
 		panic("coord: etcd.NewMutex with a nil session")
 	}
-	return &Mutex{v: newHolder(s, kindLock, name), ranges: lockRanges(s, name)}
+	m := &Mutex{ranges: lockRanges(s, name)}
+	m.v.init(unsafe.Pointer(m), mutexKind, s, kindLock, name)
+	return m
 }
+
+var mutexKind = &inspect.Kind{Name: "Mutex", Lock: true}
+
+// Stats returns this process's view of m (see coord.Stats): Holders is 1
+// while m holds (a hold known to be lost counts 0), Waiters the goroutines
+// blocked in m's Lock (for m's turn, or for the keys ahead of its own), and
+// the counts of its waits that blocked. Name is what m is registered under
+// with coord.Register. Other processes' holders and waiters are not counted:
+// List shows them.
+func (m *Mutex) Stats() coord.Stats { return m.v.stats() }
 
 // Name returns the name the mutex was made with.
 func (m *Mutex) Name() string { return m.v.name }

@@ -2,8 +2,10 @@ package etcd
 
 import (
 	"context"
+	"unsafe"
 
 	"github.com/coordkit/coord"
+	"github.com/coordkit/coord/internal/inspect"
 	clientv3 "go.etcd.io/etcd/client/v3"
 )
 
@@ -62,8 +64,16 @@ func NewRWMutex(s *Session, name string) *RWMutex {
 		panic("coord: etcd.NewRWMutex with a nil session")
 	}
 	ranges := lockRanges(s, name)
-	return &RWMutex{v: newHolder(s, kindLock, name), rkn: newKeyName(ranges[1], s.nextID()), ranges: ranges}
+	m := &RWMutex{rkn: newKeyName(ranges[1], s.nextID()), ranges: ranges}
+	m.v.init(unsafe.Pointer(m), rwmutexKind, s, kindLock, name)
+	return m
 }
+
+var rwmutexKind = &inspect.Kind{Name: "RWMutex", Lock: true}
+
+// Stats returns this process's view of m, as Mutex.Stats: Holders is 1
+// while m holds, as a reader or as a writer.
+func (m *RWMutex) Stats() coord.Stats { return m.v.stats() }
 
 // lockRanges returns the key ranges of the lock called name: its writers'
 // (Mutex holders and RWMutex writers) and its readers'.
@@ -75,13 +85,18 @@ func lockRanges(s *Session, name string) []string {
 // lock whose ranges are given: it waits until no key of either range is
 // older than its own, watching the one just before it.
 func writeLock(ctx context.Context, v *holder, ranges []string) error {
-	return v.acquire(ctx, "lock", v.kn, keyMeta{}, ranges, func(ctx context.Context, key string, rev, ahead int64) error {
-		if ahead == 0 {
-			return nil
-		}
-		return v.s.waitTurn(ctx, key, rev, ranges...)
+	return v.acquire(ctx, "lock", v.kn, keyMeta{}, line{
+		count:  ranges,
+		admits: first,
+		wait: func(ctx context.Context, key string, rev int64) error {
+			return v.s.waitTurn(ctx, key, rev, ranges...)
+		},
 	})
 }
+
+// first admits a key with no key ahead of it: a writer's, a reader's (whose
+// count is of writers only) or a candidate's.
+func first(ahead int64) bool { return ahead == 0 }
 
 // tryWriteLock is the TryLock of a writer: it takes the lock only while
 // neither range has a key.
@@ -101,11 +116,12 @@ func (m *RWMutex) Name() string { return m.v.name }
 // nothing.
 func (m *RWMutex) RLock(ctx context.Context) error {
 	writers := m.ranges[0]
-	return m.v.acquire(ctx, "rlock", m.rkn, keyMeta{}, m.ranges[:1], func(ctx context.Context, key string, rev, ahead int64) error {
-		if ahead == 0 {
-			return nil
-		}
-		return m.v.s.waitTurn(ctx, key, rev, writers)
+	return m.v.acquire(ctx, "rlock", m.rkn, keyMeta{}, line{
+		count:  m.ranges[:1],
+		admits: first,
+		wait: func(ctx context.Context, key string, rev int64) error {
+			return m.v.s.waitTurn(ctx, key, rev, writers)
+		},
 	})
 }
 

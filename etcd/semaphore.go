@@ -3,7 +3,10 @@ package etcd
 import (
 	"context"
 	"strconv"
+	"unsafe"
 
+	"github.com/coordkit/coord"
+	"github.com/coordkit/coord/internal/inspect"
 	clientv3 "go.etcd.io/etcd/client/v3"
 )
 
@@ -45,8 +48,17 @@ func NewSemaphore(s *Session, name string, limit int) *Semaphore {
 	if limit < 1 {
 		panic("coord: etcd.NewSemaphore with limit " + strconv.Itoa(limit) + " < 1")
 	}
-	return &Semaphore{v: newHolder(s, kindSem, name), limit: limit}
+	m := &Semaphore{limit: limit}
+	m.v.init(unsafe.Pointer(m), semaphoreKind, s, kindSem, name)
+	return m
 }
+
+var semaphoreKind = &inspect.Kind{Name: "Semaphore"}
+
+// Stats returns this process's view of m, as Mutex.Stats: Holders is 1
+// while m holds one of the limit places (a value holds at most one), not
+// the number of holders across processes, which List shows.
+func (m *Semaphore) Stats() coord.Stats { return m.v.stats() }
 
 // Name returns the name the semaphore was made with.
 func (m *Semaphore) Name() string { return m.v.name }
@@ -62,11 +74,9 @@ func (m *Semaphore) Limit() int { return m.limit }
 // with another limit. A ctx that is already done returns ctx.Err() at once
 // and changes nothing.
 func (m *Semaphore) Acquire(ctx context.Context) error {
-	return m.v.acquire(ctx, "acquire semaphore", m.v.kn, keyMeta{Limit: m.limit}, nil, func(ctx context.Context, key string, rev, ahead int64) error {
-		if ahead < int64(m.limit) {
-			return nil
-		}
-		return m.waitAdmitted(ctx, key, rev)
+	return m.v.acquire(ctx, "acquire semaphore", m.v.kn, keyMeta{Limit: m.limit}, line{
+		admits: func(ahead int64) bool { return ahead < int64(m.limit) },
+		wait:   m.waitAdmitted,
 	})
 }
 

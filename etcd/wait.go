@@ -29,7 +29,9 @@ import (
 // To write a new wait, fill in a follow and call s.follow (see Event.Wait
 // for a flag, Semaphore.waitAdmitted for a count kept from events,
 // Barrier.wait for a range read again on every change, and hold.monitor
-// for a wait that starts from a known revision without a read). Waits for
+// for a wait that starts from a known revision without a read). What needs
+// no session calls followOn with a client: WatchList follows a whole
+// prefix, keeping its keys from a read and the events as Observe does. Waits for
 // a turn in a line are already written: holder.acquire joins the line
 // (s.enqueue) and calls back with the key, its revision and the count of
 // keys ahead; s.waitTurn(ctx, key, rev, ranges...) then reads the latest key
@@ -102,15 +104,21 @@ var (
 // reason other than the caller giving up (no leader, a compacted revision).
 const retryDelay = 100 * time.Millisecond
 
-// follow runs the wait f until it is over (nil), ctx ends (ctx.Err()), or
-// read or seen fails (their error). The watch requires a leader, so that a
-// member cut off from the others does not leave the wait hanging on a
-// watch that will never deliver.
+// follow runs the wait f on the session's client (see followOn).
 func (s *Session) follow(ctx context.Context, f *follow) error {
+	return followOn(ctx, s.cli, f)
+}
+
+// followOn runs the wait f on cli until it is over (nil), ctx ends
+// (ctx.Err()), or read or seen fails (their error). The watch requires a
+// leader, so that a member cut off from the others does not leave the wait
+// hanging on a watch that will never deliver. It needs no session: WatchList
+// follows a client's view of a prefix with it.
+func followOn(ctx context.Context, cli *clientv3.Client, f *follow) error {
 	next := f.from + 1 // the first revision not yet looked at; 1: none
 	resume := false    // whether to replay from next after a broken watch
 	for {
-		err := s.followOnce(ctx, f, &next, resume)
+		err := followOnce(ctx, cli, f, &next, resume)
 		switch {
 		case errors.Is(err, errLookAgain), errors.Is(err, errCompacted):
 			// Read again under a fresh watch, at once.
@@ -130,7 +138,7 @@ func (s *Session) follow(ctx context.Context, f *follow) error {
 // from the server's current revision, reading the state first unless
 // everything up to the watch's start is known. It moves next past every
 // revision it has looked at.
-func (s *Session) followOnce(ctx context.Context, f *follow, next *int64, resume bool) error {
+func followOnce(ctx context.Context, cli *clientv3.Client, f *follow, next *int64, resume bool) error {
 	wctx, cancel := context.WithCancel(clientv3.WithRequireLeader(ctx))
 	defer cancel()
 	var wch clientv3.WatchChan
@@ -138,11 +146,11 @@ func (s *Session) followOnce(ctx context.Context, f *follow, next *int64, resume
 		// Replay from the first revision not looked at. A watch from a
 		// past revision waits for the server's catch-up loop (up to
 		// 100ms, see watch): a price paid only after a break.
-		wch = s.cli.Watch(wctx, f.key, append(f.opts, clientv3.WithRev(*next))...)
+		wch = cli.Watch(wctx, f.key, append(f.opts, clientv3.WithRev(*next))...)
 	} else {
 		var created int64
 		var err error
-		wch, created, err = s.watch(wctx, f.key, f.opts...)
+		wch, created, err = watch(wctx, cli, f.key, f.opts...)
 		if err != nil {
 			if ctx.Err() != nil {
 				return ctx.Err()
@@ -196,8 +204,8 @@ func (s *Session) followOnce(ctx context.Context, f *follow, next *int64, resume
 // so every handoff would wait up to 100ms for nothing (concurrency.Mutex
 // does). Watching from now, and reading again when the watch began after the
 // read (follow's from), costs one round trip instead.
-func (s *Session) watch(ctx context.Context, key string, opts ...clientv3.OpOption) (clientv3.WatchChan, int64, error) {
-	wch := s.cli.Watch(ctx, key, append(opts, clientv3.WithCreatedNotify())...)
+func watch(ctx context.Context, cli *clientv3.Client, key string, opts ...clientv3.OpOption) (clientv3.WatchChan, int64, error) {
+	wch := cli.Watch(ctx, key, append(opts, clientv3.WithCreatedNotify())...)
 	for wr := range wch {
 		if err := wr.Err(); err != nil {
 			return nil, 0, err
@@ -277,14 +285,22 @@ func exists(kvs []*mvccpb.KeyValue, rev int64) bool {
 	return len(kvs) > 0 && kvs[0].CreateRevision == rev
 }
 
-// pause sleeps retryDelay unless ctx ends first.
+// pause sleeps retryDelay unless ctx ends first (then ctx.Err()).
 func pause(ctx context.Context) error {
-	t := time.NewTimer(retryDelay)
+	if !sleep(ctx, retryDelay) {
+		return ctx.Err()
+	}
+	return nil
+}
+
+// sleep waits d and reports true, or false if ctx ends first.
+func sleep(ctx context.Context, d time.Duration) bool {
+	t := time.NewTimer(d)
 	defer t.Stop()
 	select {
 	case <-ctx.Done():
-		return ctx.Err()
+		return false
 	case <-t.C:
-		return nil
+		return true
 	}
 }
