@@ -43,7 +43,11 @@ type process struct {
 func start(t *testing.T, bin string, firstLine bool, args ...string) (*process, string) {
 	t.Helper()
 	p := &process{cmd: exec.Command(bin, args...), done: make(chan struct{})}
-	p.cmd.Stderr = testWriter{t, args[0]}
+	name := args[0]
+	if name == "--endpoints" {
+		name = args[2]
+	}
+	p.cmd.Stderr = testWriter{t, name}
 	out, err := p.cmd.StdoutPipe()
 	if err != nil {
 		t.Fatal(err)
@@ -195,16 +199,18 @@ func TestUIInBrowser(t *testing.T) {
 	}
 
 	// More of a cluster for the picture: a semaphore with a queue, a
-	// barrier short of parties, a set event; then some seconds of waiting
+	// barrier short of parties, a process waiting on an event, a set
+	// event; then some seconds of waiting
 	// for the charts.
 	for range 3 {
 		start(t, bin, false, "--endpoints", ep, "sem", "db/pool", "--limit", "2", "--", "sleep", "60")
 	}
 	start(t, bin, false, "--endpoints", ep, "barrier", "release-train", "--parties", "3")
+	start(t, bin, false, "--endpoints", ep, "event", "wait", "cache/warm")
 	if out, err := exec.Command(bin, "--endpoints", ep, "event", "set", "deploy/ready").CombinedOutput(); err != nil {
 		t.Fatalf("coord event set: %v %s", err, out)
 	}
-	if _, err := chromedp.Run(ctx, chromedp.Poll[bool](cell("db/pool", "c-waiters")+`?.startsWith("1")`,
+	if _, err := chromedp.Run(ctx, chromedp.Poll[bool](cell("db/pool", "c-waiters")+`?.startsWith("1") && `+cell("cache/warm", "c-waiters")+`?.startsWith("1")`,
 		chromedp.WithPollingTimeout(20*time.Second))); err != nil {
 		t.Fatalf("the page never showed db/pool's waiter: %v", err)
 	}

@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -48,7 +49,8 @@ func eventually(t *testing.T, limit time.Duration, check func() string) {
 // TestCLILsRows: with nothing held, ls says so in one line (and --json
 // prints []); a lock taken by another process shows as its holder, with
 // that process's pid, and a second process as its waiter; released, both
-// rows go, and the line comes back.
+// rows go, and the line comes back. Processes blocked in `coord event
+// wait` show as the event's waiters.
 func TestCLILsRows(t *testing.T) {
 	t.Parallel()
 	c := newCluster(t, sharedServer(t))
@@ -96,6 +98,33 @@ func TestCLILsRows(t *testing.T) {
 	os.Remove(granted)
 	holder.wait(t, 20*time.Second)
 	waiter.wait(t, 20*time.Second)
+	c.checkEmpty(t)
+
+	// Two processes blocked in `coord event wait` are its waiters; set, the
+	// event is one row, its waiters gone.
+	w1, w2 := c.start(t, "event", "wait", "ev"), c.start(t, "event", "wait", "ev")
+	c.waitRows(t, 2)
+	rows = c.lsRows(t)
+	if len(rows) != 2 {
+		t.Fatalf("ls with two event waiters: %v", rows)
+	}
+	for i, p := range []*proc{w1, w2} {
+		pid := ":" + strconv.Itoa(p.cmd.Process.Pid)
+		if !slices.ContainsFunc(rows, func(r map[string]any) bool {
+			return r["name"] == "ev" && r["kind"] == "event" && r["state"] == "waiter" && strings.HasSuffix(r["who"].(string), pid)
+		}) {
+			t.Errorf("ls with two event waiters: %v, want ev event waiter by pid%s (%d)", rows, pid, i)
+		}
+	}
+	if p := c.run(t, 10*time.Second, "event", "set", "ev"); p.code != 0 {
+		t.Fatalf("coord event set: exit %d, stderr %q", p.code, p.stderr.String())
+	}
+	w1.wait(t, 20*time.Second)
+	w2.wait(t, 20*time.Second)
+	if rows := c.lsRows(t); len(rows) != 1 || rows[0]["state"] != "set" {
+		t.Errorf("ls with ev set: %v, want its one set row", rows)
+	}
+	c.run(t, 10*time.Second, "event", "clear", "ev")
 	c.checkEmpty(t)
 }
 

@@ -146,7 +146,7 @@ func (l lister) watch(c *command, cli *clientv3.Client, stdout io.Writer) int {
 	tty := isTerminal(stdout)
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	changes := watchRows(ctx, cli, c.g.prefix)
+	changes := etcd.WatchList(ctx, cli, c.g.prefix)
 	var last string
 	for n := 0; ; n++ {
 		if out := l.render(rows); out != last {
@@ -182,41 +182,6 @@ func isTerminal(w io.Writer) bool {
 	}
 	fi, err := f.Stat()
 	return err == nil && fi.Mode()&os.ModeCharDevice != 0
-}
-
-// watchRows sends the rows of etcd.List under prefix at once and after each
-// change, until ctx ends, when it closes the channel.
-//
-// TODO: a stand-in that polls, until the etcd module's WatchList (one watch,
-// no reads per refresh) replaces it.
-func watchRows(ctx context.Context, cli *clientv3.Client, prefix string) <-chan []etcd.Entry {
-	ch := make(chan []etcd.Entry)
-	go func() {
-		defer close(ch)
-		var last string
-		for {
-			rctx, cancel := context.WithTimeout(ctx, opTimeout)
-			rows, err := etcd.List(rctx, cli, prefix)
-			cancel()
-			if err == nil {
-				b, _ := json.Marshal(rows)
-				if string(b) != last {
-					last = string(b)
-					select {
-					case ch <- rows:
-					case <-ctx.Done():
-						return
-					}
-				}
-			}
-			select {
-			case <-time.After(200 * time.Millisecond):
-			case <-ctx.Done():
-				return
-			}
-		}
-	}()
-	return ch
 }
 
 func orDash(s string) string {

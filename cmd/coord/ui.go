@@ -87,7 +87,7 @@ func cmdUI(g globalFlags, args []string, stdout, stderr io.Writer) int {
 	followed := make(chan struct{})
 	go func() {
 		defer close(followed)
-		v.follow(watchRows(ctx, cli, c.g.prefix))
+		v.follow(etcd.WatchList(ctx, cli, c.g.prefix))
 	}()
 	defer func() { cancel(); <-followed }()
 
