@@ -488,7 +488,7 @@ func TestCLITLS(t *testing.T) {
 		t.Errorf("coord lock --cacert against a TLS server: exit %d, stderr %q", p.code, p.stderr.String())
 	}
 	p = c.run(t, 20*time.Second, "ls", "--cacert", cert)
-	if p.code != 0 || p.stdout.Len() != 0 {
+	if p.code != 0 || p.stdout.String() != c.emptyLine() {
 		t.Errorf("coord ls --cacert: exit %d, stdout %q, stderr %q", p.code, p.stdout.String(), p.stderr.String())
 	}
 	// Without the CA the client cannot verify the server, and says so.
