@@ -128,20 +128,9 @@ const clearScreen = "\x1b[H\x1b[2J"
 func (l lister) watch(c *command, cli *clientv3.Client, stdout io.Writer) int {
 	sigs, stop := signals()
 	defer stop()
-	var rows []etcd.Entry
-	r := waitInterruptible(sigs, 0, func(ctx context.Context) error {
-		ctx, cancel := context.WithTimeout(ctx, connectTimeout)
-		defer cancel()
-		var err error
-		rows, err = etcd.List(ctx, cli, c.g.prefix)
-		return err
-	})
-	switch {
-	case r.sig != nil:
-		fmt.Fprintf(c.stderr, "%s: interrupted (%v) while connecting to etcd at %s\n", c.cmd, r.sig, c.g.endpoints)
-		return signalExit(r.sig)
-	case r.err != nil:
-		return c.cluster("list", r.err)
+	rows, code, ok := c.firstRows(cli, sigs)
+	if !ok {
+		return code
 	}
 	tty := isTerminal(stdout)
 	ctx, cancel := context.WithCancel(context.Background())
@@ -172,6 +161,29 @@ func (l lister) watch(c *command, cli *clientv3.Client, stdout io.Writer) int {
 			rows = next
 		}
 	}
+}
+
+// firstRows reads the rows once before a command follows them (ls --watch,
+// ui), within connectTimeout and ended early by a signal on sigs, so that an
+// unreachable cluster or a wrong --prefix or --user fails at once, in one
+// line, rather than showing nothing for ever. It prints the failure and
+// returns its exit code (128+N when interrupted), or the rows and ok.
+func (c *command) firstRows(cli *clientv3.Client, sigs <-chan os.Signal) (rows []etcd.Entry, code int, ok bool) {
+	r := waitInterruptible(sigs, 0, func(ctx context.Context) error {
+		ctx, cancel := context.WithTimeout(ctx, connectTimeout)
+		defer cancel()
+		var err error
+		rows, err = etcd.List(ctx, cli, c.g.prefix)
+		return err
+	})
+	switch {
+	case r.sig != nil:
+		fmt.Fprintf(c.stderr, "%s: interrupted (%v) while connecting to etcd at %s\n", c.cmd, r.sig, c.g.endpoints)
+		return nil, signalExit(r.sig), false
+	case r.err != nil:
+		return nil, c.cluster("list", r.err), false
+	}
+	return rows, 0, true
 }
 
 // isTerminal reports whether w is a terminal (a character device).

@@ -52,23 +52,9 @@ func cmdUI(g globalFlags, args []string, stdout, stderr io.Writer) int {
 	defer cli.Close()
 	sigs, stop := signals()
 	defer stop()
-	// Read the rows once before serving, so that an unreachable cluster or
-	// a wrong --prefix/--user fails now, in one line, rather than on a page
-	// nobody has opened yet.
-	var rows []etcd.Entry
-	r := waitInterruptible(sigs, 0, func(ctx context.Context) error {
-		ctx, cancel := context.WithTimeout(ctx, connectTimeout)
-		defer cancel()
-		var err error
-		rows, err = etcd.List(ctx, cli, c.g.prefix)
-		return err
-	})
-	switch {
-	case r.sig != nil:
-		fmt.Fprintf(stderr, "%s: interrupted (%v) while connecting to etcd at %s\n", c.cmd, r.sig, c.g.endpoints)
-		return signalExit(r.sig)
-	case r.err != nil:
-		return c.cluster("list", r.err)
+	rows, code, ok := c.firstRows(cli, sigs)
+	if !ok {
+		return code
 	}
 
 	ln, err := net.Listen("tcp", *listen)
