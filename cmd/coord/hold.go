@@ -38,13 +38,9 @@ type holding struct {
 // while the hold lasts, and release. newHolding makes, on the session, what
 // the command holds.
 func (c *command) holdAndRun(newHolding func(s *etcd.Session, name string) holding) int {
-	name, code, ok := c.name(true)
-	if !ok {
-		return code
-	}
 	// Signals are caught from here on: while waiting they end the wait
 	// (leaving no key), while CMD runs they are forwarded to it.
-	cn, sigs, stopSignals, code, ok := c.connect()
+	name, cn, sigs, stopSignals, code, ok := c.nameAndConnect(true)
 	if !ok {
 		return code
 	}
