@@ -8,6 +8,9 @@ import (
 	"github.com/coordkit/coord/etcd"
 )
 
+// usageElect is elect's usage line, as main.go's usage block has the others.
+const usageElect = "usage: coord elect NAME [--value V] [--timeout D] [--ttl D] -- CMD ARGS..."
+
 // cmdElect runs `coord elect NAME [--value V] -- CMD`: it campaigns in the
 // election NAME, runs CMD once it leads, exactly as lock runs CMD while it
 // holds (the leader's token in COORD_FENCING_TOKEN, signals forwarded, CMD's

@@ -19,6 +19,9 @@ import (
 // leader's token is its key's create revision, at least 2).
 const noLeader = "- 0 -"
 
+// usageLeader is leader's usage line, as main.go's usage block has the others.
+const usageLeader = "usage: coord leader NAME [--watch]"
+
 // cmdLeader runs `coord leader NAME [--watch]`: it prints the value of the
 // election's leader, or exits 3 when nobody leads; with --watch it prints the
 // leader now and then one line per change, until interrupted.

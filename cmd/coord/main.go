@@ -6,11 +6,11 @@
 //	coord demo [race|rlock|event|condition|ratelimit|timeout] [--list] [--seed]
 //	coord serve [--data-dir DIR] [--addr 127.0.0.1:2379] [--peer-addr 127.0.0.1:0]
 //	coord lock NAME [--read] [--timeout D] [--ttl D] -- CMD ARGS...
+//	coord elect NAME [--value V] [--timeout D] [--ttl D] -- CMD ARGS...
+//	coord leader NAME [--watch]
 //	coord sem NAME --limit N [--timeout D] [--ttl D] -- CMD ARGS...
 //	coord event set|clear|wait NAME [--timeout D]
 //	coord barrier NAME --parties N [--timeout D] [--ttl D]
-//	coord elect NAME [--value V] [--timeout D] [--ttl D] -- CMD ARGS...
-//	coord leader NAME [--watch]
 //	coord ls [PREFIX] [--json]
 //	coord version
 //
@@ -111,8 +111,6 @@ const (
 	usageSem     = "usage: coord sem NAME --limit N [--timeout D] [--ttl D] -- CMD ARGS..."
 	usageEvent   = "usage: coord event set|clear|wait NAME [--timeout D]"
 	usageBarrier = "usage: coord barrier NAME --parties N [--timeout D] [--ttl D]"
-	usageElect   = "usage: coord elect NAME [--value V] [--timeout D] [--ttl D] -- CMD ARGS..."
-	usageLeader  = "usage: coord leader NAME [--watch]"
 	usageLs      = "usage: coord ls [PREFIX] [--json]"
 	usageVersion = "usage: coord version"
 )
@@ -127,11 +125,11 @@ commands:
   serve [--data-dir DIR] [--addr HOST:PORT]  a local single-node etcd; prints its endpoint
   lock NAME [--timeout D] [--ttl D] -- CMD   run CMD while holding NAME
   lock NAME --read [...] -- CMD              the same, as one of NAME's readers
+  elect NAME [--value V] [...] -- CMD        campaign; run CMD while leader, then resign
+  leader NAME [--watch]                      print the leader's value (--watch: every change)
   sem NAME --limit N [...] -- CMD            run CMD while holding one of N permits of NAME
   event set|clear|wait NAME [--timeout D]    a flag in the cluster
   barrier NAME --parties N [...]             wait for N processes; prints this one's index
-  elect NAME [--value V] [...] -- CMD        campaign; run CMD while leader, then resign
-  leader NAME [--watch]                      print the leader's value (--watch: every change)
   ls [PREFIX] [--json]                       live holders, waiters and set events
   version                                    coord's version, and the Go and revision it was built with
 
