@@ -17,12 +17,8 @@ func cmdBarrier(g globalFlags, args []string, stdout, stderr io.Writer) int {
 	if code, ok := c.parse(args, stdout); !ok {
 		return code
 	}
-	name, code, ok := c.name(false)
-	if !ok {
-		return code
-	}
 
-	cn, sigs, stopSignals, code, ok := c.connect()
+	name, cn, sigs, stopSignals, code, ok := c.nameAndConnect(false)
 	if !ok {
 		return code
 	}

@@ -348,6 +348,10 @@ func TestCLIUnreachable(t *testing.T) {
 		{"ls"},
 		{"ls", "--watch"},
 		{"ui", "--listen", "127.0.0.1:0"},
+		{"lock", "x", "--read", "--", "true"},
+		{"elect", "x", "--", "true"},
+		{"leader", "x"},
+		{"leader", "x", "--watch"},
 	} {
 		t.Run(strings.Join(args, " "), func(t *testing.T) {
 			t.Parallel()
@@ -393,6 +397,17 @@ func TestCLIUsageErrors(t *testing.T) {
 		{"barrier", "x"},
 		{"barrier", "x", "--parties", "0"},
 		{"barrier"},
+		{"lock", "x", "--read"},
+		{"lock", "x", "--read=maybe", "--", "true"},
+		{"elect"},
+		{"elect", "x"},
+		{"elect", "x", "true"},
+		{"elect", "x", "--value"},
+		{"elect", "x", "--read", "--", "true"},
+		{"leader"},
+		{"leader", "x", "y"},
+		{"leader", "x", "--", "true"},
+		{"leader", "x", "--ttl", "5s"},
 		{"ls", "a", "b"},
 		{"serve", "--addr", "0.0.0.0:0"},
 		{"--bogus", "ls"},
@@ -630,6 +645,8 @@ func TestCLIInterruptWhileConnecting(t *testing.T) {
 		{[]string{"sem", "x", "--limit", "2", "--", "true"}, syscall.SIGTERM},
 		{[]string{"event", "wait", "x"}, syscall.SIGINT},
 		{[]string{"barrier", "x", "--parties", "2"}, syscall.SIGTERM},
+		{[]string{"elect", "x", "--", "true"}, syscall.SIGINT},
+		{[]string{"leader", "x", "--watch"}, syscall.SIGTERM},
 	} {
 		t.Run(tc.args[0], func(t *testing.T) {
 			t.Parallel()
@@ -691,10 +708,12 @@ func TestCLIHelp(t *testing.T) {
 		{"", []string{"usage: coord ", "--endpoints", "COORD_PASSWORD", "version"}, nil},
 		{"demo", []string{"usage: coord demo", "--list", "--seed"}, []string{"--endpoints", "--timeout"}},
 		{"serve", []string{"usage: coord serve", "--data-dir", "--addr", "--peer-addr", "--cert"}, []string{"--endpoints", "--user", "--prefix", "--timeout"}},
-		{"lock", []string{"usage: coord lock", "--timeout", "--ttl", "--endpoints", "--prefix", "--cacert", "--user"}, []string{"--limit", "--parties"}},
+		{"lock", []string{"usage: coord lock", "--read", "--timeout", "--ttl", "--endpoints", "--prefix", "--cacert", "--user"}, []string{"--limit", "--parties", "--value"}},
 		{"sem", []string{"usage: coord sem", "--limit", "--timeout", "--endpoints"}, []string{"--parties"}},
 		{"event", []string{"usage: coord event", "--timeout", "--endpoints"}, []string{"--ttl"}},
 		{"barrier", []string{"usage: coord barrier", "--parties", "--timeout", "--ttl", "--endpoints"}, []string{"--limit"}},
+		{"elect", []string{"usage: coord elect", "--value", "--timeout", "--ttl", "--endpoints", "host:pid"}, []string{"--read", "--watch"}},
+		{"leader", []string{"usage: coord leader", "--watch", "--endpoints", "- 0 -"}, []string{"--timeout", "--ttl", "--value"}},
 		{"ls", []string{"usage: coord ls", "--json", "--watch", "--endpoints"}, []string{"--timeout", "--ttl"}},
 		{"ui", []string{"usage: coord ui", "--listen", "--endpoints", "--prefix"}, []string{"--timeout", "--ttl", "--json"}},
 		{"version", []string{"usage: coord version"}, []string{"--endpoints"}},

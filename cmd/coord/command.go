@@ -148,6 +148,15 @@ func (c *command) connect() (cn *conn, sigs <-chan os.Signal, stop func(), code 
 	return cn, ch, stop, 0, true
 }
 
+// nameAndConnect is name, then connect: the start of every command that
+// works on one NAME in the cluster.
+func (c *command) nameAndConnect(wantCmd bool) (name string, cn *conn, sigs <-chan os.Signal, stop func(), code int, ok bool) {
+	if name, code, ok = c.name(wantCmd); ok {
+		cn, sigs, stop, code, ok = c.connect()
+	}
+	return name, cn, sigs, stop, code, ok
+}
+
 // wait runs a wait on other processes within --timeout, ended early by a
 // signal on sigs (see waitInterruptible).
 func (c *command) wait(sigs <-chan os.Signal, wait func(ctx context.Context) error) waitResult {

@@ -14,8 +14,9 @@ import (
 	"github.com/coordkit/coord/etcd"
 )
 
-// A hold is what a holding command keeps while CMD runs: a Mutex's or a
-// Semaphore's hold, by the two methods every hold of the etcd module has.
+// A hold is what a holding command keeps while CMD runs: a Mutex's, an
+// RWMutex's or a Semaphore's hold, or an Election's leadership, by the two
+// methods every hold of the etcd module has.
 type hold interface {
 	Token() int64          // the fencing token CMD gets
 	Lost() <-chan struct{} // closed when the hold ends without a release
@@ -25,24 +26,21 @@ type hold interface {
 // acquire and release it, and how messages name it.
 type holding struct {
 	what    string // `lock "x"`
+	held    string // what a lost hold was, `the leadership of election "x"`; "" for `the hold on ` + what
 	hold    hold
 	acquire func(ctx context.Context) error
 	release func(ctx context.Context) error
 }
 
 // holdAndRun is the one path of every command that runs CMD while holding
-// NAME (lock, sem), once the command has parsed and checked its own flags: check
+// NAME (lock, sem, elect), once the command has parsed and checked its own flags: check
 // NAME and CMD, connect, acquire within --timeout, run CMD with its token
 // while the hold lasts, and release. newHolding makes, on the session, what
 // the command holds.
 func (c *command) holdAndRun(newHolding func(s *etcd.Session, name string) holding) int {
-	name, code, ok := c.name(true)
-	if !ok {
-		return code
-	}
 	// Signals are caught from here on: while waiting they end the wait
 	// (leaving no key), while CMD runs they are forwarded to it.
-	cn, sigs, stopSignals, code, ok := c.connect()
+	name, cn, sigs, stopSignals, code, ok := c.nameAndConnect(true)
 	if !ok {
 		return code
 	}
@@ -66,8 +64,12 @@ func (c *command) holdAndRun(newHolding func(s *etcd.Session, name string) holdi
 		// Act locally and at once: CMD is dead, and the cluster may be out
 		// of reach, so neither release nor close the session (the lease
 		// expires on its own, or has already).
-		fmt.Fprintf(c.stderr, "%s: lost the hold on %s (%v) while CMD ran; CMD and its process group were killed. Check the cluster's health and the network, then retry\n",
-			c.cmd, h.what, sessionReason(cn.sess))
+		held := h.held
+		if held == "" {
+			held = "the hold on " + h.what
+		}
+		fmt.Fprintf(c.stderr, "%s: lost %s (%v) while CMD ran; CMD and its process group were killed. Check the cluster's health and the network, then retry\n",
+			c.cmd, held, sessionReason(cn.sess))
 		return exitLost
 	}
 	rctx, cancel := context.WithTimeout(context.Background(), opTimeout)

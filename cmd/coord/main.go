@@ -5,7 +5,9 @@
 //
 //	coord demo [race|rlock|event|condition|ratelimit|timeout] [--list] [--seed]
 //	coord serve [--data-dir DIR] [--addr 127.0.0.1:2379] [--peer-addr 127.0.0.1:0]
-//	coord lock NAME [--timeout D] [--ttl D] -- CMD ARGS...
+//	coord lock NAME [--read] [--timeout D] [--ttl D] -- CMD ARGS...
+//	coord elect NAME [--value V] [--timeout D] [--ttl D] -- CMD ARGS...
+//	coord leader NAME [--watch]
 //	coord sem NAME --limit N [--timeout D] [--ttl D] -- CMD ARGS...
 //	coord event set|clear|wait NAME [--timeout D]
 //	coord barrier NAME --parties N [--timeout D] [--ttl D]
@@ -29,6 +31,31 @@
 // If the hold is lost while CMD runs, CMD's process group gets SIGTERM, then
 // SIGKILL within the session's safety margin, and coord exits 4. If coord
 // itself is killed, CMD gets SIGKILL (Linux's parent-death signal).
+//
+// lock takes NAME as a writer, alone; lock --read takes it as one of its
+// readers, who hold it together while no writer does. Waiters are served in
+// arrival order, so a waiting writer holds back the readers that come after
+// it (never those before it), and neither side starves. A reader's token is
+// its own; the writers' tokens grow from writer to writer.
+//
+// elect campaigns in the election NAME with --value (default: this process's
+// host:pid, as WHO in ls); candidates lead in arrival order. Once it leads it
+// runs CMD exactly as lock does, with the leader's token (growing from leader
+// to leader) in COORD_FENCING_TOKEN, and exits 4 if the leadership is lost;
+// when CMD exits it resigns, and the next candidate leads at once.
+//
+// leader prints the value of NAME's leader, or says on stderr that nobody
+// leads and exits 3. With --watch it prints a line "VALUE TOKEN WHO" for the
+// leader now and one for every change of leader or of its value, in order,
+// and "- 0 -" (TOKEN 0) while nobody leads, until interrupted; VALUE is
+// quoted, as a Go string, if it is empty or holds a space, so that every
+// line has three fields. Interrupted, it exits 128 plus the signal's number,
+// as an interrupted wait does: it stops only that way (or on losing the
+// cluster, exit 1), and a script can tell the two apart.
+//
+// sem and barrier exit 2 at once, writing nothing, when their --limit or
+// --parties differs from the one the processes already using NAME passed;
+// the line on stderr names both numbers.
 //
 // CMD runs in a process group of its own, so that a lost hold reaches its
 // children too. When coord's standard input is its terminal and coord is in
@@ -63,10 +90,12 @@
 // for a build from a checkout, with the Go version and the VCS revision it was
 // built from, when known.
 //
-// Exit codes: 0 success (lock and sem: CMD's code); 1 a cluster error or an
-// unreachable cluster; 2 a usage error; 3 gave up waiting (--timeout); 4 the
-// hold was lost; 128+N interrupted by signal N while connecting or waiting
-// (demo: while running). Every failure is one line on stderr.
+// Exit codes: 0 success (lock, sem and elect: CMD's code); 1 a cluster error
+// or an unreachable cluster; 2 a usage error (also a --limit or --parties
+// that differs from the one in use); 3 gave up waiting (--timeout), or
+// nobody leads (leader); 4 the hold or the leadership was lost; 128+N
+// interrupted by signal N while connecting or waiting (leader --watch: while
+// watching; demo: while running). Every failure is one line on stderr.
 package main
 
 import (
@@ -92,7 +121,7 @@ const (
 const (
 	usageDemo    = "usage: coord demo [race|rlock|event|condition|ratelimit|timeout] [--list] [--seed]"
 	usageServe   = "usage: coord serve [--data-dir DIR] [--addr 127.0.0.1:2379] [--peer-addr 127.0.0.1:0] [--cert FILE --key FILE [--cacert FILE]]"
-	usageLock    = "usage: coord lock NAME [--timeout D] [--ttl D] -- CMD ARGS..."
+	usageLock    = "usage: coord lock NAME [--read] [--timeout D] [--ttl D] -- CMD ARGS..."
 	usageSem     = "usage: coord sem NAME --limit N [--timeout D] [--ttl D] -- CMD ARGS..."
 	usageEvent   = "usage: coord event set|clear|wait NAME [--timeout D]"
 	usageBarrier = "usage: coord barrier NAME --parties N [--timeout D] [--ttl D]"
@@ -110,6 +139,9 @@ commands:
   demo [NAME] [--list] [--seed]              the seed's scenarios, in-process (all without NAME)
   serve [--data-dir DIR] [--addr HOST:PORT]  a local single-node etcd; prints its endpoint
   lock NAME [--timeout D] [--ttl D] -- CMD   run CMD while holding NAME
+  lock NAME --read [...] -- CMD              the same, as one of NAME's readers
+  elect NAME [--value V] [...] -- CMD        campaign; run CMD while leader, then resign
+  leader NAME [--watch]                      print the leader's value (--watch: every change)
   sem NAME --limit N [...] -- CMD            run CMD while holding one of N permits of NAME
   event set|clear|wait NAME [--timeout D]    a flag in the cluster
   barrier NAME --parties N [...]             wait for N processes; prints this one's index
@@ -120,7 +152,8 @@ commands:
 global flags: --endpoints (env COORD_ENDPOINTS, default 127.0.0.1:2379), --prefix,
   --cacert/--cert/--key, --user (password from env COORD_PASSWORD)
 durations: 30s, 5m, 1h30m; --ttl at least 1s (default 10s)
-exit codes: 0 ok (lock, sem: CMD's), 1 cluster error, 2 usage, 3 timeout, 4 hold lost
+exit codes: 0 ok (lock, sem, elect: CMD's), 1 cluster error, 2 usage, 3 timeout
+  (leader: nobody leads), 4 hold or leadership lost
 
 Run "coord <command> --help" for a command's flags.`
 
@@ -166,6 +199,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	}
 	clusterCmd, ok := map[string]func(globalFlags, []string, io.Writer, io.Writer) int{
 		"serve": cmdServe, "lock": cmdLock, "sem": cmdSem, "event": cmdEvent, "barrier": cmdBarrier, "ls": cmdLs, "ui": cmdUI,
+		"elect": cmdElect, "leader": cmdLeader,
 	}[cmd]
 	if !ok {
 		fmt.Fprintf(stderr, "coord: unknown command %q; %s (run \"coord --help\" for more)\n", cmd, usageLine)

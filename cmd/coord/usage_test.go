@@ -47,6 +47,8 @@ func TestUsageLinesMatchFlags(t *testing.T) {
 		{"sem", clientFlags},
 		{"event", clientFlags},
 		{"barrier", clientFlags},
+		{"elect", clientFlags},
+		{"leader", clientFlags},
 		{"ls", clientFlags},
 		{"ui", clientFlags},
 		{"version", nil},
@@ -92,6 +94,8 @@ func TestDurationFlags(t *testing.T) {
 		{[]string{"barrier", "x", "--parties", "2", "--ttl", "0"}, "--ttl 0s is below the minimum of 1s"},
 		{[]string{"sem", "x", "--limit", "1", "--ttl", "-1s", "--", "true"}, "below the minimum of 1s"},
 		{[]string{"lock", "x", "--timeout", "-1s", "--", "true"}, "--timeout must not be negative"},
+		{[]string{"elect", "x", "--ttl", "500ms", "--", "true"}, "--ttl 500ms is below the minimum of 1s"},
+		{[]string{"lock", "x", "--read", "--timeout", "5", "--", "true"}, "no unit; want a duration such as 30s or 5m"},
 	} {
 		code, out, errs := runInProcess(append([]string{"--endpoints", "127.0.0.1:1"}, tc.args...)...)
 		if code != exitUsage || out != "" {

@@ -2,12 +2,15 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"os/signal"
 	"strings"
 	"syscall"
 	"time"
+
+	"github.com/coordkit/coord/etcd"
 )
 
 // signals delivers SIGINT, SIGTERM and SIGHUP to the returned channel
@@ -63,8 +66,12 @@ func waitInterruptible(sigs <-chan os.Signal, timeout time.Duration, wait func(c
 }
 
 // waitFailed turns a failed wait into the line on stderr and the exit code:
-// 128+signal when interrupted, 3 when --timeout ran out, 1 otherwise.
+// 128+signal when interrupted, 3 when --timeout ran out, 2 when the
+// command's --limit or --parties differs from the one in use on the name (a
+// mistake in the command line, caught before anything was written), 1
+// otherwise.
 func (f failer) waitFailed(what string, r waitResult, timeout time.Duration) int {
+	var mismatch *etcd.MismatchError
 	switch {
 	case r.sig != nil:
 		fmt.Fprintf(f.stderr, "%s: interrupted (%v) while waiting for %s; left nothing behind\n", f.cmd, r.sig, what)
@@ -76,9 +83,17 @@ func (f failer) waitFailed(what string, r waitResult, timeout time.Duration) int
 			hint = "nobody set it; set it with `coord event set NAME`, or wait longer"
 		case strings.HasPrefix(what, "barrier "):
 			hint = "too few parties arrived; see who waits with `coord ls`, or wait longer"
+		case strings.HasPrefix(what, "leadership "):
+			hint = "another candidate leads; see who with `coord leader NAME` or `coord ls`, or wait longer"
 		}
 		fmt.Fprintf(f.stderr, "%s: gave up waiting for %s after %v (--timeout); %s\n", f.cmd, what, timeout, hint)
 		return exitTimeout
+	case errors.As(r.err, &mismatch):
+		// The library's own line, "limit 3 differs from limit 5 in use by
+		// 2 holders/waiters", names both numbers.
+		fmt.Fprintf(f.stderr, "%s: %s: %s; pass --%s %d as they do, or use another NAME\n",
+			f.cmd, what, strings.TrimPrefix(mismatch.Error(), "coord/etcd: "), mismatch.What, mismatch.InUse)
+		return exitUsage
 	default:
 		return f.cluster("waiting for "+what, r.err)
 	}
