@@ -371,15 +371,13 @@ func TestCLILeaderWatch(t *testing.T) {
 		t.Fatal("coord leader --watch did not end within 10s of SIGINT")
 	}
 	err := w.cmd.Wait()
-	var code int
-	if ee, ok := err.(*exec.ExitError); ok {
-		code = ee.ExitCode()
+	// A watch ends by being stopped, as ls --watch, serve and ui do: exit 0,
+	// nothing on stderr (128+N is for a wait whose thing did not happen).
+	if err != nil {
+		t.Errorf("coord leader --watch after SIGINT: %v, want exit 0", err)
 	}
-	if code != 128+int(syscall.SIGINT) {
-		t.Errorf("coord leader --watch after SIGINT: %v, want exit %d", err, 128+int(syscall.SIGINT))
-	}
-	if s := w.stderr.String(); strings.Count(s, "\n") != 1 || !strings.Contains(s, "interrupted") {
-		t.Errorf("coord leader --watch after SIGINT: stderr %q, want one line saying interrupted", s)
+	if s := w.stderr.String(); s != "" {
+		t.Errorf("coord leader --watch after SIGINT: stderr %q, want nothing", s)
 	}
 	select {
 	case l := <-w.lines:

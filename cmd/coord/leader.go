@@ -61,8 +61,10 @@ func cmdLeader(g globalFlags, args []string, stdout, stderr io.Writer) int {
 }
 
 // watchLeader prints the election's leader now and each change after it,
-// one line each (leaderLine), until a signal (exit 128 plus its number) or
-// the end of the session (exit 1).
+// one line each (leaderLine), until SIGINT, SIGTERM or SIGHUP (exit 0, as
+// for ls --watch: a watch waits for nothing, so stopping it is no failure)
+// or the end of the session (exit 1). Interrupted while it first reads the
+// cluster, it exits 128 plus the signal's number, as every command does.
 //
 // Observe sends the leader now and then every change in order, but nothing
 // while nobody leads at its start. So the watch first reads the election's
@@ -112,10 +114,11 @@ func (c *command) watchLeader(cn *conn, e *etcd.Election, sigs <-chan os.Signal,
 				last = line
 				fmt.Fprintln(stdout, line)
 			}
-		case s := <-sigs:
+		case <-sigs:
+			// Stopping is how a watch ends, not a wait given up: exit 0,
+			// as ls --watch, serve and ui do.
 			drain()
-			fmt.Fprintf(c.stderr, "%s: interrupted (%v) while watching %s\n", c.cmd, s, what)
-			return signalExit(s)
+			return exitOK
 		}
 	}
 }

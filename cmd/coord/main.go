@@ -49,9 +49,9 @@
 // leader now and one for every change of leader or of its value, in order,
 // and "- 0 -" (TOKEN 0) while nobody leads, until interrupted; VALUE is
 // quoted, as a Go string, if it is empty or holds a space, so that every
-// line has three fields. Interrupted, it exits 128 plus the signal's number,
-// as an interrupted wait does: it stops only that way (or on losing the
-// cluster, exit 1), and a script can tell the two apart.
+// line has three fields. Stopped by SIGINT, SIGTERM or SIGHUP it exits 0, as
+// ls --watch, serve and ui do: a watch waits for nothing, so stopping it is
+// its normal end; losing the cluster ends it with exit 1.
 //
 // sem and barrier exit 2 at once, writing nothing, when their --limit or
 // --parties differs from the one the processes already using NAME passed;
@@ -94,8 +94,9 @@
 // or an unreachable cluster; 2 a usage error (also a --limit or --parties
 // that differs from the one in use); 3 gave up waiting (--timeout), or
 // nobody leads (leader); 4 the hold or the leadership was lost; 128+N
-// interrupted by signal N while connecting or waiting (leader --watch: while
-// watching; demo: while running). Every failure is one line on stderr.
+// interrupted by signal N while connecting or waiting (demo: while running).
+// The commands that run until stopped (serve, ui, ls --watch, leader
+// --watch) exit 0 when a signal stops them. Every failure is one line on stderr.
 package main
 
 import (
