@@ -96,7 +96,7 @@ func (b *Barrier) Wait(ctx context.Context) (int, error) {
 	b.waiters.PushBack(w)
 
 	// A round that tripped (or broke) as the ctx ended stands: it is not
-	// handed on (API.md rule 3).
+	// handed on (rule 3 of the package doc).
 	err := w.Wait(ctx, &b.mu, b.waiters.Keep(w))
 	i, werr := w.Index, w.Err
 	b.waiters.Recycle(w)

@@ -127,7 +127,7 @@ func (c *Cond) Wait(ctx context.Context) error {
 	}
 	if err == nil && ctx.Err() != nil {
 		// Notified, but ctx ended while we took the lock back: cancellation
-		// wins (API.md rule 3), and the notification moves on.
+		// wins (rule 3 of the package doc), and the notification moves on.
 		c.handOn()
 		return ctx.Err()
 	}

@@ -61,7 +61,7 @@ const (
 const starvationThreshold = time.Millisecond
 
 // spinCount bounds the spinning of a newcomer that finds the mutex held
-// before it parks (API.md rule 4: short and bounded).
+// before it parks (rule 4 of the package doc: short and bounded).
 const spinCount = 4
 
 // What a waiter's grant means (carried in waitq.Waiter.N).
