@@ -4,7 +4,9 @@ import (
 	"context"
 	"errors"
 	"sync"
+	"unsafe"
 
+	"github.com/coordkit/coord/internal/inspect"
 	"github.com/coordkit/coord/internal/waitq"
 )
 
@@ -36,7 +38,10 @@ type Barrier struct {
 	parties int
 	broken  bool
 	waiters waitq.List[struct{}] // the parties of the filling round, in arrival order
+	rec     inspect.Recorder     // its waits, for Stats; see the package doc's "Seeing inside"
 }
+
+var barrierKind = &inspect.Kind{Name: "Barrier"}
 
 // NewBarrier returns a Barrier for the given number of parties. It panics if
 // parties < 1.
@@ -94,12 +99,14 @@ func (b *Barrier) Wait(ctx context.Context) (int, error) {
 	}
 	w := b.waiters.Waiter()
 	b.waiters.PushBack(w)
+	rec := b.rec.Begin(unsafe.Pointer(b), barrierKind)
 
 	// A round that tripped (or broke) as the ctx ended stands: it is not
-	// handed on (API.md rule 3).
+	// handed on (rule 3 of the package doc).
 	err := w.Wait(ctx, &b.mu, b.waiters.Keep(w))
 	i, werr := w.Index, w.Err
 	b.waiters.Recycle(w)
+	b.rec.End(rec, err != nil) // a broken round is not given up: err is only ctx's
 	if err != nil {
 		return -1, err
 	}
@@ -152,4 +159,11 @@ func (b *Barrier) Broken() bool {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	return b.broken
+}
+
+// Stats returns a snapshot of b: Holders is always 0, and Waiters the
+// parties blocked in Wait (the party that trips a round does not wait).
+// See Stats.
+func (b *Barrier) Stats() Stats {
+	return statsOf(unsafe.Pointer(b), barrierKind, 0, b.rec.Counts())
 }

@@ -4,7 +4,9 @@ import (
 	"context"
 	"sync"
 	"sync/atomic"
+	"unsafe"
 
+	"github.com/coordkit/coord/internal/inspect"
 	"github.com/coordkit/coord/internal/waitq"
 )
 
@@ -26,7 +28,10 @@ type Event struct {
 	mu   sync.Mutex  // guards gate
 	set  atomic.Bool // mirrors gate.IsOpen, for IsSet and Wait's fast path
 	gate waitq.Gate
+	rec  inspect.Recorder // its waits, for Stats; see the package doc's "Seeing inside"
 }
+
+var eventKind = &inspect.Kind{Name: "Event"}
 
 // Set sets e and wakes every goroutine waiting for it. Setting a set Event
 // does nothing.
@@ -70,19 +75,30 @@ func (e *Event) Wait(ctx context.Context) error {
 		return nil
 	}
 	e.mu.Lock()
+	if e.gate.IsOpen() {
+		// Set since the look above: no wait.
+		e.mu.Unlock()
+		return nil
+	}
 	ch := e.gate.Enter()
+	// Begun under mu, before a Set can release ch: a Stats that sees the
+	// Event set sees this wait ended or still going on, never missing.
+	w := e.rec.Begin(unsafe.Pointer(e), eventKind)
 	e.mu.Unlock()
 	done := ctx.Done()
 	if done == nil {
 		<-ch
+		e.rec.End(w, false)
 		return nil
 	}
 	select {
 	case <-ch:
+		e.rec.End(w, false)
 		return nil
 	case <-done:
 		select {
 		case <-ch:
+			e.rec.End(w, false)
 			return nil
 		default:
 		}
@@ -93,8 +109,16 @@ func (e *Event) Wait(ctx context.Context) error {
 		e.mu.Lock()
 		e.gate.Leave(ch)
 		e.mu.Unlock()
+		e.rec.End(w, true)
 		return ctx.Err()
 	}
+}
+
+// Stats returns a snapshot of e: Holders is always 0, and Waiters counts
+// the goroutines blocked in Wait (not those in a select on Done, which e
+// cannot see). See Stats.
+func (e *Event) Stats() Stats {
+	return statsOf(unsafe.Pointer(e), eventKind, 0, e.rec.Counts())
 }
 
 // Done returns a channel that is closed when e is set, for use in a select

@@ -6,9 +6,8 @@
 // Mutex, a set Event) never touch its Recorder; only a wait that is about to
 // block calls Begin, and the same wait calls End once it is over. Both are
 // paid by a goroutine that parks anyway, which costs far more. Lock kinds
-// also call Took and Released on their fast paths, but only after
-// SlowWaitOn, one atomic load of a word that only SetSlowWait writes,
-// reports true.
+// also call Took on their fast paths, but only after SlowWaitOn, one atomic
+// load of a word that only SetSlowWait writes, reports true.
 //
 // # Wiring a primitive
 //
@@ -40,7 +39,8 @@
 // wins the race for a freed mutex).
 //
 // A lock kind records where the holder took it, for slow-wait reports, on
-// every acquisition and release, fast path included:
+// every acquisition, fast path included, and on the releases of its slow
+// path (where a waiter is about to be let in):
 //
 //	if inspect.SlowWaitOn() {
 //		m.rec.Took()
@@ -49,6 +49,12 @@
 //	if inspect.SlowWaitOn() {
 //		m.rec.Released()
 //	}
+//
+// A release on the fast path need not record anything, and coord's do not,
+// so that their Unlocks stay small enough to be inlined: since every
+// acquisition records itself, the site kept is the current holder's
+// whenever the lock is held, and it is only stale while the lock is free,
+// when nobody waits long.
 //
 // Stats reads the counters with Counts and the name with NameOf:
 //
@@ -213,6 +219,17 @@ func (r *Recorder) End(w Wait, gaveUp bool) {
 	if w.slow != nil {
 		w.slow.timer.Stop()
 	}
+}
+
+// GaveUpLate counts in GaveUp a wait that End recorded as not given up,
+// whose call then returned its ctx's error all the same: a Cond waiter,
+// notified, whose ctx ends while it takes its lock back. Its wait (for the
+// notification) was over when End was called, so only the count changes.
+func (r *Recorder) GaveUpLate() {
+	l := r.waitLog()
+	l.mu.Lock()
+	l.gaveUp++
+	l.mu.Unlock()
 }
 
 // trim drops ended waits from the front of q, and squeezes out the ended

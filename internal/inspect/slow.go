@@ -129,8 +129,10 @@ func (r *Recorder) Took() {
 }
 
 // Released records that the lock r belongs to has no holder any more (for a
-// lock with shared holders: its last holder left). A lock kind calls it on
-// release when SlowWaitOn reports true.
+// lock with shared holders: its last holder left), so that a report says
+// "none" rather than the site of the holder that left. A lock kind calls it
+// on a release when SlowWaitOn reports true; on its slow path at least (see
+// the package doc).
 func (r *Recorder) Released() {
 	if s := slow.Load(); s != nil {
 		r.holder.Store(&s.released)
