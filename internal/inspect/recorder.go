@@ -172,6 +172,15 @@ func (r *Recorder) BeginAt(owner unsafe.Pointer, k *Kind, start int64) Wait {
 	}
 	w := Wait{seq: l.next, start: start}
 	l.next++
+	if len(l.q) == cap(l.q) && l.off > 0 {
+		// Full, with ended waits dropped at the front: reuse their room
+		// rather than grow. Waits that overlap without end (never all
+		// ended at once, so trim never empties q) would otherwise grow it
+		// for ever, allocating as it goes.
+		n := copy(l.q, l.q[l.off:])
+		clear(l.q[n:])
+		l.q, l.off = l.q[:n], 0
+	}
 	l.q = append(l.q, entry{seq: w.seq, start: w.start})
 	l.live++
 	l.mu.Unlock()

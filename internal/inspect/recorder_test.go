@@ -116,3 +116,32 @@ func TestBeginEndAllocs(t *testing.T) {
 		t.Fatalf("Begin/End allocated %v times per run, want 0", allocs)
 	}
 }
+
+// TestOverlappingWaitsAllocs: waits that overlap without end, so that the
+// log never empties (the parties of one Barrier round still ending as the
+// next round's begin), allocate nothing once the log has grown to them, and
+// the log stays that size.
+func TestOverlappingWaitsAllocs(t *testing.T) {
+	SetSlowWait(0, nil)
+	var r Recorder
+	owner := unsafe.Pointer(&r)
+	var ws [3]Wait
+	for i := range ws {
+		ws[i] = r.Begin(owner, testKind)
+	}
+	i := 0
+	step := func() {
+		r.End(ws[i], false)
+		ws[i] = r.Begin(owner, testKind)
+		i = (i + 1) % len(ws)
+	}
+	for range 100 {
+		step()
+	}
+	if allocs := testing.AllocsPerRun(10000, step); allocs != 0 {
+		t.Fatalf("an overlapping Begin/End allocated %v times per run, want 0", allocs)
+	}
+	if c := cap(r.log.Load().q); c > 32 {
+		t.Fatalf("the log of 3 live waits has grown to %d entries", c)
+	}
+}
