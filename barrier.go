@@ -94,19 +94,28 @@ func (b *Barrier) Wait(ctx context.Context) (int, error) {
 			i++
 			w.Grant()
 		}
+		b.rec.EndAll() // the waits of the round, with one clock reading
 		b.mu.Unlock()
 		return i, nil
 	}
 	w := b.waiters.Waiter()
 	b.waiters.PushBack(w)
+	// Begun under mu, as the round that releases it trips or breaks under
+	// mu and ends the round's waits together (Recorder.EndAll).
 	rec := b.rec.Begin(unsafe.Pointer(b), barrierKind)
 
 	// A round that tripped (or broke) as the ctx ended stands: it is not
 	// handed on (rule 3 of the package doc).
-	err := w.Wait(ctx, &b.mu, b.waiters.Keep(w))
+	err := w.Wait(ctx, &b.mu, func(granted bool) bool {
+		if granted {
+			return true // and its wait ended with the round
+		}
+		b.waiters.Remove(w)
+		b.rec.End(rec, true)
+		return false
+	})
 	i, werr := w.Index, w.Err
 	b.waiters.Recycle(w)
-	b.rec.End(rec, err != nil) // a broken round is not given up: err is only ctx's
 	if err != nil {
 		return -1, err
 	}
@@ -122,6 +131,7 @@ func (b *Barrier) breakRound() {
 		w.Err = ErrBrokenBarrier
 		w.Grant()
 	}
+	b.rec.EndAll() // waits that end broken, not given up
 }
 
 // Reset returns the barrier to its initial, unbroken state. Parties waiting

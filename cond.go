@@ -102,6 +102,8 @@ func (c *Cond) Wait(ctx context.Context) error {
 		return err
 	}
 	l := c.locker()
+	// The wait's start, read before mu, which a Notify needs.
+	start := inspect.Now()
 	// Queue before unlocking: a Notify made as soon as the lock is free must
 	// find us.
 	c.mu.Lock()
@@ -111,7 +113,7 @@ func (c *Cond) Wait(ctx context.Context) error {
 	// The wait for a notification, from here to WaitReleasing's return; the
 	// re-lock after it is not part of it (it is a wait on the lock, which
 	// records its own if it is a coord lock).
-	rec := c.rec.Begin(unsafe.Pointer(c), condKind)
+	rec := c.rec.BeginAt(unsafe.Pointer(c), condKind, start)
 
 	// WaitReleasing unlocks l after c.mu, once w is sure to see a Notify:
 	// the goroutine that takes l next and calls Notify finds c.mu free.

@@ -39,6 +39,7 @@ func (e *Event) Set() {
 	e.mu.Lock()
 	if e.gate.Open() {
 		e.set.Store(true)
+		e.rec.EndAll() // the waits of the generation just released
 	}
 	e.mu.Unlock()
 }
@@ -74,6 +75,10 @@ func (e *Event) Wait(ctx context.Context) error {
 	if e.set.Load() {
 		return nil
 	}
+	// The wait's start, read before mu: a broadcast's waiters all queue
+	// on mu, and reading the clock there would make each wait for the
+	// others' readings.
+	start := inspect.Now()
 	e.mu.Lock()
 	if e.gate.IsOpen() {
 		// Set since the look above: no wait.
@@ -81,35 +86,36 @@ func (e *Event) Wait(ctx context.Context) error {
 		return nil
 	}
 	ch := e.gate.Enter()
-	// Begun under mu, before a Set can release ch: a Stats that sees the
-	// Event set sees this wait ended or still going on, never missing.
-	w := e.rec.Begin(unsafe.Pointer(e), eventKind)
+	// Begun under mu, so that the Set that releases ch, also under mu,
+	// ends it with the others of its generation (Recorder.EndAll): a
+	// released waiter does not end its own wait.
+	w := e.rec.BeginAt(unsafe.Pointer(e), eventKind, start)
 	e.mu.Unlock()
 	done := ctx.Done()
 	if done == nil {
 		<-ch
-		e.rec.End(w, false)
 		return nil
 	}
 	select {
 	case <-ch:
-		e.rec.End(w, false)
 		return nil
 	case <-done:
-		select {
-		case <-ch:
-			e.rec.End(w, false)
-			return nil
-		default:
-		}
 		// Giving up: the gate may forget a channel nobody waits on any
 		// more (see waitq.Gate), so that an Event used by one
 		// testing/synctest bubble after another never hands a later
 		// bubble the channel of an earlier one.
 		e.mu.Lock()
+		select {
+		case <-ch:
+			// Set as we took mu: the Event fired while we waited, and
+			// Set has ended our wait with its generation.
+			e.mu.Unlock()
+			return nil
+		default:
+		}
 		e.gate.Leave(ch)
-		e.mu.Unlock()
 		e.rec.End(w, true)
+		e.mu.Unlock()
 		return ctx.Err()
 	}
 }

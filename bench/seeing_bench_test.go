@@ -3,6 +3,7 @@ package bench
 import (
 	"context"
 	"log/slog"
+	"strconv"
 	"sync"
 	"testing"
 	"time"
@@ -97,6 +98,39 @@ func BenchmarkSeeingInside(b *testing.B) {
 				}
 				wg.Wait()
 			})
+		}
+	})
+}
+
+// What reading costs: one primitive's Stats, and Snapshot of a thousand
+// registered Mutexes (what the page and the otel adapter call).
+func BenchmarkSeeingInsideRead(b *testing.B) {
+	b.Run("Stats", func(b *testing.B) {
+		var m coord.Mutex
+		coord.Register("bench/read", &m)
+		defer coord.Unregister("bench/read")
+		b.ReportAllocs()
+		for b.Loop() {
+			if m.Stats().Name != "bench/read" {
+				b.Fatal("not named")
+			}
+		}
+	})
+	b.Run("Snapshot1000", func(b *testing.B) {
+		ms := make([]coord.Mutex, 1000)
+		for i := range ms {
+			coord.Register("bench/snapshot/"+strconv.Itoa(i), &ms[i])
+		}
+		defer func() {
+			for i := range ms {
+				coord.Unregister("bench/snapshot/" + strconv.Itoa(i))
+			}
+		}()
+		b.ReportAllocs()
+		for b.Loop() {
+			if n := len(coord.Snapshot()); n < 1000 {
+				b.Fatalf("Snapshot of %d", n)
+			}
 		}
 	})
 }

@@ -121,6 +121,7 @@ type entry struct {
 	seq   uint64
 	start int64
 	ended bool
+	slow  *slowWait // its armed slow-wait report, for EndAll; nil if none
 }
 
 // epoch anchors the monotonic readings of Now. Under testing/synctest, time
@@ -163,6 +164,10 @@ func (r *Recorder) Begin(owner unsafe.Pointer, k *Kind) Wait {
 // machine where reading the clock is slow, one reading is saved per wait.
 func (r *Recorder) BeginAt(owner unsafe.Pointer, k *Kind, start int64) Wait {
 	l := r.waitLog()
+	var sw *slowWait
+	if s := slow.Load(); s != nil {
+		sw = s.arm(r, l, owner, k, start)
+	}
 	l.mu.Lock()
 	// Keep starts in the order of seq, which OldestWait relies on: a start
 	// read before a concurrent Begin took mu counts from that one's start,
@@ -170,7 +175,7 @@ func (r *Recorder) BeginAt(owner unsafe.Pointer, k *Kind, start int64) Wait {
 	if n := len(l.q); n > l.off && start < l.q[n-1].start {
 		start = l.q[n-1].start
 	}
-	w := Wait{seq: l.next, start: start}
+	w := Wait{seq: l.next, start: start, slow: sw}
 	l.next++
 	if len(l.q) == cap(l.q) && l.off > 0 {
 		// Full, with ended waits dropped at the front: reuse their room
@@ -181,13 +186,46 @@ func (r *Recorder) BeginAt(owner unsafe.Pointer, k *Kind, start int64) Wait {
 		clear(l.q[n:])
 		l.q, l.off = l.q[:n], 0
 	}
-	l.q = append(l.q, entry{seq: w.seq, start: w.start})
+	l.q = append(l.q, entry{seq: w.seq, start: w.start, slow: sw})
 	l.live++
 	l.mu.Unlock()
-	if s := slow.Load(); s != nil {
-		w.slow = s.arm(r, l, owner, k, w.start)
-	}
 	return w
+}
+
+// EndAll ends every live wait of r at once, none of them given up, with
+// one reading of the clock: the waits of an Event's generation when it is
+// set, of a Barrier's round when it trips. Their goroutines must not call
+// End for them. The caller holds the lock under which every wait of r
+// begins, so that no wait of the next generation can be among them.
+//
+// A broadcast thus costs one clock reading and one pass over the log,
+// rather than an End per waiter, each contending for the log as the woken
+// goroutines all run at once.
+func (r *Recorder) EndAll() {
+	l := r.log.Load()
+	if l == nil {
+		return
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.live == 0 {
+		return
+	}
+	t := now()
+	for i := l.off; i < len(l.q); i++ {
+		e := &l.q[i]
+		if e.ended {
+			continue
+		}
+		l.waits++
+		l.waitTime += t - e.start
+		if e.slow != nil {
+			e.slow.ended = true
+			e.slow.timer.Stop() // never blocks
+		}
+	}
+	clear(l.q)
+	l.q, l.off, l.live = l.q[:0], 0, 0
 }
 
 // End records that the wait w is over: counted in Waits, in GaveUp if gaveUp
