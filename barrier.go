@@ -4,7 +4,9 @@ import (
 	"context"
 	"errors"
 	"sync"
+	"unsafe"
 
+	"github.com/coordkit/coord/internal/inspect"
 	"github.com/coordkit/coord/internal/waitq"
 )
 
@@ -36,7 +38,10 @@ type Barrier struct {
 	parties int
 	broken  bool
 	waiters waitq.List[struct{}] // the parties of the filling round, in arrival order
+	rec     inspect.Recorder     // its waits, for Stats; see the package doc's "Seeing inside"
 }
+
+var barrierKind = &inspect.Kind{Name: "Barrier"}
 
 // NewBarrier returns a Barrier for the given number of parties. It panics if
 // parties < 1.
@@ -89,15 +94,26 @@ func (b *Barrier) Wait(ctx context.Context) (int, error) {
 			i++
 			w.Grant()
 		}
+		b.rec.EndAll() // the waits of the round, with one clock reading
 		b.mu.Unlock()
 		return i, nil
 	}
 	w := b.waiters.Waiter()
 	b.waiters.PushBack(w)
+	// Begun under mu, as the round that releases it trips or breaks under
+	// mu and ends the round's waits together (Recorder.EndAll).
+	rec := b.rec.Begin(unsafe.Pointer(b), barrierKind)
 
 	// A round that tripped (or broke) as the ctx ended stands: it is not
 	// handed on (rule 3 of the package doc).
-	err := w.Wait(ctx, &b.mu, b.waiters.Keep(w))
+	err := w.Wait(ctx, &b.mu, func(granted bool) bool {
+		if granted {
+			return true // and its wait ended with the round
+		}
+		b.waiters.Remove(w)
+		b.rec.End(rec, true)
+		return false
+	})
 	i, werr := w.Index, w.Err
 	b.waiters.Recycle(w)
 	if err != nil {
@@ -115,6 +131,7 @@ func (b *Barrier) breakRound() {
 		w.Err = ErrBrokenBarrier
 		w.Grant()
 	}
+	b.rec.EndAll() // waits that end broken, not given up
 }
 
 // Reset returns the barrier to its initial, unbroken state. Parties waiting
@@ -152,4 +169,11 @@ func (b *Barrier) Broken() bool {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	return b.broken
+}
+
+// Stats returns a snapshot of b: Holders is always 0, and Waiters the
+// parties blocked in Wait (the party that trips a round does not wait).
+// See Stats.
+func (b *Barrier) Stats() Stats {
+	return statsOf(unsafe.Pointer(b), barrierKind, 0, b.rec.Counts())
 }

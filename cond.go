@@ -4,7 +4,9 @@ import (
 	"context"
 	"sync"
 	"sync/atomic"
+	"unsafe"
 
+	"github.com/coordkit/coord/internal/inspect"
 	"github.com/coordkit/coord/internal/waitq"
 )
 
@@ -39,7 +41,10 @@ type Cond struct {
 	// is always counted in what Notify loads.
 	queued  atomic.Int32
 	waiters waitq.List[struct{}] // goroutines in Wait, in arrival order
+	rec     inspect.Recorder     // its waits, for Stats; see the package doc's "Seeing inside"
 }
+
+var condKind = &inspect.Kind{Name: "Cond"}
 
 // NewCond returns a Cond that uses l as its lock. It panics if l is nil.
 func NewCond(l Locker) *Cond {
@@ -97,12 +102,18 @@ func (c *Cond) Wait(ctx context.Context) error {
 		return err
 	}
 	l := c.locker()
+	// The wait's start, read before mu, which a Notify needs.
+	start := inspect.Now()
 	// Queue before unlocking: a Notify made as soon as the lock is free must
 	// find us.
 	c.mu.Lock()
 	w := c.waiters.Waiter()
 	c.waiters.PushBack(w)
 	c.queued.Store(int32(c.waiters.Len()))
+	// The wait for a notification, from here to WaitReleasing's return; the
+	// re-lock after it is not part of it (it is a wait on the lock, which
+	// records its own if it is a coord lock).
+	rec := c.rec.BeginAt(unsafe.Pointer(c), condKind, start)
 
 	// WaitReleasing unlocks l after c.mu, once w is sure to see a Notify:
 	// the goroutine that takes l next and calls Notify finds c.mu free.
@@ -118,6 +129,7 @@ func (c *Cond) Wait(ctx context.Context) error {
 		return false
 	})
 	c.waiters.Recycle(w)
+	c.rec.End(rec, err != nil)
 
 	if lerr := relock(ctx, l); lerr != nil {
 		if err == nil {
@@ -128,7 +140,10 @@ func (c *Cond) Wait(ctx context.Context) error {
 	if err == nil && ctx.Err() != nil {
 		// Notified, but ctx ended while we took the lock back: cancellation
 		// wins (rule 3 of the package doc), and the notification moves on.
+		// The wait ended notified, but Wait returns ctx's error: a wait
+		// given up, for Stats.
 		c.handOn()
+		c.rec.GaveUpLate()
 		return ctx.Err()
 	}
 	return err
@@ -205,4 +220,12 @@ func (c *Cond) notifyLocked(n int) {
 		w.Grant()
 	}
 	c.queued.Store(int32(c.waiters.Len()))
+}
+
+// Stats returns a snapshot of c: Holders is always 0 (c's lock reports its
+// own), and Waiters counts the goroutines blocked in Wait or WaitFor waiting
+// for a notification, not those taking the lock back after one. Each
+// notification that WaitFor waits for is one wait. See Stats.
+func (c *Cond) Stats() Stats {
+	return statsOf(unsafe.Pointer(c), condKind, 0, c.rec.Counts())
 }

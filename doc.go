@@ -67,6 +67,27 @@
 // before some of those readers, so that writers cannot starve readers (see
 // RWMutex).
 //
+// # Seeing inside
+//
+// Every primitive reports on itself through a Stats method: who holds it,
+// how many goroutines wait in it and for how long the oldest has, and, since
+// it was made, how many waits blocked, how many were given up and how long
+// they took. Only waits that block are counted, by the goroutine that parks
+// anyway, so the fast paths (a free Mutex, a set Event) cost what they cost
+// without it.
+//
+// Register names a primitive (registering keeps nothing alive), Snapshot
+// returns the Stats of every registered one, and Handler serves them as a
+// live page and as JSON, as net/http/pprof serves profiles:
+//
+//	coord.Register("orders/jobs", &s.jobs)
+//	http.Handle("/debug/coord", coord.Handler())
+//
+// SetSlowWait logs a warning for each wait that has blocked longer than a
+// threshold, while it still waits, with where it waits from and, for the
+// locks, where the holder took it. The module github.com/coordkit/coord/otel
+// publishes the same Stats as OpenTelemetry metrics.
+//
 // # From asyncio
 //
 //	asyncio                     coord

@@ -4,7 +4,9 @@ import (
 	"context"
 	"sync"
 	"sync/atomic"
+	"unsafe"
 
+	"github.com/coordkit/coord/internal/inspect"
 	"github.com/coordkit/coord/internal/waitq"
 )
 
@@ -26,7 +28,10 @@ type Event struct {
 	mu   sync.Mutex  // guards gate
 	set  atomic.Bool // mirrors gate.IsOpen, for IsSet and Wait's fast path
 	gate waitq.Gate
+	rec  inspect.Recorder // its waits, for Stats; see the package doc's "Seeing inside"
 }
+
+var eventKind = &inspect.Kind{Name: "Event"}
 
 // Set sets e and wakes every goroutine waiting for it. Setting a set Event
 // does nothing.
@@ -34,6 +39,7 @@ func (e *Event) Set() {
 	e.mu.Lock()
 	if e.gate.Open() {
 		e.set.Store(true)
+		e.rec.EndAll() // the waits of the generation just released
 	}
 	e.mu.Unlock()
 }
@@ -69,8 +75,21 @@ func (e *Event) Wait(ctx context.Context) error {
 	if e.set.Load() {
 		return nil
 	}
+	// The wait's start, read before mu: a broadcast's waiters all queue
+	// on mu, and reading the clock there would make each wait for the
+	// others' readings.
+	start := inspect.Now()
 	e.mu.Lock()
+	if e.gate.IsOpen() {
+		// Set since the look above: no wait.
+		e.mu.Unlock()
+		return nil
+	}
 	ch := e.gate.Enter()
+	// Begun under mu, so that the Set that releases ch, also under mu,
+	// ends it with the others of its generation (Recorder.EndAll): a
+	// released waiter does not end its own wait.
+	w := e.rec.BeginAt(unsafe.Pointer(e), eventKind, start)
 	e.mu.Unlock()
 	done := ctx.Done()
 	if done == nil {
@@ -81,20 +100,31 @@ func (e *Event) Wait(ctx context.Context) error {
 	case <-ch:
 		return nil
 	case <-done:
-		select {
-		case <-ch:
-			return nil
-		default:
-		}
 		// Giving up: the gate may forget a channel nobody waits on any
 		// more (see waitq.Gate), so that an Event used by one
 		// testing/synctest bubble after another never hands a later
 		// bubble the channel of an earlier one.
 		e.mu.Lock()
+		select {
+		case <-ch:
+			// Set as we took mu: the Event fired while we waited, and
+			// Set has ended our wait with its generation.
+			e.mu.Unlock()
+			return nil
+		default:
+		}
 		e.gate.Leave(ch)
+		e.rec.End(w, true)
 		e.mu.Unlock()
 		return ctx.Err()
 	}
+}
+
+// Stats returns a snapshot of e: Holders is always 0, and Waiters counts
+// the goroutines blocked in Wait (not those in a select on Done, which e
+// cannot see). See Stats.
+func (e *Event) Stats() Stats {
+	return statsOf(unsafe.Pointer(e), eventKind, 0, e.rec.Counts())
 }
 
 // Done returns a channel that is closed when e is set, for use in a select

@@ -5,7 +5,9 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+	"unsafe"
 
+	"github.com/coordkit/coord/internal/inspect"
 	"github.com/coordkit/coord/internal/waitq"
 )
 
@@ -39,7 +41,10 @@ type Mutex struct {
 	state atomic.Int32 // mutexLocked | mutexWoken | mutexWaiters
 	mu    sync.Mutex   // guards q; held only briefly, never while waiting
 	q     waitq.List[struct{}]
+	rec   inspect.Recorder // its waits, for Stats; see the package doc's "Seeing inside"
 }
+
+var mutexKind = &inspect.Kind{Name: "Mutex", Lock: true}
 
 const (
 	// mutexLocked is set while the mutex is held, including while it is being
@@ -70,10 +75,10 @@ const (
 	grantOwned        // handed the mutex directly; mutexLocked stays set on its behalf
 )
 
-// epoch anchors the monotonic readings kept in waitq.Waiter.Since.
-var epoch = time.Now()
-
-func now() int64 { return int64(time.Since(epoch)) }
+// now is the monotonic clock of waitq.Waiter.Since: the clock of wait
+// starts, so that a Mutex waiter's queueing time also starts its wait in
+// Stats (Recorder.BeginAt) without a second reading.
+func now() int64 { return inspect.Now() }
 
 // Lock locks m. If m is already locked, Lock waits until it is unlocked, or
 // until ctx is done.
@@ -85,10 +90,15 @@ func (m *Mutex) Lock(ctx context.Context) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	if m.state.CompareAndSwap(0, mutexLocked) {
-		return nil
+	if !m.state.CompareAndSwap(0, mutexLocked) {
+		if err := m.lockSlow(ctx, unsafe.Pointer(m), mutexKind); err != nil {
+			return err
+		}
 	}
-	return m.lockSlow(ctx)
+	if inspect.SlowWaitOn() {
+		m.rec.Took()
+	}
+	return nil
 }
 
 // TryLock tries to lock m without waiting and reports whether it succeeded.
@@ -97,7 +107,13 @@ func (m *Mutex) Lock(ctx context.Context) error {
 // not wait forever is better served by Lock with a deadline.
 func (m *Mutex) TryLock() bool {
 	s := m.state.Load()
-	return s&mutexLocked == 0 && m.state.CompareAndSwap(s, s|mutexLocked)
+	if s&mutexLocked == 0 && m.state.CompareAndSwap(s, s|mutexLocked) {
+		if inspect.SlowWaitOn() {
+			m.rec.Took()
+		}
+		return true
+	}
+	return false
 }
 
 // Locked reports whether m is locked at the moment of the call.
@@ -105,7 +121,14 @@ func (m *Mutex) Locked() bool {
 	return m.state.Load()&mutexLocked != 0
 }
 
-func (m *Mutex) lockSlow(ctx context.Context) error {
+// lockSlow is Lock's wait. owner and k are what its wait is recorded as, in
+// m.rec: m and Mutex, or the ReentrantMutex that m is the lock of.
+//
+// One Lock is one wait in Stats, however many rounds it takes: it begins
+// when the waiter first queues (not while it spins, nor when it finds the
+// mutex free on its first look under m.mu) and ends when Lock returns, so a
+// waiter that loses to a barger and queues again is still the same wait.
+func (m *Mutex) lockSlow(ctx context.Context, owner unsafe.Pointer, k *inspect.Kind) error {
 	// Spin briefly: a holder of a short critical section is likely to
 	// release the mutex sooner than parking and waking would take.
 	for range spinCount {
@@ -117,7 +140,8 @@ func (m *Mutex) lockSlow(ctx context.Context) error {
 
 	since := now()
 	var w *waitq.Waiter[struct{}]
-	woken := false // w was woken to compete, and mutexWoken is set on its behalf
+	var rw inspect.Wait // the wait in m.rec, begun once w first queues
+	woken := false      // w was woken to compete, and mutexWoken is set on its behalf
 	for {
 		m.mu.Lock()
 		// Take the mutex if it is free; otherwise mark that there are waiters.
@@ -141,6 +165,10 @@ func (m *Mutex) lockSlow(ctx context.Context) error {
 			}
 			if s&mutexLocked == 0 {
 				m.mu.Unlock()
+				if woken {
+					m.q.Recycle(w)
+					m.rec.End(rw, false)
+				}
 				return nil
 			}
 			break
@@ -154,6 +182,7 @@ func (m *Mutex) lockSlow(ctx context.Context) error {
 			w = m.q.Waiter()
 			w.Since = since
 			m.q.PushBack(w)
+			rw = m.rec.BeginAt(owner, k, since)
 		}
 
 		// Wait releases m.mu as it parks.
@@ -163,10 +192,12 @@ func (m *Mutex) lockSlow(ctx context.Context) error {
 		})
 		if err != nil {
 			m.q.Recycle(w)
+			m.rec.End(rw, true)
 			return err
 		}
 		if w.N == grantOwned {
 			m.q.Recycle(w)
+			m.rec.End(rw, false)
 			return nil
 		}
 		// Woken to compete: mutexWoken is set on our behalf. Try once
@@ -174,6 +205,7 @@ func (m *Mutex) lockSlow(ctx context.Context) error {
 		s := m.state.Load()
 		if s&mutexLocked == 0 && m.state.CompareAndSwap(s, (s|mutexLocked)&^mutexWoken) {
 			m.q.Recycle(w)
+			m.rec.End(rw, false)
 			return nil
 		}
 		w.Reset()
@@ -221,6 +253,10 @@ func (m *Mutex) abandon(w *waitq.Waiter[struct{}], granted bool) {
 // A locked Mutex is not associated with a particular goroutine: one goroutine
 // may lock it and another unlock it.
 func (m *Mutex) Unlock() {
+	// No slow-wait bookkeeping here, so that Unlock stays inlined: every
+	// acquisition records its holder while reports are on, so the site kept
+	// is the current holder's whenever m is held. Only unlockSlow, which
+	// runs when a waiter may be reported, records the release.
 	if m.state.CompareAndSwap(mutexLocked, 0) {
 		return
 	}
@@ -228,6 +264,11 @@ func (m *Mutex) Unlock() {
 }
 
 func (m *Mutex) unlockSlow() {
+	// Before the release: once the mutex is free, the next holder may
+	// record itself at once.
+	if inspect.SlowWaitOn() {
+		m.rec.Released()
+	}
 	for {
 		s := m.state.Load()
 		if s&mutexLocked == 0 {
@@ -280,4 +321,14 @@ func (m *Mutex) release() {
 	}
 	w.N = grantWake
 	w.Grant()
+}
+
+// Stats returns a snapshot of m: Holders is 1 while m is locked, Waiters the
+// goroutines blocked in Lock. See Stats.
+func (m *Mutex) Stats() Stats {
+	holders := 0
+	if m.Locked() {
+		holders = 1
+	}
+	return statsOf(unsafe.Pointer(m), mutexKind, holders, m.rec.Counts())
 }

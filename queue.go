@@ -4,7 +4,9 @@ import (
 	"context"
 	"errors"
 	"sync"
+	"unsafe"
 
+	"github.com/coordkit/coord/internal/inspect"
 	"github.com/coordkit/coord/internal/waitq"
 )
 
@@ -50,7 +52,10 @@ type Queue[T any] struct {
 	unfinished int
 	shutdown   bool
 	immediate  bool
+	rec        inspect.Recorder // waits of Put, Get and Join, for Stats; see the package doc's "Seeing inside"
 }
+
+var queueKind = &inspect.Kind{Name: "Queue"}
 
 // slot is what a blocked Get or Put parks with: the item handed over, and
 // the caller's ctx, which a granter checks so that it does not hand anything
@@ -146,10 +151,12 @@ func (q *Queue[T]) Put(ctx context.Context, v T) error {
 	w := q.putters.Waiter()
 	w.Val = slot[T]{v: v, ctx: ctx}
 	q.putters.PushBack(w)
+	rec := q.rec.Begin(unsafe.Pointer(q), queueKind)
 
 	// Granted, v is in the queue (and may be taken already) or the queue
 	// shut down: either way the outcome stands.
 	err := w.Wait(ctx, &q.mu, q.putters.Keep(w))
+	q.rec.End(rec, err != nil) // only ctx's error; a shutdown is not giving up
 	if err == nil {
 		err = w.Err
 	}
@@ -213,6 +220,7 @@ func (q *Queue[T]) Get(ctx context.Context) (T, error) {
 	w := q.getters.Waiter()
 	w.Val.ctx = ctx
 	q.getters.PushBack(w)
+	rec := q.rec.Begin(unsafe.Pointer(q), queueKind)
 
 	err := w.Wait(ctx, &q.mu, q.getters.HandOn(w, func() {
 		if w.Err == nil {
@@ -223,6 +231,7 @@ func (q *Queue[T]) Get(ctx context.Context) (T, error) {
 	}))
 	v, werr := w.Val.v, w.Err
 	q.getters.Recycle(w)
+	q.rec.End(rec, err != nil)
 	if err != nil {
 		return zero, err
 	}
@@ -303,10 +312,25 @@ func (q *Queue[T]) Join(ctx context.Context) error {
 	}
 	w := q.joiners.Waiter()
 	q.joiners.PushBack(w)
+	rec := q.rec.Begin(unsafe.Pointer(q), queueKind)
 	// The count reaching zero is not handed on: a released Join keeps it.
 	err := w.Wait(ctx, &q.mu, q.joiners.Keep(w))
 	q.joiners.Recycle(w)
+	q.rec.End(rec, err != nil)
 	return err
+}
+
+// Stats returns a snapshot of q: Holders is the number of items in it, and
+// Waiters the goroutines blocked in Put, Get and Join. Kind is "Queue",
+// whatever T is. See Stats.
+func (q *Queue[T]) Stats() Stats {
+	// Under mu, the items and the waits agree: a Get that waits is one
+	// the queue had nothing for.
+	q.mu.Lock()
+	items := q.buf.len()
+	c := q.rec.Counts()
+	q.mu.Unlock()
+	return statsOf(unsafe.Pointer(q), queueKind, items, c)
 }
 
 // Shutdown shuts the queue down: every blocked Put and every later Put or

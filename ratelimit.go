@@ -4,7 +4,9 @@ import (
 	"context"
 	"sync"
 	"time"
+	"unsafe"
 
+	"github.com/coordkit/coord/internal/inspect"
 	"github.com/coordkit/coord/internal/waitq"
 )
 
@@ -53,7 +55,11 @@ type RateLimiter struct {
 	// queued behind it, each waiting to be granted headship.
 	head    bool
 	waiters waitq.List[struct{}]
+
+	rec inspect.Recorder // its waits, for Stats; see the package doc's "Seeing inside"
 }
+
+var rateLimiterKind = &inspect.Kind{Name: "RateLimiter"}
 
 // NewRateLimiter returns a RateLimiter that admits at most limit events in
 // any interval of length window. It panics if limit < 1 or window <= 0.
@@ -146,19 +152,33 @@ func (r *RateLimiter) Wait(ctx context.Context) error {
 		}
 		// Nobody is waiting: the caller becomes the head at once.
 		r.head = true
+		rec := r.rec.Begin(unsafe.Pointer(r), rateLimiterKind)
 		r.mu.Unlock()
-		return r.sleep(ctx)
+		err := r.sleep(ctx)
+		r.rec.End(rec, err != nil)
+		return err
 	}
+	// One wait in Stats, from queueing to admission: the wait to become
+	// head and the head's sleep.
 	w := r.waiters.Waiter()
 	r.waiters.PushBack(w)
+	rec := r.rec.Begin(unsafe.Pointer(r), rateLimiterKind)
 	// Made head as the ctx ended: the headship goes to the next caller,
 	// who must not wait on our account.
 	err := w.Wait(ctx, &r.mu, r.waiters.HandOn(w, r.passHead))
 	r.waiters.Recycle(w)
-	if err != nil {
-		return err
+	if err == nil {
+		err = r.sleep(ctx)
 	}
-	return r.sleep(ctx)
+	r.rec.End(rec, err != nil)
+	return err
+}
+
+// Stats returns a snapshot of r: Holders is always 0, and Waiters the
+// goroutines blocked in Wait, the head sleeping until the window allows it
+// and those queued behind it. See Stats.
+func (r *RateLimiter) Stats() Stats {
+	return statsOf(unsafe.Pointer(r), rateLimiterKind, 0, r.rec.Counts())
 }
 
 // sleep runs the head's loop: sleep without the lock until the log allows an

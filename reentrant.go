@@ -3,6 +3,9 @@ package coord
 import (
 	"context"
 	"sync"
+	"unsafe"
+
+	"github.com/coordkit/coord/internal/inspect"
 )
 
 // A ReentrantMutex is a mutual exclusion lock that its holder may lock
@@ -49,6 +52,10 @@ type ReentrantMutex struct {
 // non-zero size keeps the pointers of distinct holds distinct.)
 type hold struct{ _ byte }
 
+// reentrantKind is what r's waits are recorded as, in r.m's Recorder: Lock
+// waits in r.m's lockSlow, under r's name and kind.
+var reentrantKind = &inspect.Kind{Name: "ReentrantMutex", Lock: true}
+
 // Lock locks r and returns a context that owns it. If ctx owns r already,
 // Lock re-enters at once: it deepens the hold and returns ctx. Otherwise it
 // waits until r is free, or until ctx is done.
@@ -70,8 +77,14 @@ func (r *ReentrantMutex) Lock(ctx context.Context) (context.Context, error) {
 		r.mu.Unlock()
 		// ctx owned an earlier hold that has ended: it waits like any other.
 	}
-	if err := r.m.Lock(ctx); err != nil {
-		return ctx, err
+	// r.m.Lock, with the wait recorded as r's.
+	if !r.m.state.CompareAndSwap(0, mutexLocked) {
+		if err := r.m.lockSlow(ctx, unsafe.Pointer(r), reentrantKind); err != nil {
+			return ctx, err
+		}
+	}
+	if inspect.SlowWaitOn() {
+		r.m.rec.Took() // a re-entry is not a new hold: only here
 	}
 	h := new(hold)
 	r.mu.Lock()
@@ -110,4 +123,15 @@ func (r *ReentrantMutex) Held(ctx context.Context) bool {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	return r.owner == h
+}
+
+// Stats returns a snapshot of r: Holders is 1 while a context owns r,
+// whatever the depth of its hold; Waiters the goroutines blocked in Lock.
+// See Stats.
+func (r *ReentrantMutex) Stats() Stats {
+	holders := 0
+	if r.m.Locked() {
+		holders = 1
+	}
+	return statsOf(unsafe.Pointer(r), reentrantKind, holders, r.m.rec.Counts())
 }

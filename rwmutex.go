@@ -5,7 +5,9 @@ import (
 	"runtime"
 	"sync"
 	"sync/atomic"
+	"unsafe"
 
+	"github.com/coordkit/coord/internal/inspect"
 	"github.com/coordkit/coord/internal/waitq"
 )
 
@@ -111,7 +113,11 @@ type RWMutex struct {
 	readers waitq.List[struct{}] // queued RLocks; guarded by mu
 	writers waitq.List[struct{}] // queued Locks, FIFO; guarded by mu
 	tick    int64                // arrival clock of the queues; guarded by mu
+
+	rec inspect.Recorder // its waits, for Stats; see the package doc's "Seeing inside"
 }
+
+var rwMutexKind = &inspect.Kind{Name: "RWMutex", Lock: true}
 
 const (
 	// rwWriter is set while a writer holds the lock, including while it is
@@ -151,10 +157,15 @@ func (rw *RWMutex) RLock(ctx context.Context) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	if rw.state.Add(rwReader)&rwFlags == 0 {
-		return nil
+	if rw.state.Add(rwReader)&rwFlags != 0 {
+		if err := rw.rlockSlow(ctx); err != nil {
+			return err
+		}
 	}
-	return rw.rlockSlow(ctx)
+	if inspect.SlowWaitOn() {
+		rw.rec.Took()
+	}
+	return nil
 }
 
 // TryRLock tries to lock rw for reading without waiting and reports whether
@@ -166,6 +177,9 @@ func (rw *RWMutex) TryRLock() bool {
 			return false
 		}
 		if rw.state.CompareAndSwap(s, s+rwReader) {
+			if inspect.SlowWaitOn() {
+				rw.rec.Took()
+			}
 			return true
 		}
 	}
@@ -177,6 +191,8 @@ func (rw *RWMutex) RUnlock() {
 	// The last reader out while a writer waits (the word is then exactly
 	// rwWaiters) lets the writer in; a count below zero is an RUnlock too
 	// many.
+	// No slow-wait bookkeeping here (see Unlock): the site of the latest
+	// holder is kept, which is a current holder's whenever rw is held.
 	if s := rw.state.Add(-rwReader); s == rwWaiters || s < 0 {
 		rw.runlockSlow(s)
 	}
@@ -233,6 +249,9 @@ func (rw *RWMutex) rlockSlow(ctx context.Context) error {
 	w := rw.readers.Waiter()
 	w.Since = rw.arrive()
 	rw.readers.PushBack(w)
+	// Queued with mu held, so nothing can grant w before Wait parks: the
+	// wait blocks from here (the yields above are not a wait).
+	rec := rw.rec.Begin(unsafe.Pointer(rw), rwMutexKind)
 
 	// Wait releases mu as it parks.
 	err := w.Wait(ctx, &rw.mu, func(granted bool) bool {
@@ -248,6 +267,7 @@ func (rw *RWMutex) rlockSlow(ctx context.Context) error {
 		return false
 	})
 	rw.readers.Recycle(w)
+	rw.rec.End(rec, err != nil)
 	return err
 }
 
@@ -263,16 +283,27 @@ func (rw *RWMutex) Lock(ctx context.Context) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	if rw.state.CompareAndSwap(0, rwWriter) {
-		return nil
+	if !rw.state.CompareAndSwap(0, rwWriter) {
+		if err := rw.lockSlow(ctx); err != nil {
+			return err
+		}
 	}
-	return rw.lockSlow(ctx)
+	if inspect.SlowWaitOn() {
+		rw.rec.Took()
+	}
+	return nil
 }
 
 // TryLock tries to lock rw for writing without waiting and reports whether
 // it succeeded. It refuses while anyone holds rw or waits for it.
 func (rw *RWMutex) TryLock() bool {
-	return rw.state.CompareAndSwap(0, rwWriter)
+	if rw.state.CompareAndSwap(0, rwWriter) {
+		if inspect.SlowWaitOn() {
+			rw.rec.Took()
+		}
+		return true
+	}
+	return false
 }
 
 func (rw *RWMutex) lockSlow(ctx context.Context) error {
@@ -312,8 +343,14 @@ func (rw *RWMutex) lockSlow(ctx context.Context) error {
 	}
 
 	// Wait is called with mu held and releases it as it parks; a grant made
-	// while we yielded is found there without parking.
+	// while we yielded is found there without parking, and then the
+	// yielding was all the waiting there was: not a wait in Stats.
 	rw.mu.Lock()
+	var rec inspect.Wait
+	blocks := !w.Granted()
+	if blocks {
+		rec = rw.rec.Begin(unsafe.Pointer(rw), rwMutexKind)
+	}
 	err := w.Wait(ctx, &rw.mu, func(granted bool) bool {
 		if granted {
 			// Handed the lock as the caller gave up: hand it on.
@@ -327,6 +364,9 @@ func (rw *RWMutex) lockSlow(ctx context.Context) error {
 		return false
 	})
 	rw.writers.Recycle(w)
+	if blocks {
+		rw.rec.End(rec, err != nil)
+	}
 	return err
 }
 
@@ -335,6 +375,11 @@ func (rw *RWMutex) lockSlow(ctx context.Context) error {
 // The readers that queued while rw was held go in together; if there are
 // none, the longest-waiting writer gets rw.
 func (rw *RWMutex) Unlock() {
+	// No slow-wait bookkeeping on the fast path, so that Unlock stays
+	// inlined: every acquisition records its holder while reports are on,
+	// so the site kept is a current holder's whenever rw is held. Only
+	// unlockSlow, which runs when a waiter may be reported, records the
+	// release.
 	if rw.state.CompareAndSwap(rwWriter, 0) {
 		return
 	}
@@ -342,6 +387,11 @@ func (rw *RWMutex) Unlock() {
 }
 
 func (rw *RWMutex) unlockSlow() {
+	// Before the release: once rw is free, the next holder may record
+	// itself at once.
+	if inspect.SlowWaitOn() {
+		rw.rec.Released()
+	}
 	rw.mu.Lock()
 	if rw.state.Load()&rwWriter == 0 {
 		rw.mu.Unlock()
@@ -422,4 +472,23 @@ func (rw *RWMutex) settle() {
 	if rw.readers.Len() == 0 && rw.writers.Len() == 0 && rw.state.Load()&rwWaiters != 0 {
 		rw.state.Add(-rwWaiters)
 	}
+}
+
+// Stats returns a snapshot of rw: Holders is the number of readers holding
+// it, or 1 while a writer does; Waiters the goroutines blocked in RLock and
+// Lock. See Stats.
+func (rw *RWMutex) Stats() Stats {
+	// Under mu the queues stand still and no grant is made, so the holders
+	// and the waits agree; only readers coming and going on the fast path
+	// move the count meanwhile.
+	rw.mu.Lock()
+	holders := 0
+	if s := rw.state.Load(); s&rwWriter != 0 {
+		holders = 1
+	} else {
+		holders = int(s >> rwReaderShift)
+	}
+	c := rw.rec.Counts()
+	rw.mu.Unlock()
+	return statsOf(unsafe.Pointer(rw), rwMutexKind, holders, c)
 }

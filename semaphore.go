@@ -6,7 +6,9 @@ import (
 	"math"
 	"sync"
 	"sync/atomic"
+	"unsafe"
 
+	"github.com/coordkit/coord/internal/inspect"
 	"github.com/coordkit/coord/internal/waitq"
 )
 
@@ -61,10 +63,14 @@ type Semaphore struct {
 	state   atomic.Int64
 	size    int64 // the bound of a bounded semaphore; 0 if unbounded
 	bounded bool
+	made    int64 // the count it was made with, for Stats' Holders
 
 	mu      sync.Mutex
 	waiters waitq.List[struct{}] // guarded by mu
+	rec     inspect.Recorder     // its waits, for Stats; see the package doc's "Seeing inside"
 }
+
+var semaphoreKind = &inspect.Kind{Name: "Semaphore"}
 
 const (
 	semQueued   = 1
@@ -81,7 +87,7 @@ func NewSemaphore(n int) *Semaphore {
 	if int64(n) > semMaxAvail {
 		panic("coord: NewSemaphore: count too large")
 	}
-	s := &Semaphore{}
+	s := &Semaphore{made: int64(n)}
 	s.state.Store(int64(n) * semOne)
 	return s
 }
@@ -98,7 +104,7 @@ func NewBoundedSemaphore(n int) *Semaphore {
 	if int64(n) > semMaxAvail {
 		panic("coord: NewBoundedSemaphore: count too large")
 	}
-	s := &Semaphore{size: int64(n), bounded: true}
+	s := &Semaphore{size: int64(n), bounded: true, made: int64(n)}
 	s.state.Store(int64(n) * semOne)
 	return s
 }
@@ -213,6 +219,8 @@ func (s *Semaphore) acquire(ctx context.Context, n int, method string) error {
 	w := s.waiters.Waiter()
 	w.N = want
 	s.waiters.PushBack(w)
+	// Queued with mu held: nothing can grant w before Wait parks.
+	rec := s.rec.Begin(unsafe.Pointer(s), semaphoreKind)
 
 	err := w.Wait(ctx, &s.mu, func(granted bool) bool {
 		if granted {
@@ -232,6 +240,7 @@ func (s *Semaphore) acquire(ctx context.Context, n int, method string) error {
 		return false
 	})
 	s.waiters.Recycle(w)
+	s.rec.End(rec, err != nil)
 	return err
 }
 
@@ -328,4 +337,16 @@ func (s *Semaphore) grantLocked() {
 	if s.state.Load()&semQueued != 0 {
 		s.state.Add(-semQueued)
 	}
+}
+
+// Stats returns a snapshot of s: Holders is the count s was made with minus
+// Available(), never below 0 (permits taken, or granted to a waiter not yet
+// returned; Releases past the starting count leave it at 0), and Waiters
+// the goroutines blocked in Acquire and AcquireN. See Stats.
+func (s *Semaphore) Stats() Stats {
+	holders := s.made - int64(s.Available())
+	if holders < 0 {
+		holders = 0
+	}
+	return statsOf(unsafe.Pointer(s), semaphoreKind, int(holders), s.rec.Counts())
 }

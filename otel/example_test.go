@@ -35,14 +35,22 @@ func ExamplePublish() {
 	}
 
 	// Register the primitives to publish, under the names to publish them
-	// by: coord.Register("jobs", &s.mu) for a field of a larger struct.
-	coord.Register("jobs", &backlog{})
+	// by; a field of a larger struct is the common case, and registering
+	// keeps nothing alive.
+	s := &server{pool: coord.NewSemaphore(8)}
+	coord.Register("server/jobs", &s.jobs)
+	coord.Register("server/pool", s.pool)
 	// ... the program runs; its primitives are exported every 30s, and
 	// once more by Shutdown.
 }
 
-// backlog stands for a primitive: anything with a Stats method can be
-// registered.
+type server struct {
+	jobs coord.Mutex
+	pool *coord.Semaphore
+}
+
+// backlog is a primitive of the program's own, with Stats scripted for the
+// example's output: anything with a Stats method can be registered.
 type backlog struct {
 	mu    sync.Mutex
 	stats coord.Stats

@@ -150,3 +150,61 @@ func TestPublish(t *testing.T) {
 		}
 	}
 }
+
+// A real Mutex, held with two goroutines queued and one that gave up, is
+// published as its Stats say.
+func TestPublishRealMutex(t *testing.T) {
+	var mu coord.Mutex
+	coord.Register("otel/real", &mu)
+	defer coord.Unregister("otel/real")
+	r := sdkmetric.NewManualReader()
+	mp := sdkmetric.NewMeterProvider(sdkmetric.WithReader(r))
+	defer mp.Shutdown(context.Background())
+	if _, err := coordotel.Publish(mp); err != nil {
+		t.Fatal(err)
+	}
+
+	bg := context.Background()
+	mu.Lock(bg)
+	short, cancel := context.WithTimeout(bg, 10*time.Millisecond)
+	defer cancel()
+	if err := mu.Lock(short); err != context.DeadlineExceeded {
+		t.Fatalf("Lock with a short ctx on the held mutex = %v", err)
+	}
+	done := make(chan struct{})
+	for range 2 {
+		go func() {
+			mu.Lock(bg)
+			mu.Unlock()
+			done <- struct{}{}
+		}()
+	}
+	for mu.Stats().Waiters < 2 {
+		time.Sleep(time.Millisecond)
+	}
+	ms := collect(t, r)
+	id := []attribute.KeyValue{coordotel.NameKey.String("otel/real"), coordotel.KindKey.String("Mutex")}
+	for _, c := range []struct {
+		name  string
+		attrs []attribute.KeyValue
+		want  float64
+	}{
+		{"coord.holder.count", id, 1},
+		{"coord.waiter.count", id, 2},
+		{"coord.waits", append(id[:2:2], coordotel.OutcomeKey.String("gave_up")), 1},
+		{"coord.waits", append(id[:2:2], coordotel.OutcomeKey.String("done")), 0},
+	} {
+		if got, ok := point(t, ms[c.name], c.attrs...); !ok || got != c.want {
+			t.Errorf("%s%v = %v (found %v), want %v", c.name, c.attrs, got, ok, c.want)
+		}
+	}
+	if got, _ := point(t, ms["coord.wait.time"], id...); got < 0.010 {
+		t.Errorf("coord.wait.time = %vs, want at least the 10ms given up", got)
+	}
+	mu.Unlock()
+	<-done
+	<-done
+	if got, _ := point(t, collect(t, r)["coord.waits"], append(id[:2:2], coordotel.OutcomeKey.String("done"))...); got != 2 {
+		t.Errorf("coord.waits done after both took it = %v, want 2", got)
+	}
+}

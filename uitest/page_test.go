@@ -11,36 +11,13 @@ import (
 	"sync"
 	"testing"
 	"time"
-	"unsafe"
 
 	"github.com/chromedp/chromedp"
 
 	"github.com/coordkit/coord"
-	"github.com/coordkit/coord/internal/inspect"
 )
 
 var screenshot = flag.String("screenshot", "", "also save the page's screenshot to this file (../docs/page.png refreshes the README's)")
-
-// fakePrim stands for a primitive: the test sets its Stats as a scenario
-// unfolds.
-type fakePrim struct {
-	mu sync.Mutex
-	s  coord.Stats
-}
-
-func (f *fakePrim) Stats() coord.Stats {
-	f.mu.Lock()
-	s := f.s
-	f.mu.Unlock()
-	s.Name = inspect.NameOf(unsafe.Pointer(f))
-	return s
-}
-
-func (f *fakePrim) set(s coord.Stats) {
-	f.mu.Lock()
-	f.s = s
-	f.mu.Unlock()
-}
 
 // cell is the JavaScript that reads one cell of a row of the page.
 func cell(name, class string) string {
@@ -48,19 +25,23 @@ func cell(name, class string) string {
 }
 
 // TestPageInBrowser serves coord.Handler on 127.0.0.1 and watches it in
-// headless Chromium: the page shows a registered primitive's row, and
-// shows a change of its Stats within a second, without reloading.
+// headless Chromium, with real primitives: the page shows a held Mutex's
+// row, then, within a second and without reloading, the goroutines queued
+// on it, and how one that gave up was counted.
 func TestPageInBrowser(t *testing.T) {
 	ctx := Browser(t, 1280, 420)
 
-	jobs := &fakePrim{s: coord.Stats{Kind: "Mutex", Holders: 1}}
-	pool := &fakePrim{s: coord.Stats{Kind: "Semaphore", Holders: 4, Waiters: 2, OldestWait: 180 * time.Millisecond,
-		Waits: 1532, GaveUp: 3, WaitTime: 41 * time.Second}}
-	ready := &fakePrim{s: coord.Stats{Kind: "Event", Waits: 12, WaitTime: 2500 * time.Millisecond}}
-	for name, p := range map[string]*fakePrim{"orders/jobs": jobs, "db/pool": pool, "cache/ready": ready} {
-		coord.Register(name, p)
-		t.Cleanup(func() { coord.Unregister(name) })
-	}
+	var jobs coord.Mutex
+	pool := coord.NewSemaphore(4)
+	var ready coord.Event
+	coord.Register("orders/jobs", &jobs)
+	coord.Register("db/pool", pool)
+	coord.Register("cache/ready", &ready)
+	t.Cleanup(func() {
+		for _, name := range []string{"orders/jobs", "db/pool", "cache/ready"} {
+			coord.Unregister(name)
+		}
+	})
 
 	mux := http.NewServeMux()
 	mux.Handle("/debug/coord", coord.Handler())
@@ -69,42 +50,45 @@ func TestPageInBrowser(t *testing.T) {
 
 	ctx, cancel := context.WithTimeout(ctx, 60*time.Second)
 	defer cancel()
+	background := context.Background()
+	if err := jobs.Lock(background); err != nil {
+		t.Fatal(err)
+	}
 	if err := chromedp.Do(ctx,
 		chromedp.Navigate(srv.URL+"/debug/coord"),
 		chromedp.WaitVisible(`tr[data-name="orders/jobs"]`),
 	); err != nil {
 		t.Fatal(err)
 	}
-	for _, c := range []struct{ class, want string }{{"c-kind", "Mutex"}, {"c-holders", "1"}, {"c-waiters", "0"}} {
-		got, err := chromedp.Run(ctx, chromedp.Evaluate[string](cell("orders/jobs", c.class)))
-		if err != nil {
-			t.Fatal(err)
-		}
-		if got != c.want {
-			t.Errorf("orders/jobs %s = %q, want %q", c.class, got, c.want)
-		}
-	}
+	wantCells(t, ctx, "orders/jobs", map[string]string{"c-kind": "Mutex", "c-holders": "1", "c-waiters": "0"})
 
-	// Three goroutines queue on the held mutex; one of them gave up once.
-	jobs.set(coord.Stats{Kind: "Mutex", Holders: 1, Waiters: 3, OldestWait: 2300 * time.Millisecond,
-		Waits: 41, GaveUp: 1, WaitTime: 9 * time.Second})
-	changed := time.Now()
+	// One goroutine gives up on the held mutex, then three queue on it.
+	short, cancelShort := context.WithTimeout(background, 50*time.Millisecond)
+	defer cancelShort()
+	if err := jobs.Lock(short); err != context.DeadlineExceeded {
+		t.Fatalf("Lock on the held mutex with a short ctx = %v", err)
+	}
+	var wg sync.WaitGroup
+	for range 3 {
+		wg.Go(func() {
+			if err := jobs.Lock(background); err == nil {
+				time.Sleep(30 * time.Millisecond)
+				jobs.Unlock()
+			}
+		})
+	}
+	queued := time.Now()
+	for jobs.Stats().Waiters < 3 {
+		time.Sleep(time.Millisecond)
+	}
 	if _, err := chromedp.Run(ctx, chromedp.Poll[bool](cell("orders/jobs", "c-waiters")+` === "3"`,
 		chromedp.WithPollingInterval(20*time.Millisecond), chromedp.WithPollingTimeout(10*time.Second))); err != nil {
 		t.Fatalf("the page never showed 3 waiters: %v", err)
 	}
-	if took := time.Since(changed); took > time.Second {
-		t.Errorf("the page took %v to show the change, want within a second", took)
+	if took := time.Since(queued); took > time.Second {
+		t.Errorf("the page took %v to show the waiters, want within a second", took)
 	}
-	for _, c := range []struct{ class, want string }{{"c-oldest", "2.30s"}, {"c-gaveup", "1"}, {"c-waits", "41"}} {
-		got, err := chromedp.Run(ctx, chromedp.Evaluate[string](cell("orders/jobs", c.class)))
-		if err != nil {
-			t.Fatal(err)
-		}
-		if got != c.want {
-			t.Errorf("orders/jobs %s = %q, want %q", c.class, got, c.want)
-		}
-	}
+	wantCells(t, ctx, "orders/jobs", map[string]string{"c-holders": "1", "c-gaveup": "1", "c-waits": "1"})
 	order, err := chromedp.Run(ctx, chromedp.Evaluate[[]string](`[...document.querySelectorAll('tbody tr')].map(tr => tr.dataset.name)`))
 	if err != nil {
 		t.Fatal(err)
@@ -113,17 +97,43 @@ func TestPageInBrowser(t *testing.T) {
 		t.Errorf("rows in order %v, want sorted by name", order)
 	}
 
-	// A few seconds of a queue that grows and drains, for the charts, then
-	// the picture.
-	for i := range 16 {
-		wait := time.Duration(i%8+1) * 300 * time.Millisecond
-		jobs.set(coord.Stats{Kind: "Mutex", Holders: 1, Waiters: 3, OldestWait: wait,
-			Waits: uint64(41 + 3*i), GaveUp: 1, WaitTime: 9*time.Second + time.Duration(i)*wait})
-		pool.set(coord.Stats{Kind: "Semaphore", Holders: 4, Waiters: i % 3, OldestWait: time.Duration(i%3) * 60 * time.Millisecond,
-			Waits: uint64(1532 + 20*i), GaveUp: 3, WaitTime: 41*time.Second + time.Duration(i)*400*time.Millisecond})
-		time.Sleep(250 * time.Millisecond)
+	// A few seconds of work for the charts: the mutex drains, workers
+	// contend for the pool and the mutex, and some wait for the event.
+	jobs.Unlock()
+	wg.Wait()
+	stop := make(chan struct{})
+	for i := range 8 {
+		wg.Go(func() {
+			for {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				if pool.Acquire(background) == nil {
+					time.Sleep(time.Duration(20+i*15) * time.Millisecond)
+					pool.Release()
+				}
+				if jobs.Lock(background) == nil {
+					time.Sleep(time.Duration(10+i*3) * time.Millisecond)
+					jobs.Unlock()
+				}
+			}
+		})
 	}
+	for i := range 3 {
+		wg.Go(func() {
+			wctx, cancel := context.WithTimeout(background, time.Duration(i+1)*time.Second)
+			defer cancel()
+			ready.Wait(wctx)
+			ready.Wait(background) // until Set
+		})
+	}
+	time.Sleep(4 * time.Second)
 	png, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
+	ready.Set()
+	close(stop)
+	wg.Wait()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -135,4 +145,18 @@ func TestPageInBrowser(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Logf("screenshot: %s", out)
+}
+
+// wantCells checks cells of the named row of the page.
+func wantCells(t *testing.T, ctx context.Context, name string, want map[string]string) {
+	t.Helper()
+	for class, w := range want {
+		got, err := chromedp.Run(ctx, chromedp.Evaluate[string](cell(name, class)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got != w {
+			t.Errorf("%s %s = %q, want %q", name, class, got, w)
+		}
+	}
 }

@@ -6,9 +6,8 @@
 // Mutex, a set Event) never touch its Recorder; only a wait that is about to
 // block calls Begin, and the same wait calls End once it is over. Both are
 // paid by a goroutine that parks anyway, which costs far more. Lock kinds
-// also call Took and Released on their fast paths, but only after
-// SlowWaitOn, one atomic load of a word that only SetSlowWait writes,
-// reports true.
+// also call Took on their fast paths, but only after SlowWaitOn, one atomic
+// load of a word that only SetSlowWait writes, reports true.
 //
 // # Wiring a primitive
 //
@@ -40,7 +39,8 @@
 // wins the race for a freed mutex).
 //
 // A lock kind records where the holder took it, for slow-wait reports, on
-// every acquisition and release, fast path included:
+// every acquisition, fast path included, and on the releases of its slow
+// path (where a waiter is about to be let in):
 //
 //	if inspect.SlowWaitOn() {
 //		m.rec.Took()
@@ -49,6 +49,12 @@
 //	if inspect.SlowWaitOn() {
 //		m.rec.Released()
 //	}
+//
+// A release on the fast path need not record anything, and coord's do not,
+// so that their Unlocks stay small enough to be inlined: since every
+// acquisition records itself, the site kept is the current holder's
+// whenever the lock is held, and it is only stale while the lock is free,
+// when nobody waits long.
 //
 // Stats reads the counters with Counts and the name with NameOf:
 //
@@ -115,6 +121,7 @@ type entry struct {
 	seq   uint64
 	start int64
 	ended bool
+	slow  *slowWait // its armed slow-wait report, for EndAll; nil if none
 }
 
 // epoch anchors the monotonic readings of Now. Under testing/synctest, time
@@ -157,6 +164,10 @@ func (r *Recorder) Begin(owner unsafe.Pointer, k *Kind) Wait {
 // machine where reading the clock is slow, one reading is saved per wait.
 func (r *Recorder) BeginAt(owner unsafe.Pointer, k *Kind, start int64) Wait {
 	l := r.waitLog()
+	var sw *slowWait
+	if s := slow.Load(); s != nil {
+		sw = s.arm(r, l, owner, k, start)
+	}
 	l.mu.Lock()
 	// Keep starts in the order of seq, which OldestWait relies on: a start
 	// read before a concurrent Begin took mu counts from that one's start,
@@ -164,15 +175,57 @@ func (r *Recorder) BeginAt(owner unsafe.Pointer, k *Kind, start int64) Wait {
 	if n := len(l.q); n > l.off && start < l.q[n-1].start {
 		start = l.q[n-1].start
 	}
-	w := Wait{seq: l.next, start: start}
+	w := Wait{seq: l.next, start: start, slow: sw}
 	l.next++
-	l.q = append(l.q, entry{seq: w.seq, start: w.start})
+	if len(l.q) == cap(l.q) && l.off > 0 {
+		// Full, with ended waits dropped at the front: reuse their room
+		// rather than grow. Waits that overlap without end (never all
+		// ended at once, so trim never empties q) would otherwise grow it
+		// for ever, allocating as it goes.
+		n := copy(l.q, l.q[l.off:])
+		clear(l.q[n:])
+		l.q, l.off = l.q[:n], 0
+	}
+	l.q = append(l.q, entry{seq: w.seq, start: w.start, slow: sw})
 	l.live++
 	l.mu.Unlock()
-	if s := slow.Load(); s != nil {
-		w.slow = s.arm(r, l, owner, k, w.start)
-	}
 	return w
+}
+
+// EndAll ends every live wait of r at once, none of them given up, with
+// one reading of the clock: the waits of an Event's generation when it is
+// set, of a Barrier's round when it trips. Their goroutines must not call
+// End for them. The caller holds the lock under which every wait of r
+// begins, so that no wait of the next generation can be among them.
+//
+// A broadcast thus costs one clock reading and one pass over the log,
+// rather than an End per waiter, each contending for the log as the woken
+// goroutines all run at once.
+func (r *Recorder) EndAll() {
+	l := r.log.Load()
+	if l == nil {
+		return
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.live == 0 {
+		return
+	}
+	t := now()
+	for i := l.off; i < len(l.q); i++ {
+		e := &l.q[i]
+		if e.ended {
+			continue
+		}
+		l.waits++
+		l.waitTime += t - e.start
+		if e.slow != nil {
+			e.slow.ended = true
+			e.slow.timer.Stop() // never blocks
+		}
+	}
+	clear(l.q)
+	l.q, l.off, l.live = l.q[:0], 0, 0
 }
 
 // End records that the wait w is over: counted in Waits, in GaveUp if gaveUp
@@ -213,6 +266,17 @@ func (r *Recorder) End(w Wait, gaveUp bool) {
 	if w.slow != nil {
 		w.slow.timer.Stop()
 	}
+}
+
+// GaveUpLate counts in GaveUp a wait that End recorded as not given up,
+// whose call then returned its ctx's error all the same: a Cond waiter,
+// notified, whose ctx ends while it takes its lock back. Its wait (for the
+// notification) was over when End was called, so only the count changes.
+func (r *Recorder) GaveUpLate() {
+	l := r.waitLog()
+	l.mu.Lock()
+	l.gaveUp++
+	l.mu.Unlock()
 }
 
 // trim drops ended waits from the front of q, and squeezes out the ended

@@ -1,7 +1,10 @@
 package inspect
 
 import (
+	"context"
+	"log/slog"
 	"math/rand/v2"
+	"sync/atomic"
 	"testing"
 	"testing/synctest"
 	"time"
@@ -116,3 +119,76 @@ func TestBeginEndAllocs(t *testing.T) {
 		t.Fatalf("Begin/End allocated %v times per run, want 0", allocs)
 	}
 }
+
+// TestOverlappingWaitsAllocs: waits that overlap without end, so that the
+// log never empties (the parties of one Barrier round still ending as the
+// next round's begin), allocate nothing once the log has grown to them, and
+// the log stays that size.
+func TestOverlappingWaitsAllocs(t *testing.T) {
+	SetSlowWait(0, nil)
+	var r Recorder
+	owner := unsafe.Pointer(&r)
+	var ws [3]Wait
+	for i := range ws {
+		ws[i] = r.Begin(owner, testKind)
+	}
+	i := 0
+	step := func() {
+		r.End(ws[i], false)
+		ws[i] = r.Begin(owner, testKind)
+		i = (i + 1) % len(ws)
+	}
+	for range 100 {
+		step()
+	}
+	if allocs := testing.AllocsPerRun(10000, step); allocs != 0 {
+		t.Fatalf("an overlapping Begin/End allocated %v times per run, want 0", allocs)
+	}
+	if c := cap(r.log.Load().q); c > 32 {
+		t.Fatalf("the log of 3 live waits has grown to %d entries", c)
+	}
+}
+
+// TestEndAll: a broadcast ends every live wait at once, with the one given
+// up before it counted once, and an armed slow-wait report of an ended wait
+// never fires.
+func TestEndAll(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		var r Recorder
+		r.EndAll() // nothing yet: nothing to do
+		owner := unsafe.Pointer(&r)
+		h := &countHandler{}
+		SetSlowWait(5*time.Second, slog.New(h))
+		defer SetSlowWait(0, nil)
+		r.Begin(owner, testKind)
+		time.Sleep(time.Second)
+		quitter := r.Begin(owner, testKind)
+		time.Sleep(time.Second)
+		r.Begin(owner, testKind)
+		r.End(quitter, true) // waited 1s
+		time.Sleep(time.Second)
+		r.EndAll() // the others waited 3s and 1s
+		want := Counts{Waits: 3, GaveUp: 1, WaitTime: 5 * time.Second}
+		if c := r.Counts(); c != want {
+			t.Fatalf("after EndAll: Counts = %+v, want %+v", c, want)
+		}
+		w := r.Begin(owner, testKind) // the next generation
+		time.Sleep(2 * time.Second)
+		if c := r.Counts(); c.Waiters != 1 || c.OldestWait != 2*time.Second {
+			t.Fatalf("next generation: Counts = %+v", c)
+		}
+		time.Sleep(time.Minute)
+		synctest.Wait()
+		if n := h.n.Load(); n != 1 {
+			t.Fatalf("%d slow-wait reports, want 1: the waits ended by EndAll are not reported", n)
+		}
+		r.End(w, false)
+	})
+}
+
+type countHandler struct{ n atomic.Int32 }
+
+func (h *countHandler) Enabled(context.Context, slog.Level) bool  { return true }
+func (h *countHandler) Handle(context.Context, slog.Record) error { h.n.Add(1); return nil }
+func (h *countHandler) WithAttrs([]slog.Attr) slog.Handler        { return h }
+func (h *countHandler) WithGroup(string) slog.Handler             { return h }

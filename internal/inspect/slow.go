@@ -55,14 +55,19 @@ type slowWait struct {
 	owner unsafe.Pointer // keeps the primitive alive while its wait is armed, as the waiter does anyway
 	kind  *Kind
 	start int64
-	pcs   []uintptr // the wait's call stack, from Begin's caller up
+	// The innermost frames of the wait's call stack, from Begin's caller
+	// up: enough to pass coord's own frames (a wait is at most a few deep
+	// in them) and reach the caller's, which is all a report names. Kept
+	// inline, and few, because every wait that blocks pays for them while
+	// reports are on.
+	pcs [8]uintptr
+	n   int
 }
 
 // arm captures the wait's call site and starts the timer of its report.
 func (s *settings) arm(r *Recorder, l *waitLog, owner unsafe.Pointer, k *Kind, start int64) *slowWait {
-	var pcs [32]uintptr
-	n := runtime.Callers(3, pcs[:]) // skip Callers, arm and BeginAt
-	sw := &slowWait{l: l, rec: r, owner: owner, kind: k, start: start, pcs: append([]uintptr(nil), pcs[:n]...)}
+	sw := &slowWait{l: l, rec: r, owner: owner, kind: k, start: start}
+	sw.n = runtime.Callers(3, sw.pcs[:]) // skip Callers, arm and BeginAt
 	// The timer goroutine exists only once the timer fires, and End stops
 	// it, so a wait that ends in time leaves nothing behind.
 	sw.timer = time.AfterFunc(s.d-time.Duration(now()-start), sw.report)
@@ -86,7 +91,7 @@ func (sw *slowWait) report() {
 		slog.String("name", name),
 		slog.String("kind", sw.kind.Name),
 		slog.Duration("waited", time.Duration(now()-sw.start)),
-		slog.String("waiter", site(sw.pcs)),
+		slog.String("waiter", site(sw.pcs[:sw.n])),
 	}
 	if sw.kind.Lock {
 		// A site recorded under other settings may be stale: the lock may
@@ -129,8 +134,10 @@ func (r *Recorder) Took() {
 }
 
 // Released records that the lock r belongs to has no holder any more (for a
-// lock with shared holders: its last holder left). A lock kind calls it on
-// release when SlowWaitOn reports true.
+// lock with shared holders: its last holder left), so that a report says
+// "none" rather than the site of the holder that left. A lock kind calls it
+// on a release when SlowWaitOn reports true; on its slow path at least (see
+// the package doc).
 func (r *Recorder) Released() {
 	if s := slow.Load(); s != nil {
 		r.holder.Store(&s.released)

@@ -155,6 +155,11 @@ func (w *Waiter[T]) Reset() {
 	w.N, w.Since, w.Val, w.Index, w.Err = 0, 0, zero, 0, nil
 }
 
+// Granted reports whether w has been granted. The caller holds the owner's
+// lock: a waiter that queued, let go of the lock and took it back (an
+// RWMutex writer that yields) learns whether Wait will park.
+func (w *Waiter[T]) Granted() bool { return w.granted.Load() }
+
 // Grant marks w as granted and wakes it. The caller holds the owner's lock
 // and has already removed w from its list.
 func (w *Waiter[T]) Grant() {
