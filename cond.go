@@ -103,7 +103,7 @@ func (c *Cond) Wait(ctx context.Context) error {
 	}
 	l := c.locker()
 	// The wait's start, read before mu, which a Notify needs.
-	start := inspect.Now()
+	start := inspect.Start()
 	// Queue before unlocking: a Notify made as soon as the lock is free must
 	// find us.
 	c.mu.Lock()

@@ -78,7 +78,7 @@ func (e *Event) Wait(ctx context.Context) error {
 	// The wait's start, read before mu: a broadcast's waiters all queue
 	// on mu, and reading the clock there would make each wait for the
 	// others' readings.
-	start := inspect.Now()
+	start := inspect.Start()
 	e.mu.Lock()
 	if e.gate.IsOpen() {
 		// Set since the look above: no wait.

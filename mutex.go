@@ -330,5 +330,18 @@ func (m *Mutex) Stats() Stats {
 	if m.Locked() {
 		holders = 1
 	}
-	return statsOf(unsafe.Pointer(m), mutexKind, holders, m.rec.Counts())
+	return statsOf(unsafe.Pointer(m), mutexKind, holders, m.counts())
+}
+
+// counts returns m's recorder's counts, with OldestWait from the queueing
+// time of m's longest waiter, which m reads for its barging bound anyway:
+// exact even for a wait begun before anyone looked (see Stats).
+func (m *Mutex) counts() inspect.Counts {
+	oldest := inspect.NoStart
+	m.mu.Lock()
+	if w := m.q.Front(); w != nil {
+		oldest = w.Since
+	}
+	m.mu.Unlock()
+	return m.rec.CountsOldest(oldest)
 }

@@ -133,5 +133,5 @@ func (r *ReentrantMutex) Stats() Stats {
 	if r.m.Locked() {
 		holders = 1
 	}
-	return statsOf(unsafe.Pointer(r), reentrantKind, holders, r.m.rec.Counts())
+	return statsOf(unsafe.Pointer(r), reentrantKind, holders, r.m.counts())
 }

@@ -16,6 +16,7 @@ import (
 	"weak"
 
 	"github.com/coordkit/coord"
+	"github.com/coordkit/coord/internal/inspect"
 )
 
 // wantStats checks that got is want, field for field.
@@ -183,6 +184,7 @@ func TestStatsRWMutex(t *testing.T) {
 func TestStatsEvent(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		var e coord.Event
+		wantStats(t, "new", e.Stats(), coord.Stats{Kind: "Event"}) // and someone looks: waits are timed
 		ctx, cancel := context.WithCancel(bg)
 		defer cancel()
 		quitter := goParked(func() error { return e.Wait(ctx) })
@@ -217,6 +219,7 @@ func TestStatsEvent(t *testing.T) {
 func TestStatsCond(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		var c coord.Cond
+		wantStats(t, "new", c.Stats(), coord.Stats{Kind: "Cond"}) // and someone looks: waits are timed
 		wait := func(ctx context.Context) func() error {
 			return func() error {
 				c.Lock(bg)
@@ -319,6 +322,7 @@ func TestStatsSemaphore(t *testing.T) {
 func TestStatsBarrier(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		b := coord.NewBarrier(3)
+		wantStats(t, "new", b.Stats(), coord.Stats{Kind: "Barrier"}) // and someone looks: waits are timed
 		type res struct {
 			i   int
 			err error
@@ -400,6 +404,7 @@ func TestStatsQueue(t *testing.T) {
 func TestStatsRateLimiter(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		r := coord.NewRateLimiter(1, 10*time.Second)
+		wantStats(t, "new", r.Stats(), coord.Stats{Kind: "RateLimiter"}) // and someone looks: waits are timed
 		r.Wait(bg) // admitted at once: no wait
 		head := goParked(func() error { return r.Wait(bg) })
 		time.Sleep(time.Second)
@@ -635,5 +640,80 @@ func TestSlowWaitHolderSites(t *testing.T) {
 				t.Errorf("%s: holder %q; want the site stats_test.go:%d", c.kind, holder, c.holderLine)
 			}
 		}
+	})
+}
+
+// nobodyLooks turns looking off for the rest of t, as in a process that has
+// not read stats yet, and back on after it.
+func nobodyLooks(t *testing.T) {
+	inspect.StopLooking()
+	t.Cleanup(inspect.Look)
+}
+
+// The scenario of the first look: goroutines park while nobody looks (their
+// waits are only counted), then Stats is called for the first time. A
+// Mutex knows when each of its waiters queued, so its Stats is exact; so
+// are Waiters, Waits and GaveUp of every primitive.
+func TestStatsFirstLookMutex(t *testing.T) {
+	nobodyLooks(t)
+	synctest.Test(t, func(t *testing.T) {
+		var m coord.Mutex
+		m.Lock(bg)
+		ctx, cancel := context.WithCancel(bg)
+		defer cancel()
+		first := goParked(func() error { return m.Lock(ctx) })
+		time.Sleep(time.Second)
+		second := goParked(func() error { return m.Lock(bg) })
+		third := goParked(func() error { return m.Lock(bg) })
+		time.Sleep(time.Second)
+		if inspect.Looking() {
+			t.Fatal("looking before the first Stats")
+		}
+		wantStats(t, "three parked, first look", m.Stats(), coord.Stats{Kind: "Mutex", Holders: 1, Waiters: 3, OldestWait: 2 * time.Second})
+
+		cancel()
+		isCtxErr(t, "cancelled Lock", resultNow(t, "cancelled Lock", first), context.Canceled)
+		wantStats(t, "one gave up", m.Stats(), coord.Stats{Kind: "Mutex", Holders: 1, Waiters: 2, OldestWait: time.Second,
+			Waits: 1, GaveUp: 1, WaitTime: 2 * time.Second})
+		m.Unlock()
+		if err := resultNow(t, "second Lock", second); err != nil {
+			t.Fatal(err)
+		}
+		m.Unlock()
+		if err := resultNow(t, "third Lock", third); err != nil {
+			t.Fatal(err)
+		}
+		m.Unlock()
+		wantStats(t, "all done", m.Stats(), coord.Stats{Kind: "Mutex", Waits: 3, GaveUp: 1, WaitTime: 4 * time.Second}) // 2s + 1s + 1s: exact
+	})
+}
+
+// Counted while nobody looks, then looked at: the counts are exact; the
+// waits of a primitive that does not know their starts count from the first
+// look (OldestWait and WaitTime are lower bounds for them); waits begun
+// after the first look are exact.
+func TestStatsFirstLookEvent(t *testing.T) {
+	nobodyLooks(t)
+	synctest.Test(t, func(t *testing.T) {
+		var e coord.Event
+		ctx, cancel := context.WithCancel(bg)
+		defer cancel()
+		quitter := goParked(func() error { return e.Wait(ctx) })
+		waiter := goParked(func() error { return e.Wait(bg) })
+		cancel()
+		isCtxErr(t, "cancelled Wait", resultNow(t, "cancelled Wait", quitter), context.Canceled)
+		time.Sleep(2 * time.Second)
+		wantStats(t, "first look", e.Stats(), coord.Stats{Kind: "Event", Waiters: 1, Waits: 1, GaveUp: 1})
+		time.Sleep(time.Second)
+		late := goParked(func() error { return e.Wait(bg) }) // begun after the first look: exact
+		time.Sleep(time.Second)
+		wantStats(t, "a late waiter", e.Stats(), coord.Stats{Kind: "Event", Waiters: 2, OldestWait: 2 * time.Second, Waits: 1, GaveUp: 1})
+		e.Set()
+		for _, r := range []<-chan error{waiter, late} {
+			if err := resultNow(t, "Wait", r); err != nil {
+				t.Fatal(err)
+			}
+		}
+		wantStats(t, "set", e.Stats(), coord.Stats{Kind: "Event", Waits: 3, GaveUp: 1, WaitTime: 3 * time.Second})
 	})
 }

@@ -63,6 +63,7 @@
 package inspect
 
 import (
+	"math"
 	"slices"
 	"sync"
 	"sync/atomic"
@@ -93,8 +94,11 @@ type Recorder struct {
 // beginning a wait allocates nothing while slow-wait reports are off.
 type Wait struct {
 	seq   uint64
-	start int64
+	start int64     // NoStart if not read
 	slow  *slowWait // non-nil while a slow-wait report is armed for it
+	// counted is set for a wait begun while nobody looked: it is only
+	// counted (in waitLog.cLive), not logged.
+	counted bool
 }
 
 // waitLog is what a Recorder keeps once something has waited.
@@ -115,6 +119,15 @@ type waitLog struct {
 	// allocates nothing.
 	q   []entry
 	off int
+
+	// The counts of the waits begun while nobody looked (Wait.counted),
+	// kept without mu and added to the above by Counts. cLive is those
+	// begun and not ended; cWaits and cGaveUp count those that ended
+	// while nobody looked (those that end once someone looks are counted
+	// in waits and gaveUp, under mu, with their length).
+	cLive   atomic.Int64
+	cWaits  atomic.Uint64
+	cGaveUp atomic.Uint64
 }
 
 type entry struct {
@@ -134,7 +147,10 @@ var epoch = time.Now()
 // and pass the reading to BeginAt.
 func Now() int64 { return int64(time.Since(epoch)) }
 
-func now() int64 { return Now() }
+// now is the clock every reading of the Recorder's goes through: a seam for
+// tests that count the readings (a wait begun and ended while nobody looks
+// takes none).
+var now = Now
 
 func (r *Recorder) waitLog() *waitLog {
 	if l := r.log.Load(); l != nil {
@@ -152,18 +168,46 @@ func (r *Recorder) waitLog() *waitLog {
 // primitive's address (the pointer a user would give to Register) and k its
 // kind; both are used only by slow-wait reports.
 //
-// While slow-wait reports are on, Begin also notes where the wait was called
-// from and arms a timer that reports the wait if it is still going on after
-// the slow-wait threshold.
+// While nobody looks (see Looking), Begin only counts the wait: one atomic
+// add, no clock reading, no lock. Once someone looks, it also reads the
+// clock, logs the wait for OldestWait and WaitTime, and, while slow-wait
+// reports are on, notes where the wait was called from and arms a timer
+// that reports the wait if it is still going on after the threshold.
 func (r *Recorder) Begin(owner unsafe.Pointer, k *Kind) Wait {
-	return r.BeginAt(owner, k, Now())
+	return r.BeginAt(owner, k, NoStart)
+}
+
+// NoStart is the start of a wait whose start was not read: what Start
+// returns while nobody looks.
+const NoStart int64 = math.MinInt64
+
+// Start is the reading of Now a primitive that reads the clock before
+// BeginAt (to keep the reading out of its lock) takes: Now while someone
+// looks, NoStart, without reading the clock, while nobody does.
+func Start() int64 {
+	if looking.Load() == nil {
+		return NoStart
+	}
+	return Now()
 }
 
 // BeginAt is Begin for a wait that started at start, a reading of Now the
 // primitive has already taken (a Mutex notes when its waiter queued): on a
 // machine where reading the clock is slow, one reading is saved per wait.
+// start may be NoStart (see Start), and then BeginAt reads the clock itself
+// if it needs a start.
 func (r *Recorder) BeginAt(owner unsafe.Pointer, k *Kind, start int64) Wait {
 	l := r.waitLog()
+	if looking.Load() == nil {
+		// Nobody looks: count it, nothing more. start is kept (a Mutex's
+		// is free) so that, if someone looks before it ends, its length
+		// in WaitTime is exact when it is known.
+		l.cLive.Add(1)
+		return Wait{start: start, counted: true}
+	}
+	if start == NoStart {
+		start = now()
+	}
 	var sw *slowWait
 	if s := slow.Load(); s != nil {
 		sw = s.arm(r, l, owner, k, start)
@@ -206,12 +250,26 @@ func (r *Recorder) EndAll() {
 	if l == nil {
 		return
 	}
+	var n int64 // the counted waits among them
+	if l.cLive.Load() != 0 {
+		n = l.cLive.Swap(0)
+	}
+	lk := looking.Load()
+	if lk == nil {
+		// Nobody looks, so nobody has: every wait was only counted.
+		l.cWaits.Add(uint64(n))
+		return
+	}
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	if l.live == 0 {
+	if l.live == 0 && n == 0 {
 		return
 	}
 	t := now()
+	if n > 0 {
+		l.waits += uint64(n)
+		l.waitTime += n * max(0, t-lk.start)
+	}
 	for i := l.off; i < len(l.q); i++ {
 		e := &l.q[i]
 		if e.ended {
@@ -235,6 +293,10 @@ func (r *Recorder) End(w Wait, gaveUp bool) {
 	l := r.log.Load()
 	if l == nil {
 		panic("coord: internal error: inspect.Recorder.End without Begin")
+	}
+	if w.counted {
+		l.endCounted(w, gaveUp)
+		return
 	}
 	l.mu.Lock()
 	t := now()
@@ -268,12 +330,44 @@ func (r *Recorder) End(w Wait, gaveUp bool) {
 	}
 }
 
+// endCounted ends a wait begun while nobody looked. While still nobody
+// looks, it only counts it; once someone looks, it also adds its length,
+// from its start if known and from when looking began otherwise.
+func (l *waitLog) endCounted(w Wait, gaveUp bool) {
+	lk := looking.Load()
+	if lk == nil {
+		if gaveUp {
+			l.cGaveUp.Add(1)
+		}
+		l.cWaits.Add(1)
+		l.cLive.Add(-1)
+		return
+	}
+	t := now()
+	l.mu.Lock()
+	l.cLive.Add(-1)
+	l.waits++
+	if gaveUp {
+		l.gaveUp++
+	}
+	from := w.start
+	if from == NoStart {
+		from = lk.start // a lower bound
+	}
+	l.waitTime += max(0, t-from)
+	l.mu.Unlock()
+}
+
 // GaveUpLate counts in GaveUp a wait that End recorded as not given up,
 // whose call then returned its ctx's error all the same: a Cond waiter,
 // notified, whose ctx ends while it takes its lock back. Its wait (for the
 // notification) was over when End was called, so only the count changes.
 func (r *Recorder) GaveUpLate() {
 	l := r.waitLog()
+	if looking.Load() == nil {
+		l.cGaveUp.Add(1)
+		return
+	}
 	l.mu.Lock()
 	l.gaveUp++
 	l.mu.Unlock()
@@ -311,22 +405,48 @@ type Counts struct {
 	WaitTime   time.Duration // their total length
 }
 
-// Counts returns a consistent snapshot of r's counts.
-func (r *Recorder) Counts() Counts {
+// Counts returns a consistent snapshot of r's counts. Like everything that
+// reads stats, it turns looking on (see Look).
+//
+// Waits begun before anyone looked have no start: OldestWait counts them
+// from when looking began, a lower bound. CountsOldest is Counts for a
+// primitive that knows the start of its longest current waiter.
+func (r *Recorder) Counts() Counts { return r.CountsOldest(NoStart) }
+
+// CountsOldest is Counts for a primitive that knows oldest, the start (a
+// reading of Now) of its longest current waiter, or NoStart if it does not
+// (or has no waiter): a Mutex keeps its waiters' queueing times. It makes
+// OldestWait exact even for a wait begun before anyone looked.
+func (r *Recorder) CountsOldest(oldest int64) Counts {
+	lk := look()
 	l := r.log.Load()
 	if l == nil {
 		return Counts{}
 	}
 	l.mu.Lock()
 	defer l.mu.Unlock()
+	counted := int(l.cLive.Load())
 	c := Counts{
-		Waiters:  l.live,
-		Waits:    l.waits,
-		GaveUp:   l.gaveUp,
+		Waiters:  l.live + counted,
+		Waits:    l.waits + l.cWaits.Load(),
+		GaveUp:   l.gaveUp + l.cGaveUp.Load(),
 		WaitTime: time.Duration(l.waitTime),
 	}
+	start := NoStart
 	if l.live > 0 {
-		c.OldestWait = time.Duration(now() - l.q[l.off].start)
+		start = l.q[l.off].start
+	}
+	if counted > 0 {
+		// A counted wait began before every logged one, before looking
+		// began.
+		if oldest != NoStart {
+			start = oldest
+		} else {
+			start = lk.start
+		}
+	}
+	if start != NoStart {
+		c.OldestWait = time.Duration(max(0, now()-start))
 	}
 	return c
 }

@@ -52,6 +52,7 @@ func Register(call, name string, p any) {
 	if v.IsNil() {
 		panic("coord: " + call + " of a nil " + v.Type().String())
 	}
+	look() // a named primitive is one someone means to look at
 	ptr := v.UnsafePointer()
 	e := &regEntry{name: name, wp: weak.Make((*byte)(ptr)), typ: v.Type(), addr: uintptr(ptr)}
 
@@ -123,6 +124,7 @@ type Entry struct {
 // without the registry's lock held, so that a method that itself reads the
 // registry (Stats calls NameOf) cannot deadlock against a Register.
 func Live() []Entry {
+	look()
 	reg.mu.RLock()
 	all := make([]*regEntry, 0, len(reg.byName))
 	for _, e := range reg.byName {

@@ -35,6 +35,7 @@ func SetSlowWait(d time.Duration, l *slog.Logger) {
 		slow.Store(nil)
 		return
 	}
+	look() // reports need every wait's start
 	s := &settings{d: d, logger: l}
 	s.released.set = s
 	slow.Store(s)
