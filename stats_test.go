@@ -404,7 +404,8 @@ func TestStatsQueue(t *testing.T) {
 func TestStatsRateLimiter(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		r := coord.NewRateLimiter(1, 10*time.Second)
-		wantStats(t, "new", r.Stats(), coord.Stats{Kind: "RateLimiter"}) // and someone looks: waits are timed
+		// And someone looks: waits are timed.
+		wantStats(t, "new", r.Stats(), coord.Stats{Kind: "RateLimiter"})
 		r.Wait(bg) // admitted at once: no wait
 		head := goParked(func() error { return r.Wait(bg) })
 		time.Sleep(time.Second)

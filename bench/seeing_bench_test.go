@@ -9,11 +9,13 @@ import (
 	"time"
 
 	"github.com/coordkit/coord"
+	"github.com/coordkit/coord/internal/inspect"
 )
 
-// What looking costs. coord's primitives count only waits that block, so
-// while nobody looks the workloads above measure what they measured before
-// Stats existed. Here the same workloads run three ways, one after the
+// What looking costs. coord's primitives count only waits that block, and
+// while nobody looks they only count them (no clock reading), so the
+// workloads above measure within noise of what they measured before Stats
+// existed. Once someone looks, every wait that blocks is timed. Here the same workloads run three ways, one after the
 // other in one process:
 //
 //	off       nobody looks
@@ -140,6 +142,10 @@ var lookModes = []string{"off", "stats", "slowwait"}
 // look starts looking at p as mode says and returns what stops it.
 func look(mode string, p interface{ Stats() coord.Stats }) (stop func()) {
 	if mode == "off" {
+		// Looking, once on, stays on for the process; a benchmark of
+		// what nobody looking costs turns it off again (a seam that
+		// only tests use).
+		inspect.StopLooking()
 		return func() {}
 	}
 	coord.Register("bench/seeing", p)
