@@ -102,7 +102,8 @@ func (c *Cond) Wait(ctx context.Context) error {
 		return err
 	}
 	l := c.locker()
-	// The wait's start, read before mu, which a Notify needs.
+	// The wait's start, read before mu, which a Notify needs (not read
+	// while nobody looks: see inspect.Start).
 	start := inspect.Start()
 	// Queue before unlocking: a Notify made as soon as the lock is free must
 	// find us.

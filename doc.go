@@ -74,7 +74,13 @@
 // it was made, how many waits blocked, how many were given up and how long
 // they took. Only waits that block are counted, by the goroutine that parks
 // anyway, so the fast paths (a free Mutex, a set Event) cost what they cost
-// without it.
+// without it. And until someone looks (the first Stats, Snapshot, request to
+// Handler, Register or SetSlowWait of the process), a wait that blocks is
+// only counted, not timed: reading the clock twice per wait would slow a
+// workload where every op parks by a fifth or more. From the first look on,
+// every wait is timed; a wait that was already blocked then counts its age
+// from that moment (a lower bound; a Mutex knows its waiters' ages, so
+// its OldestWait is exact). The Stats type says exactly what is exact when.
 //
 // Register names a primitive (registering keeps nothing alive), Snapshot
 // returns the Stats of every registered one, and Handler serves them as a

@@ -77,7 +77,7 @@ func (e *Event) Wait(ctx context.Context) error {
 	}
 	// The wait's start, read before mu: a broadcast's waiters all queue
 	// on mu, and reading the clock there would make each wait for the
-	// others' readings.
+	// others' readings. (Not read while nobody looks: see inspect.Start.)
 	start := inspect.Start()
 	e.mu.Lock()
 	if e.gate.IsOpen() {

@@ -16,6 +16,9 @@ import (
 // reloading; and, for ?format=json, the same rows as a JSON array of Stats
 // (field names as in the struct, durations in nanoseconds).
 //
+// Its first request is a look (see Stats): from then on, the waits shown
+// are timed. Serving Handler is not a look before anyone asks.
+//
 // It reads no request body and changes no state; it answers GET and HEAD
 // only. Mount it where operators can reach it, as with net/http/pprof:
 //

@@ -13,6 +13,9 @@ import (
 // drops off the list by itself. Register(name, &s.mu), a field of a larger
 // struct, is the common case.
 //
+// Register, like Snapshot, is a look (see Stats): from then on every wait
+// that blocks, in any primitive, is timed.
+//
 // p must be a pointer (every primitive's Stats has a pointer receiver).
 // Register panics if name is empty, if p is nil, or if p is not a pointer.
 func Register(name string, p interface{ Stats() Stats }) {
@@ -29,7 +32,8 @@ func Unregister(name string) {
 // sorted by name, with Name set to the name each is registered under. It is
 // what Handler shows and what a metrics adapter publishes.
 //
-// It calls each primitive's Stats without holding the registry's lock, so it
+// Like every Stats call, it is a look (see Stats), even with nothing
+// registered. It calls each primitive's Stats without holding the registry's lock, so it
 // may run alongside Register and Unregister in any goroutine.
 func Snapshot() []Stats {
 	live := inspect.Live()

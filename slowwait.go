@@ -18,6 +18,9 @@ import (
 // nil l means slog.Default(). The setting is process-wide; the last call
 // wins. Waits already blocked when reports are turned on are not reported.
 //
+// SetSlowWait with d > 0 is a look (see Stats): from then on every wait
+// that blocks is timed, even after reports are turned off again.
+//
 // While reports are on, every wait that blocks records its call stack and
 // arms a timer, and every acquisition of a lock records its caller: a cost
 // meant for finding a stuck wait, not for always.

@@ -14,7 +14,25 @@ import (
 //
 // Stats costs nothing while nobody looks: the fast paths of the primitives
 // (a free Mutex, a set Event) do not count, only waits that block do, and
-// those pay for a park anyway.
+// until someone looks those are only counted, without reading the clock.
+//
+// Looking begins, for the whole process, with the first Stats call on any
+// primitive, Snapshot, a request to Handler, Register, or SetSlowWait with
+// d > 0, and it never ends: from then on every wait that blocks is timed as
+// well. So:
+//
+//   - Holders, Waiters, Waits and GaveUp are always exact, whenever the
+//     waits they count began.
+//   - OldestWait and WaitTime are exact for every wait begun after looking
+//     began. A wait begun before, still blocked when looking begins, counts
+//     from when it began (a lower bound), except in a Mutex or
+//     ReentrantMutex, which know when each of their waiters queued: there
+//     OldestWait is exact, and so is such a wait's WaitTime once it ends.
+//     A wait that ended before looking began is in Waits and GaveUp but
+//     not in WaitTime.
+//
+// A collector that reads every second, or a test that calls Stats once
+// before its scenario, thus sees exact numbers from its first read on.
 type Stats struct {
 	Name string // as registered; "" otherwise
 	Kind string // "Mutex", "RWMutex", "Semaphore", "Queue", ...

@@ -2,10 +2,12 @@
 // recorder that every primitive embeds, slow-wait reports, and the
 // process-wide registry of named primitives.
 //
-// Nothing here runs while nobody looks. A primitive's fast paths (a free
-// Mutex, a set Event) never touch its Recorder; only a wait that is about to
-// block calls Begin, and the same wait calls End once it is over. Both are
-// paid by a goroutine that parks anyway, which costs far more. Lock kinds
+// Next to nothing here runs while nobody looks. A primitive's fast paths (a
+// free Mutex, a set Event) never touch its Recorder; only a wait that is
+// about to block calls Begin, and the same wait calls End once it is over.
+// Until someone looks (see Looking), those only count the wait, with atomic
+// adds: no clock reading, no lock, no log. Once someone looks, they time it
+// too, paid by a goroutine that parks anyway. Lock kinds
 // also call Took on their fast paths, but only after SlowWaitOn, one atomic
 // load of a word that only SetSlowWait writes, reports true.
 //
@@ -31,7 +33,11 @@
 //
 // A primitive that already reads the clock when its waiter queues (Mutex
 // keeps waitq.Waiter.Since) reads Now instead and calls BeginAt with the
-// reading, saving a clock read per wait.
+// reading, saving a clock read per wait; it may then pass the start of its
+// longest waiter to CountsOldest, which makes OldestWait exact even for a
+// wait begun before anyone looked. One that reads the clock before BeginAt
+// only to keep the reading out of its lock reads Start instead, which reads
+// nothing while nobody looks.
 //
 // Begin and End lock the Recorder's own small mutex, a leaf lock, so they may
 // be called with or without the primitive's lock held, and End may be called
@@ -56,7 +62,8 @@
 // whenever the lock is held, and it is only stale while the lock is free,
 // when nobody waits long.
 //
-// Stats reads the counters with Counts and the name with NameOf:
+// Stats reads the counters with Counts (which turns looking on) and the
+// name with NameOf:
 //
 //	c := m.rec.Counts()
 //	name := inspect.NameOf(unsafe.Pointer(m))
