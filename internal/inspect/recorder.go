@@ -104,7 +104,7 @@ type Wait struct {
 	start int64     // NoStart if not read
 	slow  *slowWait // non-nil while a slow-wait report is armed for it
 	// counted is set for a wait begun while nobody looked: it is only
-	// counted (in waitLog.cLive), not logged.
+	// counted (in waitLog.cBegun and cEnded), not logged.
 	counted bool
 }
 
@@ -128,12 +128,12 @@ type waitLog struct {
 	off int
 
 	// The counts of the waits begun while nobody looked (Wait.counted),
-	// kept without mu and added to the above by Counts. cLive is those
-	// begun and not ended; cWaits and cGaveUp count those that ended
-	// while nobody looked (those that end once someone looks are counted
-	// in waits and gaveUp, under mu, with their length).
-	cLive   atomic.Int64
-	cWaits  atomic.Uint64
+	// kept without mu and added to the above by Counts: those begun,
+	// those ended (begun minus ended are waiting) and those given up. One
+	// atomic add as such a wait begins, one as it ends. (A wait that ends
+	// once someone looks also adds its length to waitTime, under mu.)
+	cBegun  atomic.Uint64
+	cEnded  atomic.Uint64
 	cGaveUp atomic.Uint64
 }
 
@@ -209,7 +209,7 @@ func (r *Recorder) BeginAt(owner unsafe.Pointer, k *Kind, start int64) Wait {
 		// Nobody looks: count it, nothing more. start is kept (a Mutex's
 		// is free) so that, if someone looks before it ends, its length
 		// in WaitTime is exact when it is known.
-		l.cLive.Add(1)
+		l.cBegun.Add(1)
 		return Wait{start: start, counted: true}
 	}
 	if start == NoStart {
@@ -257,14 +257,15 @@ func (r *Recorder) EndAll() {
 	if l == nil {
 		return
 	}
-	var n int64 // the counted waits among them
-	if l.cLive.Load() != 0 {
-		n = l.cLive.Swap(0)
+	// The counted waits among them. Every wait of r begins and, if it
+	// gives up, ends under the caller's lock, so none can end meanwhile.
+	n := l.cBegun.Load() - l.cEnded.Load()
+	if n > 0 {
+		l.cEnded.Add(n)
 	}
 	lk := looking.Load()
 	if lk == nil {
 		// Nobody looks, so nobody has: every wait was only counted.
-		l.cWaits.Add(uint64(n))
 		return
 	}
 	l.mu.Lock()
@@ -274,8 +275,7 @@ func (r *Recorder) EndAll() {
 	}
 	t := now()
 	if n > 0 {
-		l.waits += uint64(n)
-		l.waitTime += n * max(0, t-lk.start)
+		l.waitTime += int64(n) * max(0, t-lk.start)
 	}
 	for i := l.off; i < len(l.q); i++ {
 		e := &l.q[i]
@@ -346,17 +346,15 @@ func (l *waitLog) endCounted(w Wait, gaveUp bool) {
 		if gaveUp {
 			l.cGaveUp.Add(1)
 		}
-		l.cWaits.Add(1)
-		l.cLive.Add(-1)
+		l.cEnded.Add(1)
 		return
 	}
 	t := now()
 	l.mu.Lock()
-	l.cLive.Add(-1)
-	l.waits++
 	if gaveUp {
-		l.gaveUp++
+		l.cGaveUp.Add(1)
 	}
+	l.cEnded.Add(1)
 	from := w.start
 	if from == NoStart {
 		from = lk.start // a lower bound
@@ -432,10 +430,11 @@ func (r *Recorder) CountsOldest(oldest int64) Counts {
 	}
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	counted := int(l.cLive.Load())
+	ended := l.cEnded.Load() // before cBegun: never more than it
+	counted := int(l.cBegun.Load() - ended)
 	c := Counts{
 		Waiters:  l.live + counted,
-		Waits:    l.waits + l.cWaits.Load(),
+		Waits:    l.waits + ended,
 		GaveUp:   l.gaveUp + l.cGaveUp.Load(),
 		WaitTime: time.Duration(l.waitTime),
 	}
