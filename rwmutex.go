@@ -157,7 +157,18 @@ func (rw *RWMutex) RLock(ctx context.Context) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	if rw.state.Add(rwReader)&rwFlags != 0 {
+	if rw.state.Add(rwReader)&rwFlags == 0 && !inspect.SlowWaitOn() {
+		return nil
+	}
+	return rw.rlockMore(ctx)
+}
+
+// rlockMore finishes an RLock whose first step was not all: a writer held
+// or waited (the reader counted in holds nothing and goes to rlockSlow), or
+// slow-wait reports are on and the hold must note where it was taken. Kept
+// out of RLock, whose fast path is one atomic add and one load.
+func (rw *RWMutex) rlockMore(ctx context.Context) error {
+	if rw.state.Load()&rwFlags != 0 {
 		if err := rw.rlockSlow(ctx); err != nil {
 			return err
 		}
