@@ -27,11 +27,8 @@ func campaigner(cli *clientv3.Client, prefix, name, who string, rec *holds, stop
 	defer cancel()
 	go func() { <-stop; cancel() }()
 	for ctx.Err() == nil {
-		sctx, scancel := context.WithTimeout(ctx, 5*time.Second)
-		s, err := etcd.NewSession(sctx, cli, append([]etcd.Option{etcd.WithPrefix(prefix)}, opts...)...)
-		scancel()
-		if err != nil {
-			time.Sleep(50 * time.Millisecond) // no leader yet
+		s := faultSession(ctx, cli, prefix, opts)
+		if s == nil {
 			continue
 		}
 		e := etcd.NewElection(s, name)
@@ -42,14 +39,7 @@ func campaigner(cli *clientv3.Client, prefix, name, who string, rec *holds, stop
 				}
 				continue
 			}
-			r := holdRecord{who: who, token: e.Token(), start: time.Now()}
-			select {
-			case <-e.Lost():
-				r.lost = true
-			case <-time.After(holdFor):
-			}
-			r.end = time.Now()
-			rec.add(r)
+			rec.add(holdUntil(who, e.Token(), e.Lost(), holdFor))
 			e.Resign(context.Background())
 		}
 		s.Close()

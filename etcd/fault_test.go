@@ -19,6 +19,33 @@ import (
 // once, tokens increase, a stale holder's fenced write is refused) and
 // liveness (locks are granted again after the fault). They run unless -short.
 
+// faultSession makes a session under prefix for a client loop of a fault
+// test, or returns nil after a short pause when the cluster cannot give one
+// yet (no leader during the fault).
+func faultSession(ctx context.Context, cli *clientv3.Client, prefix string, opts []etcd.Option) *etcd.Session {
+	sctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	s, err := etcd.NewSession(sctx, cli, append([]etcd.Option{etcd.WithPrefix(prefix)}, opts...)...)
+	if err != nil {
+		time.Sleep(50 * time.Millisecond) // no leader yet
+		return nil
+	}
+	return s
+}
+
+// holdUntil records a hold by who with token that begins now and lasts
+// holdFor or until lost closes, whichever is first.
+func holdUntil(who string, token int64, lost <-chan struct{}, holdFor time.Duration) holdRecord {
+	r := holdRecord{who: who, token: token, start: time.Now()}
+	select {
+	case <-lost:
+		r.lost = true
+	case <-time.After(holdFor):
+	}
+	r.end = time.Now()
+	return r
+}
+
 func skipShort(t *testing.T) {
 	if testing.Short() {
 		t.Skip("fault test: runs without -short")
@@ -40,11 +67,8 @@ func locker(t *testing.T, cli *clientv3.Client, prefix, name, who string, rec *h
 		}
 	}
 	for !stopped() {
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		s, err := etcd.NewSession(ctx, cli, append([]etcd.Option{etcd.WithPrefix(prefix)}, opts...)...)
-		cancel()
-		if err != nil {
-			time.Sleep(50 * time.Millisecond) // no leader yet
+		s := faultSession(context.Background(), cli, prefix, opts)
+		if s == nil {
 			continue
 		}
 		m := etcd.NewMutex(s, name)
@@ -68,14 +92,7 @@ func locker(t *testing.T, cli *clientv3.Client, prefix, name, who string, rec *h
 				}
 				continue
 			}
-			r := holdRecord{who: who, token: m.Token(), start: time.Now()}
-			select {
-			case <-m.Lost():
-				r.lost = true
-			case <-time.After(holdFor):
-			}
-			r.end = time.Now()
-			rec.add(r)
+			rec.add(holdUntil(who, m.Token(), m.Lost(), holdFor))
 			n++
 			m.Unlock()
 			cancel()

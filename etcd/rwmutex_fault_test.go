@@ -95,11 +95,8 @@ func rwLocker(cli *clientv3.Client, prefix, name, who string, read func(i int) b
 		cancel()
 	}()
 	for i := 0; ctx.Err() == nil; {
-		sctx, scancel := context.WithTimeout(ctx, 5*time.Second)
-		s, err := etcd.NewSession(sctx, cli, append([]etcd.Option{etcd.WithPrefix(prefix)}, opts...)...)
-		scancel()
-		if err != nil {
-			time.Sleep(50 * time.Millisecond) // no leader yet
+		s := faultSession(ctx, cli, prefix, opts)
+		if s == nil {
 			continue
 		}
 		m := etcd.NewRWMutex(s, name)
@@ -116,14 +113,7 @@ func rwLocker(cli *clientv3.Client, prefix, name, who string, read func(i int) b
 				time.Sleep(50 * time.Millisecond) // a cluster error during the fault
 				continue
 			}
-			r := rwHold{holdRecord: holdRecord{who: who, token: m.Token(), start: time.Now()}, reader: reader}
-			select {
-			case <-m.Lost():
-				r.lost = true
-			case <-time.After(holdFor):
-			}
-			r.end = time.Now()
-			rec.add(r)
+			rec.add(rwHold{holdRecord: holdUntil(who, m.Token(), m.Lost(), holdFor), reader: reader})
 			i++
 			m.Release(context.Background())
 		}
