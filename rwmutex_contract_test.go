@@ -115,29 +115,6 @@ func TestRWMutexContract_ReadersTogetherOrOneWriter(t *testing.T) {
 	})
 }
 
-// "Writers are not starved: once a writer waits, a new RLock waits behind
-// it (as with sync.RWMutex ...)."
-func TestRWMutexContract_NewRLockWaitsBehindWaitingWriter(t *testing.T) {
-	synctest.Test(t, func(t *testing.T) {
-		var rw coord.RWMutex
-		rw.RLock(rwBg)
-		w := goResult(func() error { return rw.Lock(rwBg) })
-		synctest.Wait()
-		r := goResult(func() error { return rw.RLock(rwBg) })
-		stillBlocked(t, "RLock arriving while a writer waits", r)
-		rw.RUnlock()
-		if err := resultNow(t, "Lock", w); err != nil {
-			t.Fatal(err)
-		}
-		stillBlocked(t, "RLock while the writer holds", r)
-		rw.Unlock()
-		if err := resultNow(t, "RLock", r); err != nil {
-			t.Fatal(err)
-		}
-		rw.RUnlock()
-	})
-}
-
 // "When a writer unlocks, the readers that queued during its hold go in
 // before the next writer; so neither side starves under any load."
 func TestRWMutexContract_ReadersOfAHoldGoBeforeNextWriter(t *testing.T) {
@@ -456,19 +433,4 @@ func TestRWMutexContract_TryRLockWritersFIFOAnyGoroutineUnlocks(t *testing.T) {
 		}
 		rwIsFree(t, &rw)
 	})
-}
-
-// "RUnlock with no reader holding, or Unlock with no writer holding,
-// panics." Rule 6: the message begins "coord:" and names the call.
-func TestRWMutexContract_UnlockOfWhatIsNotHeldPanics(t *testing.T) {
-	var rw coord.RWMutex
-	mustPanic(t, "RWMutex.RUnlock", rw.RUnlock)
-	mustPanic(t, "RWMutex.Unlock", rw.Unlock)
-	rw.Lock(rwBg)
-	mustPanic(t, "RWMutex.RUnlock", rw.RUnlock)
-	rw.Unlock()
-	rw.RLock(rwBg)
-	mustPanic(t, "RWMutex.Unlock", rw.Unlock)
-	rw.RUnlock()
-	rwIsFree(t, &rw)
 }

@@ -90,6 +90,8 @@ func TestRWMutexReadersShareWriterExcludes(t *testing.T) {
 	})
 }
 
+// "RUnlock with no reader holding, or Unlock with no writer holding,
+// panics." Rule 6: the message begins "coord:" and names the call.
 func TestRWMutexMisusePanics(t *testing.T) {
 	var rw coord.RWMutex
 	mustPanic(t, "RWMutex.RUnlock", rw.RUnlock)
@@ -200,8 +202,10 @@ func TestRWMutexDoneCtxChangesNothing(t *testing.T) {
 	}
 }
 
-// Writer preference: once a writer waits, a new RLock waits behind it and
-// TryRLock refuses, so overlapping readers cannot keep the writer out.
+// "Writers are not starved: once a writer waits, a new RLock waits behind
+// it (as with sync.RWMutex ...)." Writer preference: once a writer waits, a
+// new RLock waits behind it and TryRLock refuses, so overlapping readers
+// cannot keep the writer out.
 func TestRWMutexWriterPreference(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		var rw coord.RWMutex
