@@ -108,6 +108,51 @@ func (c *Cond) Wait(ctx context.Context) error {
 	// Queue before unlocking: a Notify made as soon as the lock is free must
 	// find us.
 	c.mu.Lock()
+	var err error
+	if ctx.Done() == nil {
+		// Nothing can cancel this wait (context.Background,
+		// WithoutCancel): it parks in the waiters' lane, which is as
+		// cheap as sync.Cond.Wait (see waitq.List.Park), releasing
+		// c.mu and then l as it parks.
+		c.queued.Store(int32(c.waiters.Len() + 1))
+		if start == inspect.NoStart {
+			// Nobody looks: the lane counts the wait for Stats, under
+			// c.mu, and nothing is timed.
+			c.waiters.Park(&c.mu, l, 0, true)
+			if inspect.Looking() {
+				c.rec.AddUnseen()
+			}
+		} else {
+			rec := c.rec.BeginAt(unsafe.Pointer(c), condKind, start)
+			c.waiters.Park(&c.mu, l, 0, false)
+			c.rec.End(rec, false)
+		}
+	} else {
+		err = c.waitCancellable(ctx, l, start)
+	}
+
+	if lerr := relock(ctx, l); lerr != nil {
+		if err == nil {
+			c.handOn()
+		}
+		return lerr
+	}
+	if err == nil && ctx.Err() != nil {
+		// Notified, but ctx ended while we took the lock back: cancellation
+		// wins (rule 3 of the package doc), and the notification moves on.
+		// The wait ended notified, but Wait returns ctx's error: a wait
+		// given up, for Stats.
+		c.handOn()
+		c.rec.GaveUpLate()
+		return ctx.Err()
+	}
+	return err
+}
+
+// waitCancellable is Wait's wait for a notification when ctx can end:
+// on a Waiter of its own, which a Notify grants and a cancellation takes
+// off the list. c.mu is held; it returns without c.mu and l.
+func (c *Cond) waitCancellable(ctx context.Context, l Locker, start int64) error {
 	w := c.waiters.Waiter()
 	c.waiters.PushBack(w)
 	c.queued.Store(int32(c.waiters.Len()))
@@ -131,22 +176,6 @@ func (c *Cond) Wait(ctx context.Context) error {
 	})
 	c.waiters.Recycle(w)
 	c.rec.End(rec, err != nil)
-
-	if lerr := relock(ctx, l); lerr != nil {
-		if err == nil {
-			c.handOn()
-		}
-		return lerr
-	}
-	if err == nil && ctx.Err() != nil {
-		// Notified, but ctx ended while we took the lock back: cancellation
-		// wins (rule 3 of the package doc), and the notification moves on.
-		// The wait ended notified, but Wait returns ctx's error: a wait
-		// given up, for Stats.
-		c.handOn()
-		c.rec.GaveUpLate()
-		return ctx.Err()
-	}
 	return err
 }
 
@@ -213,12 +242,7 @@ func (c *Cond) NotifyAll() {
 }
 
 func (c *Cond) notifyLocked(n int) {
-	for ; n > 0; n-- {
-		w := c.waiters.PopFront()
-		if w == nil {
-			break
-		}
-		w.Grant()
+	for ; n > 0 && c.waiters.GrantFront(); n-- {
 	}
 	c.queued.Store(int32(c.waiters.Len()))
 }
@@ -228,5 +252,8 @@ func (c *Cond) notifyLocked(n int) {
 // for a notification, not those taking the lock back after one. Each
 // notification that WaitFor waits for is one wait. See Stats.
 func (c *Cond) Stats() Stats {
-	return statsOf(unsafe.Pointer(c), condKind, 0, c.rec.Counts())
+	c.mu.Lock()
+	begun, ended := c.waiters.Counted()
+	c.mu.Unlock()
+	return statsOf(unsafe.Pointer(c), condKind, 0, c.rec.CountsWith(inspect.NoStart, begun, ended))
 }

@@ -569,3 +569,55 @@ func TestCondNotifyFIFO(t *testing.T) {
 		wg.Wait()
 	})
 }
+
+// Waits that cannot be cancelled (context.Background) and waits that can
+// are one queue: Notify(1) picks the longest-waiting goroutine whichever
+// kind it is, and a cancellable one that gives up leaves the others in
+// order. The two kinds park differently inside (see waitq.List.Park).
+func TestCondNotifyFIFOBothKinds(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		var c coord.Cond
+		var mu sync.Mutex
+		var result []int
+		var wg sync.WaitGroup
+		live, cancelLive := context.WithCancel(t.Context())
+		defer cancelLive()
+		gone, cancelGone := context.WithCancel(t.Context())
+		ctxs := []context.Context{context.Background(), live, context.Background(), gone, live, context.Background()}
+		for i, ctx := range ctxs {
+			wg.Go(func() {
+				lockedCond(t, &c)
+				defer c.Unlock()
+				if err := c.Wait(ctx); err != nil {
+					if ctx != gone {
+						t.Errorf("waiter %d: %v", i, err)
+					}
+					return
+				}
+				mu.Lock()
+				result = append(result, i)
+				mu.Unlock()
+			})
+			synctest.Wait()
+		}
+		cancelGone() // waiter 3 gives up
+		synctest.Wait()
+		if st := c.Stats(); st.Waiters != 5 || st.GaveUp != 1 {
+			t.Errorf("Stats: %d waiters, %d gave up; want 5, 1", st.Waiters, st.GaveUp)
+		}
+		want := []int{0, 1, 2, 4, 5}
+		for i := range want {
+			lockedCond(t, &c)
+			c.Notify(1)
+			c.Unlock()
+			synctest.Wait()
+			if !slices.Equal(result, want[:i+1]) {
+				t.Fatalf("after %d Notify(1): %v; want %v", i+1, result, want[:i+1])
+			}
+		}
+		wg.Wait()
+		if st := c.Stats(); st.Waiters != 0 || st.Waits != 6 || st.GaveUp != 1 {
+			t.Errorf("Stats: %d waiters, %d waits, %d gave up; want 0, 6, 1", st.Waiters, st.Waits, st.GaveUp)
+		}
+	})
+}

@@ -216,6 +216,23 @@ func (s *Semaphore) acquire(ctx context.Context, n int, method string) error {
 			break
 		}
 	}
+	if ctx.Done() == nil {
+		// Nothing can cancel this wait (context.Background,
+		// WithoutCancel): it parks in the waiters' lane, as cheap as
+		// sync.Cond.Wait (see waitq.List.Park), and releases mu as it
+		// parks. Nobody looking, the lane counts it for Stats.
+		if !inspect.Looking() {
+			s.waiters.Park(&s.mu, nil, want, true)
+			if inspect.Looking() {
+				s.rec.AddUnseen()
+			}
+			return nil
+		}
+		rec := s.rec.Begin(unsafe.Pointer(s), semaphoreKind)
+		s.waiters.Park(&s.mu, nil, want, false)
+		s.rec.End(rec, false)
+		return nil
+	}
 	w := s.waiters.Waiter()
 	w.N = want
 	s.waiters.PushBack(w)
@@ -232,7 +249,7 @@ func (s *Semaphore) acquire(ctx context.Context, n int, method string) error {
 		// Still queued. If it was the head, it may have been what kept
 		// the waiters behind it from being served by the free permits
 		// (x/sync's TestAllocCancelDoesntStarve).
-		front := s.waiters.Front() == w
+		front := s.waiters.IsFront(w)
 		s.waiters.Remove(w)
 		if front {
 			s.grantLocked() // also clears queued if w was the last
@@ -322,13 +339,16 @@ func (s *Semaphore) checkRelease(avail, add int64) string {
 // s.mu is held. While the queue is not empty queued is set, so nobody else
 // changes state and reading it, then adding to it, is safe.
 func (s *Semaphore) grantLocked() {
-	for w := s.waiters.Front(); w != nil; w = s.waiters.Front() {
-		if s.state.Load()>>1 < w.N {
+	for {
+		n, ok := s.waiters.FrontN()
+		if !ok {
+			break
+		}
+		if s.state.Load()>>1 < n {
 			return
 		}
-		s.state.Add(-w.N * semOne)
-		s.waiters.Remove(w)
-		w.Grant()
+		s.state.Add(-n * semOne)
+		s.waiters.GrantFront()
 	}
 	// A waiter that gave up after its grant may call this with the queue
 	// already empty and queued already clear (lock-free callers are then
@@ -348,5 +368,8 @@ func (s *Semaphore) Stats() Stats {
 	if holders < 0 {
 		holders = 0
 	}
-	return statsOf(unsafe.Pointer(s), semaphoreKind, int(holders), s.rec.Counts())
+	s.mu.Lock()
+	begun, ended := s.waiters.Counted()
+	s.mu.Unlock()
+	return statsOf(unsafe.Pointer(s), semaphoreKind, int(holders), s.rec.CountsWith(inspect.NoStart, begun, ended))
 }

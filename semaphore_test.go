@@ -648,3 +648,57 @@ func TestSemaphoreStressTimeouts(t *testing.T) {
 		}
 	})
 }
+
+// Waits that cannot be cancelled (context.Background) and waits that can
+// are one FIFO queue, which also keeps a large request at the head from
+// being passed by smaller ones of either kind behind it.
+func TestSemaphoreFIFOBothKinds(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		s := coord.NewSemaphore(0)
+		var mu sync.Mutex
+		var result []int
+		live, cancel := context.WithCancel(t.Context())
+		defer cancel()
+		var wg sync.WaitGroup
+		// Waiter i asks for sizes[i] permits with ctxs[i].
+		sizes := []int{1, 3, 1, 2, 1}
+		ctxs := []context.Context{live, context.Background(), context.Background(), live, context.Background()}
+		for i := range sizes {
+			wg.Go(func() {
+				if err := s.AcquireN(ctxs[i], sizes[i]); err != nil {
+					t.Errorf("waiter %d: %v", i, err)
+					return
+				}
+				mu.Lock()
+				result = append(result, i)
+				mu.Unlock()
+			})
+			synctest.Wait()
+		}
+		step := func(release int, want ...int) {
+			t.Helper()
+			s.ReleaseN(release)
+			synctest.Wait()
+			mu.Lock()
+			defer mu.Unlock()
+			// Waiters granted by one ReleaseN run in any order.
+			got := slices.Clone(result)
+			slices.Sort(got)
+			if !slices.Equal(got, want) {
+				t.Fatalf("after ReleaseN(%d): %v; want %v", release, result, want)
+			}
+		}
+		defer func() { // after a failure, let every waiter go, so the bubble can end
+			s.ReleaseN(10)
+			wg.Wait()
+		}()
+		step(2, 0)          // 0 takes 1; 1 wants 3, 1 left: everyone behind waits
+		step(2, 0, 1)       // 1 takes 3
+		step(3, 0, 1, 2, 3) // 2 takes 1, 3 takes 2
+		step(1, 0, 1, 2, 3, 4)
+		wg.Wait()
+		if n := s.Available(); n != 0 {
+			t.Fatalf("Available = %d; want 0", n)
+		}
+	})
+}

@@ -422,26 +422,33 @@ func (r *Recorder) Counts() Counts { return r.CountsOldest(NoStart) }
 // reading of Now) of its longest current waiter, or NoStart if it does not
 // (or has no waiter): a Mutex keeps its waiters' queueing times. It makes
 // OldestWait exact even for a wait begun before anyone looked.
-func (r *Recorder) CountsOldest(oldest int64) Counts {
+func (r *Recorder) CountsOldest(oldest int64) Counts { return r.CountsWith(oldest, 0, 0) }
+
+// CountsWith is CountsOldest for a primitive that also counts some waits
+// itself rather than through r: begun of them began, ended of them have
+// ended, none given up (waits that cannot be cancelled, counted under the
+// primitive's lock while nobody looks: see waitq.List.Park). They count as
+// waits begun before anyone looked.
+func (r *Recorder) CountsWith(oldest int64, begun, ended uint64) Counts {
 	lk := look()
-	l := r.log.Load()
-	if l == nil {
-		return Counts{}
-	}
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	ended := l.cEnded.Load() // before cBegun: never more than it
-	counted := int(l.cBegun.Load() - ended)
-	c := Counts{
-		Waiters:  l.live + counted,
-		Waits:    l.waits + ended,
-		GaveUp:   l.gaveUp + l.cGaveUp.Load(),
-		WaitTime: time.Duration(l.waitTime),
-	}
+	var c Counts
+	counted := int(begun - ended)
+	c.Waits = ended
 	start := NoStart
-	if l.live > 0 {
-		start = l.q[l.off].start
+	if l := r.log.Load(); l != nil {
+		l.mu.Lock()
+		defer l.mu.Unlock()
+		cEnded := l.cEnded.Load() // before cBegun: never more than it
+		counted += int(l.cBegun.Load() - cEnded)
+		c.Waiters = l.live
+		c.Waits += l.waits + cEnded
+		c.GaveUp = l.gaveUp + l.cGaveUp.Load()
+		c.WaitTime = time.Duration(l.waitTime)
+		if l.live > 0 {
+			start = l.q[l.off].start
+		}
 	}
+	c.Waiters += counted
 	if counted > 0 {
 		// A counted wait began before every logged one, before looking
 		// began.
@@ -455,4 +462,19 @@ func (r *Recorder) CountsOldest(oldest int64) Counts {
 		c.OldestWait = time.Duration(max(0, now()-start))
 	}
 	return c
+}
+
+// AddUnseen adds to WaitTime the length, since looking began, of a wait
+// the primitive counted itself (see CountsWith) that has just ended with
+// someone looking.
+func (r *Recorder) AddUnseen() {
+	lk := looking.Load()
+	if lk == nil {
+		return
+	}
+	t := now()
+	l := r.waitLog()
+	l.mu.Lock()
+	l.waitTime += max(0, t-lk.start)
+	l.mu.Unlock()
 }

@@ -69,6 +69,20 @@
 //
 // A Waiter keeps its channel across the rounds of one wait (a Mutex waiter
 // that lost to a barger queues again with the same Waiter).
+//
+// # The lane
+//
+// A List whose waits are only ever granted in arrival order, with nothing
+// handed over but the grant (a Cond, a Semaphore), can do better still for
+// a wait that cannot be cancelled: Park queues it in the List's lane, a
+// ring of arrival numbers, and parks it on the List's one sync.Cond, with
+// no Waiter at all. Taking a Waiter and giving it back, setting and reading
+// its flag, cost a Cond handoff more than the parking itself: on bench's
+// bounded buffer of one item with one CPU, a Waiter parked on its own Cond
+// took 1.6x sync.Cond's time, a minimal condition variable on the lane
+// 1.1x, and coord.Cond on it 1.3-1.4x (the rest is its own checks and
+// Stats). Waiters and lane waits are one queue in arrival order: FrontN,
+// IsFront and GrantFront look at both heads.
 package waitq
 
 import (
@@ -84,6 +98,7 @@ import (
 type Waiter[T any] struct {
 	next, prev *Waiter[T]
 	list       *List[T]
+	seq        uint64     // its place in the List's order of arrival, lane included
 	spare      *Waiter[T] // next on the owning List's stack of spare Waiters
 	// depth is the number of spares at and below this one, while on that
 	// stack. Atomic because a Recycle may read it on a top that a pop has
@@ -125,9 +140,12 @@ type unlocker struct {
 
 func (u *unlocker) Lock() {}
 func (u *unlocker) Unlock() {
-	u.mu.Unlock()
-	if also := u.also; also != nil {
-		u.also = nil
+	// Read both before mu goes: a List's lane shares one unlocker among
+	// its waits, and the next wait sets it as soon as it has mu.
+	mu, also := u.mu, u.also
+	u.also = nil
+	mu.Unlock()
+	if also != nil {
 		also.Unlock()
 	}
 }
@@ -342,6 +360,34 @@ type List[T any] struct {
 	// and always under the lock, so the lock-free pushes cannot suffer ABA:
 	// a popped head cannot come back while the pop is in progress.
 	spares atomic.Pointer[Waiter[T]]
+
+	// seq numbers every wait queued on l, on the list or in the lane, in
+	// the order of arrival: the oldest of the two heads goes first.
+	seq uint64
+	// The lane: waits that cannot be cancelled, with no Waiter (see Park).
+	lane     []laneWait // a ring, oldest at laneHead
+	laneHead int
+	laneLen  int
+	cond     sync.Cond // what lane waits park on; its L is &unlock
+	unlock   unlocker
+	// The lane waits parked with count set, which the owner's Recorder
+	// does not know of: those begun, and those granted.
+	laneBegun, laneEnded uint64
+	// grants is added to by each grant of a lane wait and read by the
+	// woken wait, under the race detector only: the happens-before edge
+	// from the granter to the waiter that the runtime gives (the notify
+	// list's lock, then the scheduler's run queue, between Signal and the
+	// waiter's return from Cond.Wait) but that the race detector does not
+	// see. Without it, it would report the owner's state, written by the
+	// granter and read by the woken waiter, as a race.
+	grants atomic.Uint64
+}
+
+// A laneWait is one wait in a List's lane.
+type laneWait struct {
+	seq     uint64
+	n       int64
+	counted bool // counted in laneBegun, to be counted in laneEnded
 }
 
 // maxSpares bounds the spare Waiters a List keeps: enough for the waiters
@@ -399,15 +445,119 @@ func (l *List[T]) Recycle(w *Waiter[T]) {
 	}
 }
 
-// Len returns the number of waiters on l.
-func (l *List[T]) Len() int { return l.n }
+// Len returns the number of waiters on l, lane included.
+func (l *List[T]) Len() int { return l.n + l.laneLen }
 
-// Front returns the longest-queued waiter, or nil.
+// Front returns the longest-queued Waiter, or nil. It does not look at the
+// lane: a List whose owner parks waits there serves its waiters through
+// FrontN and GrantFront, which do.
 func (l *List[T]) Front() *Waiter[T] { return l.head }
+
+// Park queues a wait that cannot be cancelled (its ctx's Done is nil)
+// asking for n, and parks until GrantFront grants it. If count is set, l
+// counts the wait for the owner's Stats (see Counted): a primitive whose
+// Recorder is not timing waits (nobody looks) thus records a lane wait with
+// two plain additions under its lock, and no call. It is called with the
+// owner's lock mu held, and releases mu, and then also (which may be nil),
+// as it parks, as WaitReleasing does; it returns without them, granted.
+//
+// A parked wait has no Waiter: it is an entry in l's lane, a ring of
+// arrival numbers and requests, and it parks on l's one sync.Cond. This
+// is the cheapest wait there is: no Waiter to take and give back, no flag
+// to set and read, no channel; the wait is sync.Cond.Wait itself. It is
+// right because nothing can make such a wait leave the queue out of
+// turn: a lane wait is only ever granted as the longest waiter of l, in
+// arrival order, and the runtime's notify list wakes the goroutines
+// parked on a sync.Cond in the order they took their tickets, which they
+// do here under mu, in the order of the lane. So each Signal of GrantFront
+// wakes exactly the wait it popped. A Waiter's wait (one that can be
+// cancelled) is ordered against the lane by arrival number.
+func (l *List[T]) Park(mu *sync.Mutex, also Unlocker, n int64, count bool) {
+	if l.laneLen == len(l.lane) {
+		l.growLane()
+	}
+	l.lane[(l.laneHead+l.laneLen)&(len(l.lane)-1)] = laneWait{seq: l.seq, n: n, counted: count}
+	l.laneLen++
+	l.seq++
+	if count {
+		l.laneBegun++
+	}
+	if l.cond.L == nil {
+		l.cond.L = &l.unlock
+	}
+	l.unlock.mu, l.unlock.also = mu, also
+	// Wait takes its ticket, then calls unlock.Unlock, which releases mu:
+	// the ticket's order is the lane's.
+	l.cond.Wait()
+	if raceEnabled {
+		l.grants.Load()
+	}
+}
+
+// Counted returns the number of lane waits parked with count set, and of
+// those granted (the others have been). The caller holds the owner's lock.
+func (l *List[T]) Counted() (begun, ended uint64) { return l.laneBegun, l.laneEnded }
+
+// growLane doubles the lane's ring, whose length is a power of two.
+func (l *List[T]) growLane() {
+	lane := make([]laneWait, max(4, 2*len(l.lane)))
+	for i := range l.laneLen {
+		lane[i] = l.lane[(l.laneHead+i)&(len(l.lane)-1)]
+	}
+	l.lane, l.laneHead = lane, 0
+}
+
+// laneFirst reports whether the longest waiter of l is the head of the
+// lane rather than l.head.
+func (l *List[T]) laneFirst() bool {
+	return l.laneLen > 0 && (l.head == nil || l.lane[l.laneHead].seq < l.head.seq)
+}
+
+// FrontN returns what the longest waiter of l, Waiter or lane wait, asks
+// for (Waiter.N, or Park's n), and false if l is empty.
+func (l *List[T]) FrontN() (int64, bool) {
+	switch {
+	case l.laneFirst():
+		return l.lane[l.laneHead].n, true
+	case l.head != nil:
+		return l.head.N, true
+	}
+	return 0, false
+}
+
+// IsFront reports whether w is the longest waiter of l, lane included.
+func (l *List[T]) IsFront(w *Waiter[T]) bool {
+	return l.head == w && !l.laneFirst()
+}
+
+// GrantFront takes the longest waiter of l, Waiter or lane wait, off l and
+// grants it, and reports false if l was empty. The caller holds the
+// owner's lock, and a Waiter granted so carries no payload.
+func (l *List[T]) GrantFront() bool {
+	if l.laneFirst() {
+		if l.lane[l.laneHead].counted {
+			l.laneEnded++
+		}
+		l.laneHead = (l.laneHead + 1) & (len(l.lane) - 1)
+		l.laneLen--
+		if raceEnabled {
+			l.grants.Add(1)
+		}
+		l.cond.Signal()
+		return true
+	}
+	if w := l.PopFront(); w != nil {
+		w.Grant()
+		return true
+	}
+	return false
+}
 
 // PushBack queues w last.
 func (l *List[T]) PushBack(w *Waiter[T]) {
 	l.check(w)
+	w.seq = l.seq
+	l.seq++
 	w.list, w.prev, w.next = l, l.tail, nil
 	if l.tail != nil {
 		l.tail.next = w
@@ -420,7 +570,7 @@ func (l *List[T]) PushBack(w *Waiter[T]) {
 
 // PushFront queues w first: for a waiter that was woken to compete and lost,
 // so that it keeps its place (sync.Mutex queues such a waiter LIFO for the
-// same reason).
+// same reason). w keeps its arrival number, older than every other on l.
 func (l *List[T]) PushFront(w *Waiter[T]) {
 	l.check(w)
 	w.list, w.prev, w.next = l, nil, l.head
