@@ -718,3 +718,53 @@ func TestStatsFirstLookEvent(t *testing.T) {
 		wantStats(t, "set", e.Stats(), coord.Stats{Kind: "Event", Waits: 3, GaveUp: 1, WaitTime: 3 * time.Second})
 	})
 }
+
+// A Cond and a Semaphore count a wait that cannot be cancelled themselves
+// while nobody looks (it parks in their lane, see waitq.List.Park), and a
+// cancellable one through their Recorder: looked at, both are counted as
+// waits begun before the first look, and a wait begun after is exact.
+func TestStatsFirstLookLane(t *testing.T) {
+	nobodyLooks(t)
+	synctest.Test(t, func(t *testing.T) {
+		var c coord.Cond
+		s := coord.NewSemaphore(0)
+		ctx, cancel := context.WithCancel(bg)
+		defer cancel()
+		wait := func(ctx context.Context) func() error {
+			return func() error {
+				c.Lock(bg)
+				defer c.Unlock()
+				return c.Wait(ctx)
+			}
+		}
+		laneCond := goParked(wait(bg))
+		waiterCond := goParked(wait(ctx))
+		laneSem := goParked(func() error { return s.Acquire(bg) })
+		waiterSem := goParked(func() error { return s.Acquire(ctx) })
+		time.Sleep(2 * time.Second)
+		if inspect.Looking() {
+			t.Fatal("looking before the first Stats")
+		}
+		wantStats(t, "Cond, first look", c.Stats(), coord.Stats{Kind: "Cond", Waiters: 2})
+		wantStats(t, "Semaphore, first look", s.Stats(), coord.Stats{Kind: "Semaphore", Waiters: 2})
+		time.Sleep(time.Second)
+		late := goParked(wait(bg))
+		lateSem := goParked(func() error { return s.Acquire(bg) })
+		time.Sleep(time.Second)
+		wantStats(t, "Cond, late waiter", c.Stats(), coord.Stats{Kind: "Cond", Waiters: 3, OldestWait: 2 * time.Second})
+		wantStats(t, "Semaphore, late waiter", s.Stats(), coord.Stats{Kind: "Semaphore", Waiters: 3, OldestWait: 2 * time.Second})
+
+		c.Lock(bg)
+		c.NotifyAll()
+		c.Unlock()
+		s.ReleaseN(3)
+		for _, r := range []<-chan error{laneCond, waiterCond, late, laneSem, waiterSem, lateSem} {
+			if err := resultNow(t, "wait", r); err != nil {
+				t.Fatal(err)
+			}
+		}
+		// 2s + 2s from the first look for the early two, 1s for the late one.
+		wantStats(t, "Cond, all notified", c.Stats(), coord.Stats{Kind: "Cond", Waits: 3, WaitTime: 5 * time.Second})
+		wantStats(t, "Semaphore, all served", s.Stats(), coord.Stats{Kind: "Semaphore", Holders: 0, Waits: 3, WaitTime: 5 * time.Second})
+	})
+}
