@@ -120,7 +120,7 @@ func (c *Cond) Wait(ctx context.Context) error {
 			// c.mu, and nothing is timed.
 			c.waiters.Park(&c.mu, l, 0, true)
 			if inspect.Looking() {
-				c.rec.AddUnseen()
+				c.rec.AddUnseen(inspect.NoStart, 1)
 			}
 		} else {
 			rec := c.rec.BeginAt(unsafe.Pointer(c), condKind, start)
@@ -255,5 +255,5 @@ func (c *Cond) Stats() Stats {
 	c.mu.Lock()
 	begun, ended := c.waiters.Counted()
 	c.mu.Unlock()
-	return statsOf(unsafe.Pointer(c), condKind, 0, c.rec.CountsWith(inspect.NoStart, begun, ended))
+	return statsOf(unsafe.Pointer(c), condKind, 0, c.rec.CountsWith(inspect.NoStart, inspect.Tally{Begun: begun, Ended: ended}))
 }

@@ -29,6 +29,10 @@ type Event struct {
 	set  atomic.Bool // mirrors gate.IsOpen, for IsSet and Wait's fast path
 	gate waitq.Gate
 	rec  inspect.Recorder // its waits, for Stats; see the package doc's "Seeing inside"
+	// tally counts, under mu, the waits that rec does not log because
+	// nobody looked when they began: a broadcast's thousand waiters then
+	// cost a plain addition each under mu, which they take anyway.
+	tally inspect.Tally
 }
 
 var eventKind = &inspect.Kind{Name: "Event"}
@@ -39,7 +43,13 @@ func (e *Event) Set() {
 	e.mu.Lock()
 	if e.gate.Open() {
 		e.set.Store(true)
-		e.rec.EndAll() // the waits of the generation just released
+		// The waits of the generation just released end: those logged
+		// and those tallied.
+		e.rec.EndAll()
+		if n := e.tally.Begun - e.tally.Ended; n > 0 {
+			e.tally.Ended = e.tally.Begun
+			e.rec.AddUnseen(inspect.NoStart, int(n))
+		}
 	}
 	e.mu.Unlock()
 }
@@ -89,7 +99,12 @@ func (e *Event) Wait(ctx context.Context) error {
 	// Begun under mu, so that the Set that releases ch, also under mu,
 	// ends it with the others of its generation (Recorder.EndAll): a
 	// released waiter does not end its own wait.
-	w := e.rec.BeginAt(unsafe.Pointer(e), eventKind, start)
+	var w inspect.Wait
+	if start == inspect.NoStart {
+		e.tally.Begun++ // nobody looks: see tally
+	} else {
+		w = e.rec.BeginAt(unsafe.Pointer(e), eventKind, start)
+	}
 	e.mu.Unlock()
 	done := ctx.Done()
 	if done == nil {
@@ -114,7 +129,13 @@ func (e *Event) Wait(ctx context.Context) error {
 		default:
 		}
 		e.gate.Leave(ch)
-		e.rec.End(w, true)
+		if start == inspect.NoStart {
+			e.tally.Ended++
+			e.tally.GaveUp++
+			e.rec.AddUnseen(inspect.NoStart, 1)
+		} else {
+			e.rec.End(w, true)
+		}
 		e.mu.Unlock()
 		return ctx.Err()
 	}
@@ -124,7 +145,10 @@ func (e *Event) Wait(ctx context.Context) error {
 // the goroutines blocked in Wait (not those in a select on Done, which e
 // cannot see). See Stats.
 func (e *Event) Stats() Stats {
-	return statsOf(unsafe.Pointer(e), eventKind, 0, e.rec.Counts())
+	e.mu.Lock()
+	t := e.tally
+	e.mu.Unlock()
+	return statsOf(unsafe.Pointer(e), eventKind, 0, e.rec.CountsWith(inspect.NoStart, t))
 }
 
 // Done returns a channel that is closed when e is set, for use in a select

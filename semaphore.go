@@ -224,7 +224,7 @@ func (s *Semaphore) acquire(ctx context.Context, n int, method string) error {
 		if !inspect.Looking() {
 			s.waiters.Park(&s.mu, nil, want, true)
 			if inspect.Looking() {
-				s.rec.AddUnseen()
+				s.rec.AddUnseen(inspect.NoStart, 1)
 			}
 			return nil
 		}
@@ -371,5 +371,5 @@ func (s *Semaphore) Stats() Stats {
 	s.mu.Lock()
 	begun, ended := s.waiters.Counted()
 	s.mu.Unlock()
-	return statsOf(unsafe.Pointer(s), semaphoreKind, int(holders), s.rec.CountsWith(inspect.NoStart, begun, ended))
+	return statsOf(unsafe.Pointer(s), semaphoreKind, int(holders), s.rec.CountsWith(inspect.NoStart, inspect.Tally{Begun: begun, Ended: ended}))
 }

@@ -422,18 +422,27 @@ func (r *Recorder) Counts() Counts { return r.CountsOldest(NoStart) }
 // reading of Now) of its longest current waiter, or NoStart if it does not
 // (or has no waiter): a Mutex keeps its waiters' queueing times. It makes
 // OldestWait exact even for a wait begun before anyone looked.
-func (r *Recorder) CountsOldest(oldest int64) Counts { return r.CountsWith(oldest, 0, 0) }
+func (r *Recorder) CountsOldest(oldest int64) Counts { return r.CountsWith(oldest, Tally{}) }
+
+// A Tally is what a primitive counts itself, under its own lock, of the
+// waits it does not log in its Recorder because nobody looks (see Looking):
+// those begun, those ended, and of those the ones given up. Such a wait
+// costs the primitive a plain addition under a lock it holds anyway, and
+// no call, where Begin and End would cost two calls and two atomic adds on
+// a line every waiter shares. The counts only grow.
+type Tally struct {
+	Begun, Ended, GaveUp uint64
+}
 
 // CountsWith is CountsOldest for a primitive that also counts some waits
-// itself rather than through r: begun of them began, ended of them have
-// ended, none given up (waits that cannot be cancelled, counted under the
-// primitive's lock while nobody looks: see waitq.List.Park). They count as
-// waits begun before anyone looked.
-func (r *Recorder) CountsWith(oldest int64, begun, ended uint64) Counts {
+// itself (t, read under its lock), rather than through r. They count as
+// waits begun before anyone looked, as r's own counted waits do.
+func (r *Recorder) CountsWith(oldest int64, t Tally) Counts {
 	lk := look()
 	var c Counts
-	counted := int(begun - ended)
-	c.Waits = ended
+	counted := int(t.Begun - t.Ended)
+	c.Waits = t.Ended
+	c.GaveUp = t.GaveUp
 	start := NoStart
 	if l := r.log.Load(); l != nil {
 		l.mu.Lock()
@@ -442,7 +451,7 @@ func (r *Recorder) CountsWith(oldest int64, begun, ended uint64) Counts {
 		counted += int(l.cBegun.Load() - cEnded)
 		c.Waiters = l.live
 		c.Waits += l.waits + cEnded
-		c.GaveUp = l.gaveUp + l.cGaveUp.Load()
+		c.GaveUp += l.gaveUp + l.cGaveUp.Load()
 		c.WaitTime = time.Duration(l.waitTime)
 		if l.live > 0 {
 			start = l.q[l.off].start
@@ -464,17 +473,21 @@ func (r *Recorder) CountsWith(oldest int64, begun, ended uint64) Counts {
 	return c
 }
 
-// AddUnseen adds to WaitTime the length, since looking began, of a wait
-// the primitive counted itself (see CountsWith) that has just ended with
-// someone looking.
-func (r *Recorder) AddUnseen() {
+// AddUnseen adds to WaitTime the lengths of n waits the primitive counted
+// in its Tally that have just ended with someone looking: from start, a
+// reading of Now, if the primitive knows it, and otherwise from when
+// looking began (a lower bound). It does nothing while nobody looks.
+func (r *Recorder) AddUnseen(start int64, n int) {
 	lk := looking.Load()
-	if lk == nil {
+	if lk == nil || n <= 0 {
 		return
 	}
 	t := now()
+	if start == NoStart {
+		start = lk.start
+	}
 	l := r.waitLog()
 	l.mu.Lock()
-	l.waitTime += max(0, t-lk.start)
+	l.waitTime += int64(n) * max(0, t-start)
 	l.mu.Unlock()
 }

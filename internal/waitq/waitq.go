@@ -364,15 +364,24 @@ type List[T any] struct {
 	// seq numbers every wait queued on l, on the list or in the lane, in
 	// the order of arrival: the oldest of the two heads goes first.
 	seq uint64
-	// The lane: waits that cannot be cancelled, with no Waiter (see Park).
-	lane     []laneWait // a ring, oldest at laneHead
-	laneHead int
-	laneLen  int
-	cond     sync.Cond // what lane waits park on; its L is &unlock
-	unlock   unlocker
-	// The lane waits parked with count set, which the owner's Recorder
-	// does not know of: those begun, and those granted.
-	laneBegun, laneEnded uint64
+	// The lane: waits that cannot be cancelled, with no Waiter (see
+	// Park). Made by the first Park, so that a List whose owner never
+	// parks there (a Mutex) stays small.
+	lane *lane
+}
+
+// lane is a List's lane.
+type lane struct {
+	ring []laneWait // oldest at head; its length is a power of two
+	head int
+	n    int
+	cond sync.Cond // what lane waits park on; its L is &unlock
+	// unlock is the Locker of cond, shared by the lane's waits: each sets
+	// it under the owner's lock just before cond.Wait reads it.
+	unlock unlocker
+	// The waits parked with count set, which the owner's Recorder does
+	// not know of: those begun, and those granted.
+	begun, ended uint64
 	// grants is added to by each grant of a lane wait and read by the
 	// woken wait, under the race detector only: the happens-before edge
 	// from the granter to the waiter that the runtime gives (the notify
@@ -387,7 +396,7 @@ type List[T any] struct {
 type laneWait struct {
 	seq     uint64
 	n       int64
-	counted bool // counted in laneBegun, to be counted in laneEnded
+	counted bool // counted in the lane's begun, and in its ended once granted
 }
 
 // maxSpares bounds the spare Waiters a List keeps: enough for the waiters
@@ -446,7 +455,12 @@ func (l *List[T]) Recycle(w *Waiter[T]) {
 }
 
 // Len returns the number of waiters on l, lane included.
-func (l *List[T]) Len() int { return l.n + l.laneLen }
+func (l *List[T]) Len() int {
+	if l.lane != nil {
+		return l.n + l.lane.n
+	}
+	return l.n
+}
 
 // Front returns the longest-queued Waiter, or nil. It does not look at the
 // lane: a List whose owner parks waits there serves its waiters through
@@ -473,44 +487,66 @@ func (l *List[T]) Front() *Waiter[T] { return l.head }
 // wakes exactly the wait it popped. A Waiter's wait (one that can be
 // cancelled) is ordered against the lane by arrival number.
 func (l *List[T]) Park(mu *sync.Mutex, also Unlocker, n int64, count bool) {
-	if l.laneLen == len(l.lane) {
-		l.growLane()
+	ln := l.lane
+	if ln == nil {
+		ln = new(lane)
+		ln.cond.L = &ln.unlock
+		l.lane = ln
 	}
-	l.lane[(l.laneHead+l.laneLen)&(len(l.lane)-1)] = laneWait{seq: l.seq, n: n, counted: count}
-	l.laneLen++
+	if ln.n == len(ln.ring) {
+		ln.grow()
+	}
+	ln.ring[(ln.head+ln.n)&(len(ln.ring)-1)] = laneWait{seq: l.seq, n: n, counted: count}
+	ln.n++
 	l.seq++
 	if count {
-		l.laneBegun++
+		ln.begun++
 	}
-	if l.cond.L == nil {
-		l.cond.L = &l.unlock
-	}
-	l.unlock.mu, l.unlock.also = mu, also
+	ln.unlock.mu, ln.unlock.also = mu, also
 	// Wait takes its ticket, then calls unlock.Unlock, which releases mu:
 	// the ticket's order is the lane's.
-	l.cond.Wait()
+	ln.cond.Wait()
 	if raceEnabled {
-		l.grants.Load()
+		ln.grants.Load()
 	}
 }
 
 // Counted returns the number of lane waits parked with count set, and of
 // those granted (the others have been). The caller holds the owner's lock.
-func (l *List[T]) Counted() (begun, ended uint64) { return l.laneBegun, l.laneEnded }
-
-// growLane doubles the lane's ring, whose length is a power of two.
-func (l *List[T]) growLane() {
-	lane := make([]laneWait, max(4, 2*len(l.lane)))
-	for i := range l.laneLen {
-		lane[i] = l.lane[(l.laneHead+i)&(len(l.lane)-1)]
+func (l *List[T]) Counted() (begun, ended uint64) {
+	if l.lane == nil {
+		return 0, 0
 	}
-	l.lane, l.laneHead = lane, 0
+	return l.lane.begun, l.lane.ended
+}
+
+// grow doubles the ring.
+func (ln *lane) grow() {
+	ring := make([]laneWait, max(4, 2*len(ln.ring)))
+	for i := range ln.n {
+		ring[i] = ln.ring[(ln.head+i)&(len(ln.ring)-1)]
+	}
+	ln.ring, ln.head = ring, 0
+}
+
+// pop removes the lane's head, which must exist, and wakes it.
+func (ln *lane) pop() {
+	if ln.ring[ln.head].counted {
+		ln.ended++
+	}
+	ln.head = (ln.head + 1) & (len(ln.ring) - 1)
+	ln.n--
+	if raceEnabled {
+		ln.grants.Add(1)
+	}
+	ln.cond.Signal()
 }
 
 // laneFirst reports whether the longest waiter of l is the head of the
 // lane rather than l.head.
 func (l *List[T]) laneFirst() bool {
-	return l.laneLen > 0 && (l.head == nil || l.lane[l.laneHead].seq < l.head.seq)
+	ln := l.lane
+	return ln != nil && ln.n > 0 && (l.head == nil || ln.ring[ln.head].seq < l.head.seq)
 }
 
 // FrontN returns what the longest waiter of l, Waiter or lane wait, asks
@@ -518,7 +554,7 @@ func (l *List[T]) laneFirst() bool {
 func (l *List[T]) FrontN() (int64, bool) {
 	switch {
 	case l.laneFirst():
-		return l.lane[l.laneHead].n, true
+		return l.lane.ring[l.lane.head].n, true
 	case l.head != nil:
 		return l.head.N, true
 	}
@@ -535,15 +571,7 @@ func (l *List[T]) IsFront(w *Waiter[T]) bool {
 // owner's lock, and a Waiter granted so carries no payload.
 func (l *List[T]) GrantFront() bool {
 	if l.laneFirst() {
-		if l.lane[l.laneHead].counted {
-			l.laneEnded++
-		}
-		l.laneHead = (l.laneHead + 1) & (len(l.lane) - 1)
-		l.laneLen--
-		if raceEnabled {
-			l.grants.Add(1)
-		}
-		l.cond.Signal()
+		l.lane.pop()
 		return true
 	}
 	if w := l.PopFront(); w != nil {
