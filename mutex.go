@@ -209,7 +209,9 @@ func (m *Mutex) lockSlow(ctx context.Context, owner unsafe.Pointer, k *inspect.K
 		if err != nil {
 			m.q.Recycle(w)
 			if unseen {
-				m.rec.AddUnseen(since, 1) // counted by the callback
+				if inspect.Looking() { // counted by the callback; timed if someone looks now
+					m.rec.AddUnseen(since, 1)
+				}
 			} else {
 				m.rec.End(rw, true)
 			}
