@@ -25,7 +25,7 @@ import (
 //     waits they count began.
 //   - OldestWait and WaitTime are exact for every wait begun after looking
 //     began. A wait begun before, still blocked when looking begins, counts
-//     from when it began (a lower bound), except in a Mutex or
+//     from when looking began (a lower bound), except in a Mutex or
 //     ReentrantMutex, which know when each of their waiters queued: there
 //     OldestWait is exact, and so is such a wait's WaitTime once it ends.
 //     A wait that ended before looking began is in Waits and GaveUp but
