@@ -42,13 +42,6 @@ type Mutex struct {
 	mu    sync.Mutex   // guards q; held only briefly, never while waiting
 	q     waitq.List[struct{}]
 	rec   inspect.Recorder // its waits, for Stats; see the package doc's "Seeing inside"
-	// The waits begun while nobody looked, which rec does not log (see
-	// inspect.Tally): those begun and those given up, counted under mu;
-	// those ended, counted wherever a wait ends (a woken waiter takes the
-	// mutex without mu), with one atomic add on m's own fields rather than
-	// a call into rec.
-	unseen, unseenGaveUp uint64
-	unseenEnded          atomic.Uint64
 }
 
 var mutexKind = &inspect.Kind{Name: "Mutex", Lock: true}
@@ -147,8 +140,7 @@ func (m *Mutex) lockSlow(ctx context.Context, owner unsafe.Pointer, k *inspect.K
 
 	since := now()
 	var w *waitq.Waiter[struct{}]
-	var rw inspect.Wait // the wait in m.rec, begun once w first queues...
-	unseen := false     // ...or in m's own counts, if nobody looked then
+	var rw inspect.Wait // the wait in m.rec, begun once w first queues
 	woken := false      // w was woken to compete, and mutexWoken is set on its behalf
 	for {
 		m.mu.Lock()
@@ -175,7 +167,7 @@ func (m *Mutex) lockSlow(ctx context.Context, owner unsafe.Pointer, k *inspect.K
 				m.mu.Unlock()
 				if woken {
 					m.q.Recycle(w)
-					m.endWait(rw, unseen, since)
+					m.rec.End(rw, false)
 				}
 				return nil
 			}
@@ -190,36 +182,22 @@ func (m *Mutex) lockSlow(ctx context.Context, owner unsafe.Pointer, k *inspect.K
 			w = m.q.Waiter()
 			w.Since = since
 			m.q.PushBack(w)
-			if unseen = !inspect.Looking(); unseen {
-				m.unseen++
-			} else {
-				rw = m.rec.BeginAt(owner, k, since)
-			}
+			rw = m.rec.BeginAt(owner, k, since)
 		}
 
 		// Wait releases m.mu as it parks.
 		err := w.Wait(ctx, &m.mu, func(granted bool) bool {
 			m.abandon(w, granted)
-			if unseen {
-				m.unseenGaveUp++
-				m.unseenEnded.Add(1)
-			}
 			return false
 		})
 		if err != nil {
 			m.q.Recycle(w)
-			if unseen {
-				if inspect.Looking() { // counted by the callback; timed if someone looks now
-					m.rec.AddUnseen(since, 1)
-				}
-			} else {
-				m.rec.End(rw, true)
-			}
+			m.rec.End(rw, true)
 			return err
 		}
 		if w.N == grantOwned {
 			m.q.Recycle(w)
-			m.endWait(rw, unseen, since)
+			m.rec.End(rw, false)
 			return nil
 		}
 		// Woken to compete: mutexWoken is set on our behalf. Try once
@@ -227,26 +205,12 @@ func (m *Mutex) lockSlow(ctx context.Context, owner unsafe.Pointer, k *inspect.K
 		s := m.state.Load()
 		if s&mutexLocked == 0 && m.state.CompareAndSwap(s, (s|mutexLocked)&^mutexWoken) {
 			m.q.Recycle(w)
-			m.endWait(rw, unseen, since)
+			m.rec.End(rw, false)
 			return nil
 		}
 		w.Reset()
 		w.Since = since
 		woken = true
-	}
-}
-
-// endWait ends a wait of lockSlow that got the mutex: rw in m.rec, or, if
-// unseen, in m's own counts (and its length in m.rec's WaitTime if someone
-// has looked since it began).
-func (m *Mutex) endWait(rw inspect.Wait, unseen bool, since int64) {
-	if !unseen {
-		m.rec.End(rw, false)
-		return
-	}
-	m.unseenEnded.Add(1)
-	if inspect.Looking() {
-		m.rec.AddUnseen(since, 1)
 	}
 }
 
@@ -378,8 +342,6 @@ func (m *Mutex) counts() inspect.Counts {
 	if w := m.q.Front(); w != nil {
 		oldest = w.Since
 	}
-	// Ended read after begun, under mu, where waits begin: never more.
-	t := inspect.Tally{Begun: m.unseen, GaveUp: m.unseenGaveUp, Ended: m.unseenEnded.Load()}
 	m.mu.Unlock()
-	return m.rec.CountsWith(oldest, t)
+	return m.rec.CountsOldest(oldest)
 }
