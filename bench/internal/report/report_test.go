@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"math"
+	"slices"
 	"strings"
 	"testing"
 
@@ -178,37 +179,156 @@ func TestRatioAndJudge(t *testing.T) {
 func TestRows(t *testing.T) {
 	run := parse(t, fixture)
 	ws := []report.Workload{
-		{Bench: "MutexUncontended", Anchors: []string{"sync", "chan", "xsync-weighted"}, Target: &report.Target{Anchor: "sync", Max: 1.5}},
-		{Bench: "MutexUncontendedCancellable", Anchors: []string{"xsync-weighted"}, Target: &report.Target{Anchor: "xsync-weighted", Max: 1.0}},
-		{Bench: "EventBroadcast1000", Anchors: []string{"close-chan"}, Target: &report.Target{Anchor: "close-chan", Max: 1.5}},
+		{Bench: "MutexUncontended", Anchors: []string{"sync", "chan", "xsync-weighted"}, Targets: []report.Target{{Anchor: "sync", Max: 1.5}}},
+		{Bench: "MutexUncontendedCancellable", Anchors: []string{"xsync-weighted"}, Targets: []report.Target{{Anchor: "xsync-weighted", Max: 1.0}}},
+		{Bench: "EventBroadcast1000", Anchors: []string{"close-chan"}, Targets: []report.Target{{Anchor: "close-chan", Max: 1.5}}},
 	}
 	rows := report.Rows(run, ws)
 	if len(rows) != 2 {
 		t.Fatalf("got %d rows, want 2 (a workload that did not run is left out)", len(rows))
 	}
 	r := rows[0]
-	// Medians 12 (coord) and 8 (sync): 1.5, exactly the bound.
-	if r.Coord.Median != 12 || !near(r.Ratio, 1.5) || r.Verdict != report.Met {
-		t.Errorf("MutexUncontended: coord %v, ratio %v, verdict %q; want 12, 1.5, met", r.Coord.Median, r.Ratio, r.Verdict)
-	}
 	if len(r.Cells) != 3 {
 		t.Fatalf("MutexUncontended has %d cells, want 3", len(r.Cells))
 	}
-	if c := r.Cells[1]; c.Anchor != "chan" || c.Time.N != 0 || !math.IsNaN(c.Ratio) {
-		t.Errorf("chan cell = %+v; want no measurement and a NaN ratio", c)
+	// Medians 12 (coord) and 8 (sync): 1.5, exactly the bound.
+	if c := r.Cells[0]; r.Coord.Median != 12 || !near(c.Ratio, 1.5) || c.Target == nil || c.Target.Max != 1.5 || c.Verdict != report.Met || r.Verdict != report.Met {
+		t.Errorf("MutexUncontended: coord %v, sync cell %+v, row verdict %q; want 12, 1.5 against ≤ 1.5 met, met", r.Coord.Median, c, r.Verdict)
 	}
-	if c := r.Cells[2]; !near(c.Ratio, 12.0/40) {
-		t.Errorf("xsync-weighted ratio = %v, want %v", c.Ratio, 12.0/40)
+	if c := r.Cells[1]; c.Anchor != "chan" || c.Time.N != 0 || !math.IsNaN(c.Ratio) || c.Target != nil || c.Verdict != report.NoTarget {
+		t.Errorf("chan cell = %+v; want no measurement, a NaN ratio and no target", c)
 	}
-	if r := rows[1]; !near(r.Ratio, 1.25) || r.Verdict != report.Missed {
-		t.Errorf("cancellable: ratio %v verdict %q; want 1.25, missed", r.Ratio, r.Verdict)
+	if c := r.Cells[2]; !near(c.Ratio, 12.0/40) || c.Target != nil || c.Verdict != report.NoTarget {
+		t.Errorf("xsync-weighted cell = %+v; want ratio %v and no target", c, 12.0/40)
+	}
+	if r := rows[1]; !near(r.Cells[0].Ratio, 1.25) || r.Cells[0].Verdict != report.Missed || r.Verdict != report.Missed {
+		t.Errorf("cancellable: cell %+v, row verdict %q; want 1.25 missed, missed", r.Cells[0], r.Verdict)
 	}
 
 	// Without the target's anchor the target is not measured, not met.
 	noAnchor := parse(t, "BenchmarkQueueSPSC/coord-2 \t 10 \t 100 ns/op\n")
-	rows = report.Rows(noAnchor, []report.Workload{{Bench: "QueueSPSC", Anchors: []string{"chan"}, Target: &report.Target{Anchor: "chan", Max: 2}}})
-	if len(rows) != 1 || rows[0].Verdict != report.NotMeasured {
+	rows = report.Rows(noAnchor, []report.Workload{{Bench: "QueueSPSC", Anchors: []string{"chan"}, Targets: []report.Target{{Anchor: "chan", Max: 2}}}})
+	if len(rows) != 1 || rows[0].Verdict != report.NotMeasured || rows[0].Cells[0].Verdict != report.NotMeasured {
 		t.Errorf("rows = %+v; want one, not measured", rows)
+	}
+
+	// A row without targets has no verdict at all.
+	rows = report.Rows(run, []report.Workload{{Bench: "MutexUncontended", Anchors: []string{"sync"}}})
+	if len(rows) != 1 || rows[0].Verdict != report.NoTarget || rows[0].Cells[0].Target != nil {
+		t.Errorf("rows = %+v; want one without a target", rows)
+	}
+}
+
+// twoTargets is a row bound against two anchors, as the Semaphore row is:
+// 12 ns against sync's 8 ns (1.5x, over the bound of 1.0) and against
+// semaphore.Weighted's 40 ns (0.3x, under it).
+var twoTargets = report.Workload{
+	Bench: "MutexUncontended", Title: "Mutex, uncontended", Op: "Lock+Unlock",
+	Anchors: []string{"sync", "chan", "xsync-weighted"},
+	Targets: []report.Target{{Anchor: "xsync-weighted", Max: 1.0}, {Anchor: "sync", Max: 1.0}},
+}
+
+func TestRowsTwoTargets(t *testing.T) {
+	rows := report.Rows(parse(t, fixture), []report.Workload{twoTargets})
+	if len(rows) != 1 {
+		t.Fatalf("got %d rows, want 1", len(rows))
+	}
+	r := rows[0]
+	// Each target is judged in its own anchor's cell, whatever the order
+	// the targets were listed in.
+	want := []struct {
+		anchor  string
+		max     float64
+		ratio   float64
+		verdict report.Verdict
+	}{
+		{"sync", 1.0, 1.5, report.Missed},
+		{"chan", 0, math.NaN(), report.NoTarget},
+		{"xsync-weighted", 1.0, 0.3, report.Met},
+	}
+	for i, w := range want {
+		c := r.Cells[i]
+		if c.Anchor != w.anchor || c.Verdict != w.verdict {
+			t.Errorf("cell %d = %+v; want %s, %q", i, c, w.anchor, w.verdict)
+		}
+		if w.verdict == report.NoTarget {
+			if c.Target != nil {
+				t.Errorf("cell %d has target %+v; want none", i, *c.Target)
+			}
+			continue
+		}
+		if c.Target == nil || c.Target.Anchor != w.anchor || c.Target.Max != w.max || !near(c.Ratio, w.ratio) {
+			t.Errorf("cell %d = %+v (target %v); want ratio %v against ≤ %v", i, c, c.Target, w.ratio, w.max)
+		}
+	}
+	// One bound missed misses the row, though the other is met.
+	if r.Verdict != report.Missed {
+		t.Errorf("row verdict %q; want missed", r.Verdict)
+	}
+}
+
+func TestOverall(t *testing.T) {
+	const (
+		met, missed, nm = report.Met, report.Missed, report.NotMeasured
+	)
+	for _, tc := range []struct {
+		in   []report.Verdict
+		want report.Verdict
+	}{
+		{nil, report.NoTarget},
+		{[]report.Verdict{met}, met},
+		{[]report.Verdict{missed}, missed},
+		{[]report.Verdict{nm}, nm},
+		{[]report.Verdict{met, met}, met},
+		{[]report.Verdict{met, missed}, missed},
+		{[]report.Verdict{missed, met}, missed},
+		{[]report.Verdict{nm, missed}, missed},
+		{[]report.Verdict{nm, nm}, nm},
+		{[]report.Verdict{nm, met}, met},
+	} {
+		if got := report.Overall(tc.in...); got != tc.want {
+			t.Errorf("Overall(%q) = %q, want %q", tc.in, got, tc.want)
+		}
+	}
+}
+
+func TestRowsBadTargets(t *testing.T) {
+	run := parse(t, fixture)
+	for _, w := range []report.Workload{
+		{Bench: "MutexUncontended", Anchors: []string{"sync"}, Targets: []report.Target{{Anchor: "chan", Max: 1}}},
+		{Bench: "MutexUncontended", Anchors: []string{"sync"}, Targets: []report.Target{{Anchor: "sync", Max: 1}, {Anchor: "sync", Max: 2}}},
+		// Also for a workload that did not run: the table is wrong all the same.
+		{Bench: "NoSuchBenchmark", Anchors: []string{"sync"}, Targets: []report.Target{{Anchor: "chan", Max: 1}}},
+	} {
+		func() {
+			defer func() {
+				msg, _ := recover().(string)
+				if !strings.HasPrefix(msg, "coord: ") {
+					t.Errorf("Rows(%+v) panicked with %q; want a \"coord: \" panic", w, msg)
+				}
+			}()
+			report.Rows(run, []report.Workload{w})
+		}()
+	}
+}
+
+// TestWorkloads checks the table of the report itself: every target is
+// against one of its row's anchors (Rows would panic otherwise), and the
+// Semaphore row is bound against both semaphore.Weighted and the channel.
+func TestWorkloads(t *testing.T) {
+	report.Rows(&report.Run{}, report.Workloads)
+	var sem *report.Workload
+	for i, w := range report.Workloads {
+		if w.Bench == "SemaphoreTenOf1000" {
+			sem = &report.Workloads[i]
+		}
+	}
+	if sem == nil {
+		t.Fatal("no SemaphoreTenOf1000 row")
+	}
+	want := []report.Target{{Anchor: "xsync-weighted", Max: 1.0}, {Anchor: "chan", Max: 1.0}}
+	if !slices.Equal(sem.Targets, want) {
+		t.Errorf("Semaphore targets %+v, want %+v", sem.Targets, want)
 	}
 }
 
@@ -329,6 +449,16 @@ func TestAsyncioRows(t *testing.T) {
 	}
 }
 
+// reportHas fails t for each of wants that md lacks.
+func reportHas(t *testing.T, md string, wants ...string) {
+	t.Helper()
+	for _, want := range wants {
+		if !strings.Contains(md, want) {
+			t.Errorf("report lacks %q", want)
+		}
+	}
+}
+
 func TestRender(t *testing.T) {
 	run := parse(t, fixture)
 	doc := &report.Doc{
@@ -337,7 +467,7 @@ func TestRender(t *testing.T) {
 		Count:   3,
 		Machine: report.Machine{CPU: "Test CPU 9000", Cores: 2, GOMAXPROCS: 2, GoVersion: "go1.26", OS: "linux", Arch: "amd64", Date: "today"},
 		Rows: report.Rows(run, []report.Workload{
-			{Bench: "MutexUncontended", Title: "Mutex, uncontended", Op: "Lock+Unlock", Anchors: []string{"sync"}, Target: &report.Target{Anchor: "sync", Max: 1.0}},
+			{Bench: "MutexUncontended", Title: "Mutex, uncontended", Op: "Lock+Unlock", Anchors: []string{"sync"}, Targets: []report.Target{{Anchor: "sync", Max: 1.0}}},
 		}),
 		Notes:       map[string]string{"MutexUncontended": "a note on the result"},
 		Curves:      report.Curves(run, report.Families),
@@ -351,7 +481,7 @@ func TestRender(t *testing.T) {
 	if strings.Contains(md, "remarks on asyncio") {
 		t.Error("asyncio remarks printed without asyncio results")
 	}
-	for _, want := range []string{
+	reportHas(t, md,
 		"| CPU | Test CPU 9000 |",
 		"| Mutex, uncontended | Lock+Unlock | 12.0 ns ±83% | 0 | sync | 8.00 ns ±25% | 0 | 1.50x | ≤ 1.0x | **MISSED** |",
 		"**Targets: 0 of 1 met.** Missed: Mutex, uncontended (1.50x against sync, target ≤ 1.0x).",
@@ -364,11 +494,38 @@ func TestRender(t *testing.T) {
 		"coord.(*Mutex).lockSlow",
 		"what it showed",
 		"go tool pprof",
-	} {
-		if !strings.Contains(md, want) {
-			t.Errorf("report lacks %q", want)
-		}
+	)
+}
+
+func TestRenderTwoTargets(t *testing.T) {
+	run := parse(t, fixture)
+	doc := &report.Doc{Command: "report", GoTest: "go test", Count: 3, Rows: report.Rows(run, []report.Workload{twoTargets})}
+	md := string(report.Render(doc))
+	reportHas(t, md,
+		// Both bounds shown, each with its own result, in its anchor's cell.
+		"| Mutex, uncontended | Lock+Unlock | 12.0 ns ±83% | 0 | sync | 8.00 ns ±25% | 0 | 1.50x | ≤ 1.0x | **MISSED** |\n",
+		"|  |  |  |  | chan | — | — | — |  |  |\n",
+		"|  |  |  |  | xsync-weighted | 40.0 ns | 0 | 0.30x | ≤ 1.0x | **met** |\n",
+		// Each target counts: this one row is 1 of 2.
+		"**Targets: 1 of 2 met.** Missed: Mutex, uncontended (1.50x against sync, target ≤ 1.0x).\n",
+	)
+	if strings.Contains(md, "against xsync-weighted") {
+		t.Error("the met target is listed as missed")
 	}
+
+	// A target that could not be measured is shown as such and counted
+	// neither way, as before; the row's other target still counts.
+	doc.Rows = report.Rows(run, []report.Workload{twoTargets, {
+		Bench: "MutexUncontendedCancellable", Title: "Mutex, cancellable", Op: "Lock+Unlock",
+		Anchors: []string{"xsync-weighted", "chan"},
+		Targets: []report.Target{{Anchor: "xsync-weighted", Max: 1.25}, {Anchor: "chan", Max: 1.0}},
+	}})
+	md = string(report.Render(doc))
+	reportHas(t, md,
+		"| Mutex, cancellable | Lock+Unlock | 25.0 ns | — | xsync-weighted | 20.0 ns | — | 1.25x | ≤ 1.25x | **met** |\n",
+		"|  |  |  |  | chan | — | — | — | ≤ 1.0x | not measured |\n",
+		"**Targets: 2 of 3 met.** Missed: Mutex, uncontended (1.50x against sync, target ≤ 1.0x).\n",
+	)
 }
 
 func TestFormat(t *testing.T) {

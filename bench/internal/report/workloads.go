@@ -16,7 +16,10 @@ type Workload struct {
 	Title   string   // what the row is called in the table
 	Op      string   // what one op is
 	Anchors []string // sub-benchmark names of the anchors, in column order
-	Target  *Target  // nil when the issue sets no target
+	// Targets are the bounds the issues set on the row, at most one per
+	// anchor, each against one of Anchors; none when no issue sets one.
+	// A row with two must meet both: each is judged and counted on its own.
+	Targets []Target
 }
 
 // A Target is a bound on the ratio of coord's time to one anchor's.
@@ -26,40 +29,41 @@ type Target struct {
 }
 
 // Workloads are the rows of BENCHMARKS.md, in order, with the targets of
-// the core issue.
+// the core issue, and the second bound a later issue put on the Semaphore
+// row: at or below the channel semaphore as well as semaphore.Weighted.
 var Workloads = []Workload{
 	{Bench: "MutexUncontended", Title: "Mutex, uncontended", Op: "Lock+Unlock",
-		Anchors: []string{"sync", "chan", "xsync-weighted"}, Target: &Target{"sync", 1.5}},
+		Anchors: []string{"sync", "chan", "xsync-weighted"}, Targets: []Target{{"sync", 1.5}}},
 	{Bench: "MutexUncontendedCancellable", Title: "Mutex, uncontended, cancellable ctx", Op: "Lock+Unlock",
-		Anchors: []string{"xsync-weighted", "chan"}, Target: &Target{"xsync-weighted", 1.0}},
+		Anchors: []string{"xsync-weighted", "chan"}, Targets: []Target{{"xsync-weighted", 1.0}}},
 	{Bench: "MutexContended", Title: "Mutex, contended (8 goroutines per P)", Op: "Lock+Unlock",
-		Anchors: []string{"sync", "chan", "xsync-weighted"}, Target: &Target{"sync", 2.0}},
+		Anchors: []string{"sync", "chan", "xsync-weighted"}, Targets: []Target{{"sync", 2.0}}},
 	{Bench: "MutexHandoff100", Title: "Mutex, handoff among 100 goroutines", Op: "Lock+yield+Unlock",
-		Anchors: []string{"sync", "chan", "xsync-weighted"}, Target: &Target{"sync", 2.0}},
+		Anchors: []string{"sync", "chan", "xsync-weighted"}, Targets: []Target{{"sync", 2.0}}},
 	{Bench: "CancelledWait/expired", Title: "Lock on a held mutex, ctx already done", Op: "failed Lock",
 		Anchors: []string{"xsync-weighted", "chan"}},
 	{Bench: "CancelledWait/soon", Title: "Lock on a held mutex, ctx cancelled meanwhile", Op: "failed Lock",
 		Anchors: []string{"xsync-weighted", "chan"}},
 	{Bench: "RWMutexUncontendedRead", Title: "RWMutex, uncontended reads", Op: "RLock+RUnlock",
-		Anchors: []string{"sync", "xsync-weighted"}, Target: &Target{"sync", 1.5}},
+		Anchors: []string{"sync", "xsync-weighted"}, Targets: []Target{{"sync", 1.5}}},
 	{Bench: "RWMutexUncontendedWrite", Title: "RWMutex, uncontended writes", Op: "Lock+Unlock",
-		Anchors: []string{"sync", "xsync-weighted"}, Target: &Target{"sync", 1.5}},
+		Anchors: []string{"sync", "xsync-weighted"}, Targets: []Target{{"sync", 1.5}}},
 	{Bench: "RWMutexReadMostly", Title: "RWMutex, read-mostly (8 goroutines per P, 1 write in 100)", Op: "RLock+RUnlock or Lock+Unlock",
-		Anchors: []string{"sync", "xsync-weighted"}, Target: &Target{"sync", 2.0}},
+		Anchors: []string{"sync", "xsync-weighted"}, Targets: []Target{{"sync", 2.0}}},
 	{Bench: "EventBroadcast1000", Title: "Event, broadcast to 1000 waiters", Op: "round",
-		Anchors: []string{"close-chan", "sync-cond"}, Target: &Target{"close-chan", 1.5}},
+		Anchors: []string{"close-chan", "sync-cond"}, Targets: []Target{{"close-chan", 1.5}}},
 	{Bench: "EventWaitSet", Title: "Event, Wait when already set", Op: "Wait",
 		Anchors: []string{"close-chan", "close-chan-select-ctx"}},
 	{Bench: "CondBoundedBuffer1", Title: "Cond, bounded buffer (1 producer, 1 consumer, cap 1)", Op: "item",
-		Anchors: []string{"sync-cond"}, Target: &Target{"sync-cond", 1.5}},
+		Anchors: []string{"sync-cond"}, Targets: []Target{{"sync-cond", 1.5}}},
 	{Bench: "CondBoundedBuffer3", Title: "Cond, bounded buffer (1 producer, 1 consumer, cap 3)", Op: "item",
-		Anchors: []string{"sync-cond"}, Target: &Target{"sync-cond", 1.5}},
+		Anchors: []string{"sync-cond"}, Targets: []Target{{"sync-cond", 1.5}}},
 	{Bench: "CondBoundedBuffer", Title: "Cond, bounded buffer (1 producer, 1 consumer, cap 8)", Op: "item",
-		Anchors: []string{"sync-cond"}, Target: &Target{"sync-cond", 1.5}},
+		Anchors: []string{"sync-cond"}, Targets: []Target{{"sync-cond", 1.5}}},
 	{Bench: "CondBoundedBuffer1Cancellable", Title: "Cond, bounded buffer, cap 1, cancellable ctx", Op: "item",
 		Anchors: []string{"sync-cond"}},
 	{Bench: "SemaphoreTenOf1000", Title: "Semaphore, 10 permits, 1000 goroutines", Op: "Acquire+yield+Release",
-		Anchors: []string{"xsync-weighted", "chan"}, Target: &Target{"xsync-weighted", 1.0}},
+		Anchors: []string{"xsync-weighted", "chan"}, Targets: []Target{{"xsync-weighted", 1.0}, {"chan", 1.0}}},
 	{Bench: "SemaphoreUncontended", Title: "Semaphore, uncontended", Op: "Acquire+Release",
 		Anchors: []string{"xsync-weighted", "chan"}},
 	{Bench: "RateLimiterAllow", Title: "RateLimiter.Allow, admitted", Op: "Allow",
@@ -73,29 +77,34 @@ var Workloads = []Workload{
 	{Bench: "TaskGroup", Title: "TaskGroup, Go+Wait of 100 tasks", Op: "group",
 		Anchors: []string{"errgroup", "waitgroup"}},
 	{Bench: "QueueSPSC", Title: "Queue, 1 producer 1 consumer, cap 128", Op: "item",
-		Anchors: []string{"chan", "chan-select-ctx"}, Target: &Target{"chan", 2.0}},
+		Anchors: []string{"chan", "chan-select-ctx"}, Targets: []Target{{"chan", 2.0}}},
 	{Bench: "QueueTryPutGet", Title: "Queue, TryPut+TryGet in one goroutine", Op: "item",
 		Anchors: []string{"chan"}},
 	{Bench: "BarrierRound", Title: "Barrier, round of 4 parties", Op: "round",
 		Anchors: []string{"waitgroup-rounds"}},
 }
 
-// A Row is a workload's measured medians, ratios and verdict.
+// A Row is a workload's measured medians, ratios and verdicts.
 type Row struct {
 	Workload
 	Coord       Summary
 	CoordAllocs Summary // allocs/op; N is 0 when the run did not report allocations
 	Cells       []Cell  // one per anchor, in the workload's order
-	Verdict     Verdict
-	Ratio       float64 // coord/target anchor; NaN without a target or a measurement
+	// Verdict sums up the verdicts of the row's targets (the cells'):
+	// Missed if any target is missed, NotMeasured if none could be
+	// measured, Met otherwise, NoTarget for a row without targets.
+	Verdict Verdict
 }
 
-// A Cell is one anchor's median and coord's ratio to it.
+// A Cell is one anchor's median, coord's ratio to it, and the verdict on
+// the row's target against that anchor, if it has one.
 type Cell struct {
-	Anchor string
-	Time   Summary
-	Allocs Summary // allocs/op, as Row.CoordAllocs
-	Ratio  float64 // coord's median time over the anchor's; NaN if either is missing
+	Anchor  string
+	Time    Summary
+	Allocs  Summary // allocs/op, as Row.CoordAllocs
+	Ratio   float64 // coord's median time over the anchor's; NaN if either is missing
+	Target  *Target // the row's target against this anchor; nil for none
+	Verdict Verdict // Ratio judged against Target; NoTarget when Target is nil
 }
 
 // A Verdict says whether a target was met.
@@ -130,16 +139,49 @@ func Judge(ratio, max float64) Verdict {
 	}
 }
 
+// Overall sums up verdicts on the targets of one row: Missed if any is
+// missed, NotMeasured if none was measured, Met otherwise (some met, the
+// rest not measured), and NoTarget for none at all.
+func Overall(vs ...Verdict) Verdict {
+	if len(vs) == 0 {
+		return NoTarget
+	}
+	v := NotMeasured
+	for _, x := range vs {
+		switch x {
+		case Missed:
+			return Missed
+		case Met:
+			v = Met
+		}
+	}
+	return v
+}
+
 // Rows computes the table rows of the workloads from run, using medians of
-// ns/op. A workload none of whose benchmarks ran is left out.
+// ns/op. A workload none of whose benchmarks ran is left out. A target
+// against an anchor the workload does not have, or a second target against
+// one anchor, is a mistake in ws and panics: it would have no cell to be
+// shown and judged in.
 func Rows(run *Run, ws []Workload) []Row {
 	var rows []Row
 	for _, w := range ws {
-		row := Row{Workload: w, Ratio: math.NaN()}
+		targets := map[string]*Target{}
+		for _, t := range w.Targets {
+			if !slices.Contains(w.Anchors, t.Anchor) {
+				panic(fmt.Sprintf("coord: report: workload %s has a target against %q, which is not one of its anchors", w.Bench, t.Anchor))
+			}
+			if targets[t.Anchor] != nil {
+				panic(fmt.Sprintf("coord: report: workload %s has two targets against %q", w.Bench, t.Anchor))
+			}
+			targets[t.Anchor] = &t // this iteration's own t (Go 1.22 loop variables)
+		}
+		row := Row{Workload: w}
 		c, haveCoord := run.Summarize(w.Bench+"/coord", "ns/op")
 		row.Coord = c
 		row.CoordAllocs, _ = run.Summarize(w.Bench+"/coord", "allocs/op")
 		any := haveCoord
+		var verdicts []Verdict
 		for _, a := range w.Anchors {
 			t, ok := run.Summarize(w.Bench+"/"+a, "ns/op")
 			any = any || ok
@@ -148,17 +190,17 @@ func Rows(run *Run, ws []Workload) []Row {
 			if ok && haveCoord {
 				cell.Ratio = Ratio(c.Median, t.Median)
 			}
-			row.Cells = append(row.Cells, cell)
-			if w.Target != nil && a == w.Target.Anchor {
-				row.Ratio = cell.Ratio
+			if tg := targets[a]; tg != nil {
+				cell.Target = tg
+				cell.Verdict = Judge(cell.Ratio, tg.Max)
+				verdicts = append(verdicts, cell.Verdict)
 			}
+			row.Cells = append(row.Cells, cell)
 		}
 		if !any {
 			continue
 		}
-		if w.Target != nil {
-			row.Verdict = Judge(row.Ratio, w.Target.Max)
-		}
+		row.Verdict = Overall(verdicts...)
 		rows = append(rows, row)
 	}
 	return rows
