@@ -243,7 +243,7 @@ func (s *Semaphore) acquire(ctx context.Context, n int, method string) error {
 		if granted {
 			// Granted, but the caller gave up: pass the permits on.
 			s.state.Add(want * semOne)
-			s.grantLocked()
+			s.waiters.WakeLane(s.grantLocked())
 			return false
 		}
 		// Still queued. If it was the head, it may have been what kept
@@ -252,7 +252,7 @@ func (s *Semaphore) acquire(ctx context.Context, n int, method string) error {
 		front := s.waiters.IsFront(w)
 		s.waiters.Remove(w)
 		if front {
-			s.grantLocked() // also clears queued if w was the last
+			s.waiters.WakeLane(s.grantLocked()) // also clears queued if w was the last
 		}
 		return false
 	})
@@ -281,8 +281,9 @@ func (s *Semaphore) release(n int, method string) {
 		}
 		if now&semQueued != 0 {
 			s.mu.Lock()
-			s.grantLocked()
+			wakes := s.grantLocked()
 			s.mu.Unlock()
+			s.waiters.WakeLane(wakes)
 		}
 		return
 	}
@@ -315,8 +316,9 @@ func (s *Semaphore) release(n int, method string) {
 		panic("coord: Semaphore." + method + ": " + msg)
 	}
 	s.state.Add(add * semOne)
-	s.grantLocked()
+	wakes := s.grantLocked()
 	s.mu.Unlock()
+	s.waiters.WakeLane(wakes)
 }
 
 // checkRelease says what is wrong with returning add permits to avail free
@@ -338,17 +340,24 @@ func (s *Semaphore) checkRelease(avail, add int64) string {
 //
 // s.mu is held. While the queue is not empty queued is set, so nobody else
 // changes state and reading it, then adding to it, is safe.
-func (s *Semaphore) grantLocked() {
+//
+// It returns the number of lane waits it granted and has not woken: the
+// caller wakes them (s.waiters.WakeLane), after releasing s.mu where it can,
+// so that the goroutines queueing for s.mu meanwhile do not also wait for
+// the wakeups.
+func (s *Semaphore) grantLocked() (wakes int) {
 	for {
 		n, ok := s.waiters.FrontN()
 		if !ok {
 			break
 		}
 		if s.state.Load()>>1 < n {
-			return
+			return wakes
 		}
 		s.state.Add(-n * semOne)
-		s.waiters.GrantFront()
+		if _, wake := s.waiters.GrantFrontLater(); wake {
+			wakes++
+		}
 	}
 	// A waiter that gave up after its grant may call this with the queue
 	// already empty and queued already clear (lock-free callers are then
@@ -357,6 +366,7 @@ func (s *Semaphore) grantLocked() {
 	if s.state.Load()&semQueued != 0 {
 		s.state.Add(-semQueued)
 	}
+	return wakes
 }
 
 // Stats returns a snapshot of s: Holders is the count s was made with minus

@@ -531,6 +531,13 @@ func (ln *lane) grow() {
 
 // pop removes the lane's head, which must exist, and wakes it.
 func (ln *lane) pop() {
+	ln.take()
+	ln.cond.Signal()
+}
+
+// take removes the lane's head, which must exist, without waking it: the
+// caller owes it a Signal (see WakeLane).
+func (ln *lane) take() {
 	if ln.ring[ln.head].counted {
 		ln.ended++
 	}
@@ -539,7 +546,6 @@ func (ln *lane) pop() {
 	if raceEnabled {
 		ln.grants.Add(1)
 	}
-	ln.cond.Signal()
 }
 
 // laneFirst reports whether the longest waiter of l is the head of the
@@ -579,6 +585,33 @@ func (l *List[T]) GrantFront() bool {
 		return true
 	}
 	return false
+}
+
+// GrantFrontLater is GrantFront for an owner that wakes lane waits only
+// once it has released its lock: if the longest waiter is a lane wait, it
+// is taken off l and granted but not woken, and GrantFrontLater reports
+// wake; the caller must then call WakeLane once for it, with or without
+// the owner's lock. Waking a goroutine (readying it, and perhaps a thread
+// to run it) is the dearest part of a grant, and every goroutine that
+// wants the owner's lock meanwhile would wait for it, as a channel's
+// receive does not: it readies the sender after unlocking the channel.
+//
+// Which goroutine a Signal wakes does not depend on who sends it: the
+// notify list wakes its tickets in order, one per Signal, and lane waits
+// are taken in the same order.
+func (l *List[T]) GrantFrontLater() (granted, wake bool) {
+	if l.laneFirst() {
+		l.lane.take()
+		return true, true
+	}
+	return l.GrantFront(), false
+}
+
+// WakeLane wakes n lane waits that GrantFrontLater took off l.
+func (l *List[T]) WakeLane(n int) {
+	for range n {
+		l.lane.cond.Signal()
+	}
 }
 
 // PushBack queues w last.
