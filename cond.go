@@ -98,8 +98,11 @@ func (c *Cond) Unlock() {
 // and the lock is not held.
 func (c *Cond) Wait(ctx context.Context) error {
 	c.checkHeld("Wait")
-	if err := ctx.Err(); err != nil {
-		return err
+	done := ctx.Done()
+	if done != nil {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
 	}
 	l := c.locker()
 	// The wait's start, read before mu, which a Notify needs (not read
@@ -108,50 +111,36 @@ func (c *Cond) Wait(ctx context.Context) error {
 	// Queue before unlocking: a Notify made as soon as the lock is free must
 	// find us.
 	c.mu.Lock()
-	var err error
-	if ctx.Done() == nil {
-		// Nothing can cancel this wait (context.Background,
-		// WithoutCancel): it parks in the waiters' lane, which is as
-		// cheap as sync.Cond.Wait (see waitq.List.Park), releasing
-		// c.mu and then l as it parks.
-		c.queued.Store(int32(c.waiters.Len() + 1))
-		if start == inspect.NoStart {
-			// Nobody looks: the lane counts the wait for Stats, under
-			// c.mu, and nothing is timed.
-			c.waiters.Park(&c.mu, l, 0, true)
-			if inspect.Looking() {
-				c.rec.AddUnseen(inspect.NoStart, 1)
-			}
-		} else {
-			rec := c.rec.BeginAt(unsafe.Pointer(c), condKind, start)
-			c.waiters.Park(&c.mu, l, 0, false)
-			c.rec.End(rec, false)
-		}
-	} else {
-		err = c.waitCancellable(ctx, l, start)
+	if done != nil {
+		return c.waitCancellable(ctx, l, start)
 	}
 
-	if lerr := relock(ctx, l); lerr != nil {
-		if err == nil {
-			c.handOn()
+	// Nothing can cancel this wait (context.Background, WithoutCancel): it
+	// parks in the waiters' lane, which is as cheap as sync.Cond.Wait (see
+	// waitq.List.Park), releasing c.mu and then l as it parks.
+	c.queued.Store(int32(c.waiters.Len() + 1))
+	if start == inspect.NoStart {
+		// Nobody looks: the lane counts the wait for Stats, under c.mu,
+		// and nothing is timed.
+		c.waiters.Park(&c.mu, l, 0, true)
+		if inspect.Looking() {
+			c.rec.AddUnseen(inspect.NoStart, 1)
 		}
-		return lerr
+	} else {
+		rec := c.rec.BeginAt(unsafe.Pointer(c), condKind, start)
+		c.waiters.Park(&c.mu, l, 0, false)
+		c.rec.End(rec, false)
 	}
-	if err == nil && ctx.Err() != nil {
-		// Notified, but ctx ended while we took the lock back: cancellation
-		// wins (rule 3 of the package doc), and the notification moves on.
-		// The wait ended notified, but Wait returns ctx's error: a wait
-		// given up, for Stats.
+	if err := relock(ctx, l); err != nil {
 		c.handOn()
-		c.rec.GaveUpLate()
-		return ctx.Err()
+		return err
 	}
-	return err
+	return nil
 }
 
 // waitCancellable is Wait's wait for a notification when ctx can end:
 // on a Waiter of its own, which a Notify grants and a cancellation takes
-// off the list. c.mu is held; it returns without c.mu and l.
+// off the list. c.mu is held.
 func (c *Cond) waitCancellable(ctx context.Context, l Locker, start int64) error {
 	w := c.waiters.Waiter()
 	c.waiters.PushBack(w)
@@ -176,6 +165,22 @@ func (c *Cond) waitCancellable(ctx context.Context, l Locker, start int64) error
 	})
 	c.waiters.Recycle(w)
 	c.rec.End(rec, err != nil)
+
+	if lerr := relock(ctx, l); lerr != nil {
+		if err == nil {
+			c.handOn()
+		}
+		return lerr
+	}
+	if err == nil && ctx.Err() != nil {
+		// Notified, but ctx ended while we took the lock back: cancellation
+		// wins (rule 3 of the package doc), and the notification moves on.
+		// The wait ended notified, but Wait returns ctx's error: a wait
+		// given up, for Stats.
+		c.handOn()
+		c.rec.GaveUpLate()
+		return ctx.Err()
+	}
 	return err
 }
 
@@ -225,8 +230,9 @@ func (c *Cond) Notify(n int) {
 		return
 	}
 	c.mu.Lock()
-	c.notifyLocked(n)
+	wakes := c.grantLocked(n)
 	c.mu.Unlock()
+	c.waiters.WakeLane(wakes)
 }
 
 // NotifyAll wakes every goroutine waiting on c. The caller must hold the
@@ -237,14 +243,32 @@ func (c *Cond) NotifyAll() {
 		return
 	}
 	c.mu.Lock()
-	c.notifyLocked(c.waiters.Len())
+	wakes := c.grantLocked(c.waiters.Len())
 	c.mu.Unlock()
+	c.waiters.WakeLane(wakes)
 }
 
+// notifyLocked notifies up to n waiters. c.mu is held.
 func (c *Cond) notifyLocked(n int) {
-	for ; n > 0 && c.waiters.GrantFront(); n-- {
+	c.waiters.WakeLane(c.grantLocked(n))
+}
+
+// grantLocked grants up to n waiters, longest-waiting first, and returns
+// how many of them are lane waits it has not woken: the caller wakes them
+// (c.waiters.WakeLane), after releasing c.mu where it can, so that waiters
+// queueing meanwhile do not also wait for the wakeups. c.mu is held.
+func (c *Cond) grantLocked(n int) (wakes int) {
+	for ; n > 0; n-- {
+		granted, wake := c.waiters.GrantFrontLater()
+		if !granted {
+			break
+		}
+		if wake {
+			wakes++
+		}
 	}
 	c.queued.Store(int32(c.waiters.Len()))
+	return wakes
 }
 
 // Stats returns a snapshot of c: Holders is always 0 (c's lock reports its
