@@ -33,12 +33,12 @@ var notes = map[string]string{
 		"primitive fires. coord.Event.Set closes a channel, as the anchor does, plus its bookkeeping for " +
 		"Clear.",
 	"CondBoundedBuffer1": "With room for one item every item is a handoff: nearly every Wait parks and " +
-		"nearly every Notify wakes someone, so this is the parking path at its busiest. A Cond.Wait that " +
-		"blocks takes a waiter the Cond keeps (internal/waitq keeps a few per primitive rather than in a " +
-		"global pool, which could hand a testing/synctest bubble another bubble's channel) and, since the " +
-		"ctx cannot end, parks on that waiter's sync.Cond, as sync.Cond's own waiters park on the runtime's " +
-		"notify list: no allocation and no channel operation. What coord adds is its own Mutex under the " +
-		"Cond, a ticket taken under the Cond's internal lock, and the checks that the lock is held.",
+		"nearly every Notify wakes someone, so this is the parking path at its busiest. A Cond.Wait whose " +
+		"ctx cannot end parks in its wait list's lane (internal/waitq): an arrival number in a ring and " +
+		"sync.Cond.Wait on the one sync.Cond of the list, no waiter record at all, so the parking is " +
+		"sync.Cond's own; Notify takes the longest waiter off the ring and signals after unlocking. What " +
+		"coord adds is its own Mutex under the Cond, the Cond's internal lock (which also orders these waits " +
+		"against cancellable ones), and the checks that the lock is held.",
 	"CondBoundedBuffer1Cancellable": "The same handoffs with a ctx that can be cancelled. A parked wait " +
 		"then has to select on ctx.Done() and something a Notify can wake, which a sync.Cond is not: it " +
 		"parks on a channel made for that wait by the waiting goroutine (so it belongs to that goroutine's " +
@@ -46,10 +46,11 @@ var notes = map[string]string{
 		"waking a sync.Cond from context.AfterFunc instead costs two (the registration and its stop func).",
 	"SemaphoreTenOf1000": "Each holder yields while it holds its permit, so the 990 others really queue. " +
 		"coord.Semaphore and semaphore.Weighted both serve waiters FIFO and hand permits over directly; " +
-		"Weighted allocates a waiter (a list element and a channel) per wait that blocks, coord reuses the " +
-		"waiters the semaphore keeps and parks them on a sync.Cond. The channel semaphore is FIFO too (a " +
-		"receive hands the freed slot to the longest-blocked sender), inside the runtime, whose waiter " +
-		"records are cached per goroutine.",
+		"Weighted allocates a waiter (a list element and a channel) per wait that blocks, coord parks a wait " +
+		"whose ctx cannot end in its list's lane on one sync.Cond, allocating nothing, and a Release wakes " +
+		"the waiters it granted after unlocking. The channel semaphore is FIFO too (a receive hands the " +
+		"freed slot to the longest-blocked sender), all inside the runtime under one lock; coord's Release " +
+		"takes two (its own, then the notify list's), which is what is left between them.",
 	"RateLimiterWaitPaced": "Both limiters admit 100 000 per second on average, so the ideal is 10 µs per " +
 		"Wait; the excess over it is the cost of sleeping and waking on time. The sliding window admits " +
 		"in bursts (up to 100 at once, when the oldest admission leaves the window) where the token " +
