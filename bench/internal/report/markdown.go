@@ -156,7 +156,8 @@ func Render(d *Doc) []byte {
 	p("coord and what a Go user would pick instead run in the same process, one after the other, and the passes\n")
 	p("run one after another, so a burst of load from elsewhere on the machine lands on coord and its anchors\n")
 	p("alike. The ratios are what to read: the absolute times depend on the machine and on what else ran on it.\n")
-	p("A ratio is coord's time over the anchor's: below 1 coord is faster. ±x%% is half the range of the runs.\n\n")
+	p("A ratio is coord's time over the anchor's: below 1 coord is faster. It is the median over the passes of\n")
+	p("the ratio within each pass, where coord and the anchor ran seconds apart. ±x%% is half the range of the runs.\n\n")
 
 	m := d.Machine
 	p("## Machine\n\n")

@@ -31,7 +31,9 @@ type Run struct {
 }
 
 // Passes returns the largest number of samples of any one benchmark: the
-// number of passes (or -count) the output holds.
+// number of passes (or -count) the output holds. It counts samples, not
+// headers, so that output of one go test -count N, which has a single
+// header, still says N.
 func (r *Run) Passes() int {
 	n := 0
 	for _, s := range r.Samples {
@@ -42,6 +44,11 @@ func (r *Run) Passes() int {
 
 // A Sample is one line of benchmark output.
 type Sample struct {
+	// Pass numbers the go test run the sample came from, from 0: the
+	// header a run prints (goos:, goarch:, ...) after results of an
+	// earlier run starts the next. Output with a single header, such as
+	// that of one go test -count N, is all pass 0.
+	Pass   int
 	Iters  int
 	Values map[string]float64 // unit ("ns/op", "B/op", "allocs/op", ...) to value
 }
@@ -56,15 +63,26 @@ var procsSuffix = regexp.MustCompile(`-(\d+)$`)
 // lines. Everything else (PASS, ok, log output) is skipped. It is an error
 // for a line starting with "Benchmark" and looking like a result to be
 // malformed, or for no result to be found.
+//
+// A configuration line that follows results starts a new pass (see
+// Sample.Pass): bench/cmd/report concatenates one go test run per pass,
+// each opening with its own header, and the configuration lines before
+// the first result (its own "benchtime:" line, the first header) belong to
+// the first pass.
 func Parse(r io.Reader) (*Run, error) {
 	run := &Run{Config: map[string]string{}, Samples: map[string][]Sample{}, Procs: 1}
 	sc := bufio.NewScanner(r)
 	sc.Buffer(make([]byte, 64*1024), 1024*1024)
 	line := 0
+	pass, inResults := 0, false
 	for sc.Scan() {
 		line++
 		text := sc.Text()
 		if k, v, ok := configLine(text); ok {
+			if inResults {
+				pass++
+				inResults = false
+			}
 			run.Config[k] = v
 			continue
 		}
@@ -86,7 +104,7 @@ func Parse(r io.Reader) (*Run, error) {
 			name = strings.TrimSuffix(name, m[0])
 			run.Procs, _ = strconv.Atoi(m[1])
 		}
-		s := Sample{Iters: iters, Values: map[string]float64{}}
+		s := Sample{Pass: pass, Iters: iters, Values: map[string]float64{}}
 		for i := 2; i < len(f); i += 2 {
 			v, err := strconv.ParseFloat(f[i], 64)
 			if err != nil {
@@ -95,6 +113,7 @@ func Parse(r io.Reader) (*Run, error) {
 			s.Values[f[i+1]] = v
 		}
 		run.Samples[name] = append(run.Samples[name], s)
+		inResults = true
 	}
 	if err := sc.Err(); err != nil {
 		return nil, err
@@ -149,6 +168,22 @@ func (r *Run) Summarize(name, unit string) (Summary, bool) {
 		return Summary{}, false
 	}
 	return Summary{Median: Median(vs), Min: slices.Min(vs), Max: slices.Max(vs), N: len(vs)}, true
+}
+
+// passMedians returns the median of the named benchmark's values in unit
+// within each pass that has any, by pass.
+func (r *Run) passMedians(name, unit string) map[int]float64 {
+	by := map[int][]float64{}
+	for _, s := range r.Samples[name] {
+		if v, ok := s.Values[unit]; ok {
+			by[s.Pass] = append(by[s.Pass], v)
+		}
+	}
+	m := make(map[int]float64, len(by))
+	for p, vs := range by {
+		m[p] = Median(vs)
+	}
+	return m
 }
 
 // Median returns the median of vs (the mean of the middle two for an even

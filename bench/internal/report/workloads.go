@@ -102,7 +102,7 @@ type Cell struct {
 	Anchor  string
 	Time    Summary
 	Allocs  Summary // allocs/op, as Row.CoordAllocs
-	Ratio   float64 // coord's median time over the anchor's; NaN if either is missing
+	Ratio   float64 // coord's time over the anchor's, pass by pass (Run.PairedRatio); NaN if either is missing
 	Target  *Target // the row's target against this anchor; nil for none
 	Verdict Verdict // Ratio judged against Target; NoTarget when Target is nil
 }
@@ -124,6 +124,43 @@ func Ratio(a, b float64) float64 {
 		return math.NaN()
 	}
 	return a / b
+}
+
+// PairedRatio returns the ratio of benchmark a's values in unit to b's,
+// taken pass by pass: the median, over the passes in which both have a
+// sample, of a's value in that pass over b's (each the median of the
+// pass's samples, should a pass hold several). The passes run one after
+// another on a shared machine, and a burst of load from elsewhere can
+// land on a in one pass and not on b; a ratio taken within each pass
+// leaves that pass an outlier among the ratios, which the median then
+// ignores, where a ratio of the medians over all passes mixes times taken
+// under different loads. Output with no pass in which both ran (a single
+// go test -count N has one pass, so there the two ways agree) falls back
+// to the ratio of the medians. It is NaN when either has no sample.
+func (r *Run) PairedRatio(a, b, unit string) float64 {
+	if ratio := pairedRatio(r.passMedians(a, unit), r.passMedians(b, unit)); !math.IsNaN(ratio) {
+		return ratio
+	}
+	sa, okA := r.Summarize(a, unit)
+	sb, okB := r.Summarize(b, unit)
+	if !okA || !okB {
+		return math.NaN()
+	}
+	return Ratio(sa.Median, sb.Median)
+}
+
+// pairedRatio returns the median over the passes in both a and b (pass
+// to value) of a's value over b's, or NaN when no pass has a ratio.
+func pairedRatio(a, b map[int]float64) float64 {
+	var rs []float64
+	for pass, va := range a {
+		if vb, ok := b[pass]; ok {
+			if r := Ratio(va, vb); !math.IsNaN(r) {
+				rs = append(rs, r)
+			}
+		}
+	}
+	return Median(rs)
 }
 
 // Judge returns the verdict on a ratio against a target: met when the
@@ -159,7 +196,7 @@ func Overall(vs ...Verdict) Verdict {
 }
 
 // Rows computes the table rows of the workloads from run, using medians of
-// ns/op. A workload none of whose benchmarks ran is left out. A target
+// ns/op for the times and PairedRatio of ns/op for the ratios. A workload none of whose benchmarks ran is left out. A target
 // against an anchor the workload does not have, or a second target against
 // one anchor, is a mistake in ws and panics: it would have no cell to be
 // shown and judged in.
@@ -188,7 +225,7 @@ func Rows(run *Run, ws []Workload) []Row {
 			cell := Cell{Anchor: a, Time: t, Ratio: math.NaN()}
 			cell.Allocs, _ = run.Summarize(w.Bench+"/"+a, "allocs/op")
 			if ok && haveCoord {
-				cell.Ratio = Ratio(c.Median, t.Median)
+				cell.Ratio = run.PairedRatio(w.Bench+"/coord", w.Bench+"/"+a, "ns/op")
 			}
 			if tg := targets[a]; tg != nil {
 				cell.Target = tg
@@ -237,6 +274,10 @@ type Curve struct {
 type Point struct {
 	Waiters int
 	Ns      float64
+	// passes is the cost in each pass, by pass, so that Anchored can
+	// compare curves pass by pass as PairedRatio does; nil for a point
+	// made by hand, which Anchored compares by Ns.
+	passes map[int]float64
 }
 
 var scalingName = regexp.MustCompile(`^Scaling([A-Za-z]+)/waiters=(\d+)/(.+)$`)
@@ -257,11 +298,14 @@ func Curves(run *Run, fams []Family) []Curve {
 			if !ok || n < 1 {
 				continue
 			}
-			v := s.Median
+			v, passes := s.Median, run.passMedians(name, "ns/op")
 			if f.PerWaiter {
 				v /= float64(n)
+				for p := range passes {
+					passes[p] /= float64(n)
+				}
 			}
-			byImpl[m[3]] = append(byImpl[m[3]], Point{Waiters: n, Ns: v})
+			byImpl[m[3]] = append(byImpl[m[3]], Point{Waiters: n, Ns: v, passes: passes})
 		}
 		impls := make([]string, 0, len(byImpl))
 		for impl := range byImpl {
@@ -341,9 +385,10 @@ func Shape(slope float64) string {
 
 // Anchored compares curve c, coord's, with the first anchor curve of its
 // family in curves at the largest number of waiters both measured. It
-// returns the ratio of c's cost to the anchor's there, the anchor's name
-// and that number of waiters; ok is false for an anchor's own curve, or
-// when the family has no anchor with a point in common.
+// returns the ratio of c's cost to the anchor's there (taken pass by pass
+// as PairedRatio does, or of the medians for points without passes), the
+// anchor's name and that number of waiters; ok is false for an anchor's
+// own curve, or when the family has no anchor with a point in common.
 func Anchored(c Curve, curves []Curve) (ratio float64, anchor string, waiters int, ok bool) {
 	if c.Impl != "coord" {
 		return 0, "", 0, false
@@ -352,14 +397,17 @@ func Anchored(c Curve, curves []Curve) (ratio float64, anchor string, waiters in
 		if a.Family.Name != c.Family.Name || a.Impl == "coord" {
 			continue
 		}
-		at := map[int]float64{}
+		at := map[int]Point{}
 		for _, p := range a.Points {
-			at[p.Waiters] = p.Ns
+			at[p.Waiters] = p
 		}
 		for i := len(c.Points) - 1; i >= 0; i-- {
 			p := c.Points[i]
-			if ns, found := at[p.Waiters]; found {
-				r := Ratio(p.Ns, ns)
+			if ap, found := at[p.Waiters]; found {
+				r := pairedRatio(p.passes, ap.passes)
+				if math.IsNaN(r) {
+					r = Ratio(p.Ns, ap.Ns)
+				}
 				return r, a.Impl, p.Waiters, !math.IsNaN(r)
 			}
 		}
