@@ -65,7 +65,11 @@ func main() {
 	// whole pass after another rather than go test -count, which repeats
 	// each benchmark back to back. Passes interleave coord and its anchors
 	// in time, so a burst of load from elsewhere on the machine lands on
-	// all of them alike instead of on five runs of one.
+	// all of them alike instead of on five runs of one. A burst can still
+	// hit coord's sub-benchmark in one pass and not its anchor's, seconds
+	// later: the report takes each ratio within a pass and keeps the
+	// median over the passes (report.Run.PairedRatio), which the header
+	// each pass prints lets it tell apart.
 	//
 	// asyncio_bench.py runs once after each pass, with one repeat, and the
 	// report keeps the median of those runs: asyncio's numbers are then
