@@ -52,6 +52,7 @@ func BenchmarkCondBoundedBuffer3(b *testing.B) { boundedBuffer(b, 3, false) }
 func BenchmarkCondBoundedBuffer1Cancellable(b *testing.B) { boundedBuffer(b, 1, true) }
 
 func boundedBuffer(b *testing.B, capacity int, cancellable bool) {
+	nobodyLooks(b)
 	b.Run("coord", func(b *testing.B) {
 		ctx := context.Background()
 		if cancellable {

@@ -77,6 +77,7 @@ var broadcasters = []broadcaster{
 }
 
 func broadcast(b *testing.B, waiters int, bc broadcaster) {
+	nobodyLooks(b)
 	wait, fire := bc.setup(b)
 	var left atomic.Int64
 	allIn := make(chan struct{}, 1)

@@ -2,6 +2,7 @@ package bench
 
 import (
 	"context"
+	"github.com/coordkit/coord/internal/inspect"
 	"sync"
 	"testing"
 )
@@ -37,6 +38,7 @@ func work() {
 // keeps b.N == 1 meaningful (one call) and quick.
 func spread(b *testing.B, g int, op func(i int)) {
 	b.Helper()
+	nobodyLooks(b)
 	start := make(chan struct{})
 	var wg sync.WaitGroup
 	per, extra := b.N/g, b.N%g
@@ -77,3 +79,14 @@ func (m chanMutex) LockCtx(ctx context.Context) error {
 }
 
 func (m chanMutex) Unlock() { <-m }
+
+// nobodyLooks fails a benchmark that would run while someone looks (see
+// the package doc's "Seeing inside"): every wait would then be timed, and
+// the rows of BENCHMARKS.md are what coord costs while nobody looks. Only
+// the SeeingInside benchmarks look, and they turn looking off again.
+func nobodyLooks(b *testing.B) {
+	b.Helper()
+	if inspect.Looking() {
+		b.Fatal("someone looks: a benchmark before this one left looking on")
+	}
+}

@@ -28,6 +28,11 @@ import (
 // Not a row of BENCHMARKS.md: the ratios to read are slowwait/off and
 // stats/off.
 func BenchmarkSeeingInside(b *testing.B) {
+	// Looking, once on, stays on for the process: turn it off again, so
+	// that the benchmarks that run after this one in the same process (the
+	// Semaphore's, the TaskGroup's) measure what they measure while nobody
+	// looks, as their rows in BENCHMARKS.md say.
+	b.Cleanup(inspect.StopLooking)
 	ctx := context.Background()
 	b.Run("MutexUncontended", func(b *testing.B) {
 		for _, mode := range lookModes {
@@ -107,6 +112,7 @@ func BenchmarkSeeingInside(b *testing.B) {
 // What reading costs: one primitive's Stats, and Snapshot of a thousand
 // registered Mutexes (what the page and the otel adapter call).
 func BenchmarkSeeingInsideRead(b *testing.B) {
+	b.Cleanup(inspect.StopLooking) // see BenchmarkSeeingInside
 	b.Run("Stats", func(b *testing.B) {
 		var m coord.Mutex
 		coord.Register("bench/read", &m)
