@@ -502,6 +502,11 @@ func TestCondStress(t *testing.T) {
 				// Cancel at some moment while items are being produced,
 				// so that cancellations race with Notify's picks.
 				time.AfterFunc(time.Duration(rand.IntN(3000))*time.Microsecond, cancel)
+			} else if i%4 == 1 {
+				// A wait that cannot be cancelled parks in the lane: the
+				// notifications handed on by the cancelled waiters must
+				// reach these too, in turn.
+				ctx = context.Background()
 			}
 			if err := c.Lock(context.Background()); err != nil {
 				t.Error(err)
