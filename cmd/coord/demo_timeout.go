@@ -43,8 +43,10 @@ func demoTimeout(ctx context.Context, w io.Writer) (TimeoutResult, error) {
 	p.note("asyncio: await asyncio.wait_for(lock.acquire(), timeout=%g)", timeoutAfter.Seconds())
 	p.note("coord:   ctx, cancel := context.WithTimeout(ctx, %v); err := mu.Lock(ctx)", timeoutAfter)
 
-	tctx, cancel := context.WithTimeout(ctx, timeoutAfter)
+	// The clock is read before the deadline is set, so that the time given
+	// up after is never less than the timeout.
 	start := time.Now()
+	tctx, cancel := context.WithTimeout(ctx, timeoutAfter)
 	res.Err = mu.Lock(tctx)
 	res.Elapsed = time.Since(start)
 	cancel()
