@@ -361,9 +361,6 @@ type List[T any] struct {
 	// a popped head cannot come back while the pop is in progress.
 	spares atomic.Pointer[Waiter[T]]
 
-	// seq numbers every wait queued on l, on the list or in the lane, in
-	// the order of arrival: the oldest of the two heads goes first.
-	seq uint64
 	// The lane: waits that cannot be cancelled, with no Waiter (see
 	// Park). Made by the first Park, so that a List whose owner never
 	// parks there (a Mutex) stays small.
@@ -372,6 +369,11 @@ type List[T any] struct {
 
 // lane is a List's lane.
 type lane struct {
+	// seq numbers the waits queued on the List since its lane was made,
+	// on the list or in the lane, in the order of arrival: the oldest of
+	// the two heads goes first. Waiters queued before keep 0, older than
+	// every lane wait, as they are.
+	seq  uint64
 	ring []laneWait // oldest at head; its length is a power of two
 	head int
 	n    int
@@ -496,9 +498,9 @@ func (l *List[T]) Park(mu *sync.Mutex, also Unlocker, n int64, count bool) {
 	if ln.n == len(ln.ring) {
 		ln.grow()
 	}
-	ln.ring[(ln.head+ln.n)&(len(ln.ring)-1)] = laneWait{seq: l.seq, n: n, counted: count}
+	ln.seq++
+	ln.ring[(ln.head+ln.n)&(len(ln.ring)-1)] = laneWait{seq: ln.seq, n: n, counted: count}
 	ln.n++
-	l.seq++
 	if count {
 		ln.begun++
 	}
@@ -617,8 +619,11 @@ func (l *List[T]) WakeLane(n int) {
 // PushBack queues w last.
 func (l *List[T]) PushBack(w *Waiter[T]) {
 	l.check(w)
-	w.seq = l.seq
-	l.seq++
+	w.seq = 0
+	if ln := l.lane; ln != nil {
+		ln.seq++
+		w.seq = ln.seq
+	}
 	w.list, w.prev, w.next = l, l.tail, nil
 	if l.tail != nil {
 		l.tail.next = w
