@@ -2,6 +2,7 @@ package coord
 
 import (
 	"context"
+	"math"
 	"sync"
 	"sync/atomic"
 	"unsafe"
@@ -119,18 +120,7 @@ func (c *Cond) Wait(ctx context.Context) error {
 	// parks in the waiters' lane, which is as cheap as sync.Cond.Wait (see
 	// waitq.List.Park), releasing c.mu and then l as it parks.
 	c.queued.Store(int32(c.waiters.Len() + 1))
-	if start == inspect.NoStart {
-		// Nobody looks: the lane counts the wait for Stats, under c.mu,
-		// and nothing is timed.
-		c.waiters.Park(&c.mu, l, 0, true)
-		if inspect.Looking() {
-			c.rec.AddUnseen(inspect.NoStart, 1)
-		}
-	} else {
-		rec := c.rec.BeginAt(unsafe.Pointer(c), condKind, start)
-		c.waiters.Park(&c.mu, l, 0, false)
-		c.rec.End(rec, false)
-	}
+	parkInLane(&c.waiters, &c.mu, l, 0, &c.rec, unsafe.Pointer(c), condKind, start)
 	if err := relock(ctx, l); err != nil {
 		c.handOn()
 		return err
@@ -195,11 +185,7 @@ func relock(ctx context.Context, l Locker) error {
 	return l.Lock(context.WithoutCancel(ctx))
 }
 
-func (c *Cond) handOn() {
-	c.mu.Lock()
-	c.notifyLocked(1)
-	c.mu.Unlock()
-}
+func (c *Cond) handOn() { c.notify(1) }
 
 // WaitFor waits until pred returns true and returns nil, or until ctx is
 // done and returns ctx.Err(). pred is called with the lock held, first at
@@ -229,10 +215,7 @@ func (c *Cond) Notify(n int) {
 	if n <= 0 || c.queued.Load() == 0 {
 		return
 	}
-	c.mu.Lock()
-	wakes := c.grantLocked(n)
-	c.mu.Unlock()
-	c.waiters.WakeLane(wakes)
+	c.notify(n)
 }
 
 // NotifyAll wakes every goroutine waiting on c. The caller must hold the
@@ -242,8 +225,14 @@ func (c *Cond) NotifyAll() {
 	if c.queued.Load() == 0 {
 		return
 	}
+	c.notify(math.MaxInt) // grantLocked stops at the last waiter
+}
+
+// notify notifies up to n waiters, waking those in the lane once c.mu is
+// released (see grantLocked).
+func (c *Cond) notify(n int) {
 	c.mu.Lock()
-	wakes := c.grantLocked(c.waiters.Len())
+	wakes := c.grantLocked(n)
 	c.mu.Unlock()
 	c.waiters.WakeLane(wakes)
 }
@@ -276,8 +265,5 @@ func (c *Cond) grantLocked(n int) (wakes int) {
 // for a notification, not those taking the lock back after one. Each
 // notification that WaitFor waits for is one wait. See Stats.
 func (c *Cond) Stats() Stats {
-	c.mu.Lock()
-	begun, ended := c.waiters.Counted()
-	c.mu.Unlock()
-	return statsOf(unsafe.Pointer(c), condKind, 0, c.rec.CountsWith(inspect.NoStart, inspect.Tally{Begun: begun, Ended: ended}))
+	return statsOf(unsafe.Pointer(c), condKind, 0, c.rec.CountsWith(inspect.NoStart, laneTally(&c.waiters, &c.mu)))
 }

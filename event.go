@@ -48,7 +48,7 @@ func (e *Event) Set() {
 		e.rec.EndAll()
 		if n := e.tally.Begun - e.tally.Ended; n > 0 {
 			e.tally.Ended = e.tally.Begun
-			e.rec.AddUnseen(inspect.NoStart, int(n))
+			e.rec.AddUnseen(int(n))
 		}
 	}
 	e.mu.Unlock()
@@ -132,7 +132,7 @@ func (e *Event) Wait(ctx context.Context) error {
 		if start == inspect.NoStart {
 			e.tally.Ended++
 			e.tally.GaveUp++
-			e.rec.AddUnseen(inspect.NoStart, 1)
+			e.rec.AddUnseen(1)
 		} else {
 			e.rec.End(w, true)
 		}

@@ -220,17 +220,8 @@ func (s *Semaphore) acquire(ctx context.Context, n int, method string) error {
 		// Nothing can cancel this wait (context.Background,
 		// WithoutCancel): it parks in the waiters' lane, as cheap as
 		// sync.Cond.Wait (see waitq.List.Park), and releases mu as it
-		// parks. Nobody looking, the lane counts it for Stats.
-		if !inspect.Looking() {
-			s.waiters.Park(&s.mu, nil, want, true)
-			if inspect.Looking() {
-				s.rec.AddUnseen(inspect.NoStart, 1)
-			}
-			return nil
-		}
-		rec := s.rec.Begin(unsafe.Pointer(s), semaphoreKind)
-		s.waiters.Park(&s.mu, nil, want, false)
-		s.rec.End(rec, false)
+		// parks.
+		parkInLane(&s.waiters, &s.mu, nil, want, &s.rec, unsafe.Pointer(s), semaphoreKind, inspect.Start())
 		return nil
 	}
 	w := s.waiters.Waiter()
@@ -378,8 +369,5 @@ func (s *Semaphore) Stats() Stats {
 	if holders < 0 {
 		holders = 0
 	}
-	s.mu.Lock()
-	begun, ended := s.waiters.Counted()
-	s.mu.Unlock()
-	return statsOf(unsafe.Pointer(s), semaphoreKind, int(holders), s.rec.CountsWith(inspect.NoStart, inspect.Tally{Begun: begun, Ended: ended}))
+	return statsOf(unsafe.Pointer(s), semaphoreKind, int(holders), s.rec.CountsWith(inspect.NoStart, laneTally(&s.waiters, &s.mu)))
 }

@@ -474,20 +474,17 @@ func (r *Recorder) CountsWith(oldest int64, t Tally) Counts {
 }
 
 // AddUnseen adds to WaitTime the lengths of n waits the primitive counted
-// in its Tally that have just ended with someone looking: from start, a
-// reading of Now, if the primitive knows it, and otherwise from when
-// looking began (a lower bound). It does nothing while nobody looks.
-func (r *Recorder) AddUnseen(start int64, n int) {
+// in its Tally that have just ended with someone looking, from when
+// looking began (a lower bound: their starts were not read). It does
+// nothing while nobody looks.
+func (r *Recorder) AddUnseen(n int) {
 	lk := looking.Load()
 	if lk == nil || n <= 0 {
 		return
 	}
 	t := now()
-	if start == NoStart {
-		start = lk.start
-	}
 	l := r.waitLog()
 	l.mu.Lock()
-	l.waitTime += int64(n) * max(0, t-start)
+	l.waitTime += int64(n) * max(0, t-lk.start)
 	l.mu.Unlock()
 }

@@ -531,12 +531,6 @@ func (ln *lane) grow() {
 	ln.ring, ln.head = ring, 0
 }
 
-// pop removes the lane's head, which must exist, and wakes it.
-func (ln *lane) pop() {
-	ln.take()
-	ln.cond.Signal()
-}
-
 // take removes the lane's head, which must exist, without waking it: the
 // caller owes it a Signal (see WakeLane).
 func (ln *lane) take() {
@@ -578,15 +572,11 @@ func (l *List[T]) IsFront(w *Waiter[T]) bool {
 // grants it, and reports false if l was empty. The caller holds the
 // owner's lock, and a Waiter granted so carries no payload.
 func (l *List[T]) GrantFront() bool {
-	if l.laneFirst() {
-		l.lane.pop()
-		return true
+	granted, wake := l.GrantFrontLater()
+	if wake {
+		l.WakeLane(1)
 	}
-	if w := l.PopFront(); w != nil {
-		w.Grant()
-		return true
-	}
-	return false
+	return granted
 }
 
 // GrantFrontLater is GrantFront for an owner that wakes lane waits only
@@ -606,7 +596,11 @@ func (l *List[T]) GrantFrontLater() (granted, wake bool) {
 		l.lane.take()
 		return true, true
 	}
-	return l.GrantFront(), false
+	if w := l.PopFront(); w != nil {
+		w.Grant()
+		return true, false
+	}
+	return false, false
 }
 
 // WakeLane wakes n lane waits that GrantFrontLater took off l.
