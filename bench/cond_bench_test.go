@@ -61,43 +61,7 @@ func boundedBuffer(b *testing.B, capacity int, cancellable bool) {
 			defer cancel()
 		}
 		var mu coord.Mutex
-		notFull, notEmpty := coord.NewCond(&mu), coord.NewCond(&mu)
-		r := newRing(capacity)
-		b.ReportAllocs()
-		b.ResetTimer()
-		var wg sync.WaitGroup
-		wg.Go(func() {
-			for i := range b.N {
-				if err := mu.Lock(ctx); err != nil {
-					b.Error(err)
-					return
-				}
-				for r.full() {
-					if err := notFull.Wait(ctx); err != nil {
-						b.Error(err)
-					}
-				}
-				r.push(i)
-				notEmpty.Notify(1)
-				mu.Unlock()
-			}
-		})
-		for i := range b.N {
-			if err := mu.Lock(ctx); err != nil {
-				b.Fatal(err)
-			}
-			for r.empty() {
-				if err := notEmpty.Wait(ctx); err != nil {
-					b.Error(err)
-				}
-			}
-			if v := r.pop(); v != i {
-				b.Errorf("coord: got item %d, want %d", v, i)
-			}
-			notFull.Notify(1)
-			mu.Unlock()
-		}
-		wg.Wait()
+		coordBuffer(b, ctx, &mu, coord.NewCond(&mu), coord.NewCond(&mu), capacity)
 	})
 	b.Run("sync-cond", func(b *testing.B) {
 		var mu sync.Mutex
@@ -130,4 +94,47 @@ func boundedBuffer(b *testing.B, capacity int, cancellable bool) {
 		}
 		wg.Wait()
 	})
+}
+
+// coordBuffer is the coord side of boundedBuffer: a producer and a
+// consumer pass b.N items through a ring of capacity, guarded by mu, with
+// notFull and notEmpty over mu (BenchmarkSeeingInside passes a Cond it
+// registers).
+func coordBuffer(b *testing.B, ctx context.Context, mu *coord.Mutex, notFull, notEmpty *coord.Cond, capacity int) {
+	r := newRing(capacity)
+	b.ReportAllocs()
+	b.ResetTimer()
+	var wg sync.WaitGroup
+	wg.Go(func() {
+		for i := range b.N {
+			if err := mu.Lock(ctx); err != nil {
+				b.Error(err)
+				return
+			}
+			for r.full() {
+				if err := notFull.Wait(ctx); err != nil {
+					b.Error(err)
+				}
+			}
+			r.push(i)
+			notEmpty.Notify(1)
+			mu.Unlock()
+		}
+	})
+	for i := range b.N {
+		if err := mu.Lock(ctx); err != nil {
+			b.Fatal(err)
+		}
+		for r.empty() {
+			if err := notEmpty.Wait(ctx); err != nil {
+				b.Error(err)
+			}
+		}
+		if v := r.pop(); v != i {
+			b.Errorf("coord: got item %d, want %d", v, i)
+		}
+		notFull.Notify(1)
+		mu.Unlock()
+	}
+	wg.Wait()
 }

@@ -16,16 +16,7 @@ import (
 
 func BenchmarkMutexUncontended(b *testing.B) {
 	ctx := context.Background()
-	b.Run("coord", func(b *testing.B) {
-		var m coord.Mutex
-		b.ReportAllocs()
-		for b.Loop() {
-			if err := m.Lock(ctx); err != nil {
-				b.Fatal(err)
-			}
-			m.Unlock()
-		}
-	})
+	b.Run("coord", func(b *testing.B) { uncontendedCoord(b, ctx, new(coord.Mutex)) })
 	b.Run("sync", func(b *testing.B) {
 		var m sync.Mutex
 		b.ReportAllocs()
@@ -96,21 +87,7 @@ func BenchmarkMutexUncontendedCancellable(b *testing.B) {
 // section, as sync's BenchmarkMutex does.
 func BenchmarkMutexContended(b *testing.B) {
 	ctx := context.Background()
-	b.Run("coord", func(b *testing.B) {
-		var m coord.Mutex
-		b.ReportAllocs()
-		b.SetParallelism(8)
-		b.RunParallel(func(pb *testing.PB) {
-			for pb.Next() {
-				if err := m.Lock(ctx); err != nil {
-					b.Error(err)
-					return
-				}
-				work()
-				m.Unlock()
-			}
-		})
-	})
+	b.Run("coord", func(b *testing.B) { contendedCoord(b, ctx, new(coord.Mutex)) })
 	b.Run("sync", func(b *testing.B) {
 		var m sync.Mutex
 		b.ReportAllocs()
@@ -283,6 +260,34 @@ func BenchmarkCancelledWait(b *testing.B) {
 					}
 				}
 			})
+		}
+	})
+}
+
+// uncontendedCoord is the coord side of BenchmarkMutexUncontended, on m
+// (BenchmarkSeeingInside runs it on a Mutex it registers).
+func uncontendedCoord(b *testing.B, ctx context.Context, m *coord.Mutex) {
+	b.ReportAllocs()
+	for b.Loop() {
+		if err := m.Lock(ctx); err != nil {
+			b.Fatal(err)
+		}
+		m.Unlock()
+	}
+}
+
+// contendedCoord is the coord side of BenchmarkMutexContended, on m.
+func contendedCoord(b *testing.B, ctx context.Context, m *coord.Mutex) {
+	b.ReportAllocs()
+	b.SetParallelism(8)
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			if err := m.Lock(ctx); err != nil {
+				b.Error(err)
+				return
+			}
+			work()
+			m.Unlock()
 		}
 	})
 }

@@ -39,13 +39,7 @@ func BenchmarkSeeingInside(b *testing.B) {
 			b.Run(mode, func(b *testing.B) {
 				var m coord.Mutex
 				defer look(mode, &m)()
-				b.ReportAllocs()
-				for b.Loop() {
-					if err := m.Lock(ctx); err != nil {
-						b.Fatal(err)
-					}
-					m.Unlock()
-				}
+				uncontendedCoord(b, ctx, &m)
 			})
 		}
 	})
@@ -54,18 +48,7 @@ func BenchmarkSeeingInside(b *testing.B) {
 			b.Run(mode, func(b *testing.B) {
 				var m coord.Mutex
 				defer look(mode, &m)()
-				b.ReportAllocs()
-				b.SetParallelism(8)
-				b.RunParallel(func(pb *testing.PB) {
-					for pb.Next() {
-						if err := m.Lock(ctx); err != nil {
-							b.Error(err)
-							return
-						}
-						work()
-						m.Unlock()
-					}
-				})
+				contendedCoord(b, ctx, &m)
 			})
 		}
 	})
@@ -77,33 +60,7 @@ func BenchmarkSeeingInside(b *testing.B) {
 				var mu coord.Mutex
 				notFull, notEmpty := coord.NewCond(&mu), coord.NewCond(&mu)
 				defer look(mode, notEmpty)()
-				r := newRing(1)
-				b.ReportAllocs()
-				b.ResetTimer()
-				var wg sync.WaitGroup
-				wg.Go(func() {
-					for i := range b.N {
-						mu.Lock(ctx)
-						for r.full() {
-							notFull.Wait(ctx)
-						}
-						r.push(i)
-						notEmpty.Notify(1)
-						mu.Unlock()
-					}
-				})
-				for i := range b.N {
-					mu.Lock(ctx)
-					for r.empty() {
-						notEmpty.Wait(ctx)
-					}
-					if v := r.pop(); v != i {
-						b.Errorf("got item %d, want %d", v, i)
-					}
-					notFull.Notify(1)
-					mu.Unlock()
-				}
-				wg.Wait()
+				coordBuffer(b, ctx, &mu, notFull, notEmpty, 1)
 			})
 		}
 	})
