@@ -118,33 +118,8 @@ func TestRWMutexContract_ReadersTogetherOrOneWriter(t *testing.T) {
 // "When a writer unlocks, the readers that queued during its hold go in
 // before the next writer; so neither side starves under any load."
 func TestRWMutexContract_ReadersOfAHoldGoBeforeNextWriter(t *testing.T) {
-	t.Run("order", func(t *testing.T) {
-		synctest.Test(t, func(t *testing.T) {
-			var rw coord.RWMutex
-			rw.Lock(rwBg)
-			var rs []<-chan error
-			w := goResult(func() error { return rw.Lock(rwBg) }) // the next writer
-			synctest.Wait()
-			for range 3 { // readers queued during the hold, behind the next writer
-				rs = append(rs, goResult(func() error { return rw.RLock(rwBg) }))
-			}
-			synctest.Wait()
-			rw.Unlock()
-			for i, r := range rs {
-				if err := resultNow(t, fmt.Sprint("reader ", i), r); err != nil {
-					t.Fatal(err)
-				}
-			}
-			stillBlocked(t, "the next writer", w)
-			for range rs {
-				rw.RUnlock()
-			}
-			if err := resultNow(t, "the next writer", w); err != nil {
-				t.Fatal(err)
-			}
-			rw.Unlock()
-		})
-	})
+	// The order itself, readers queued before and after the next writer
+	// alike, is TestRWMutexQueuedReadersGoBeforeNextWriter's.
 	// Under a load of writers that never lets up, a reader gets in within
 	// one write hold; under a load of readers that always overlap, a writer
 	// gets in within one read hold.

@@ -231,8 +231,9 @@ func TestRWMutexWriterPreference(t *testing.T) {
 	})
 }
 
-// When a writer unlocks, every reader that queued during its hold goes in
-// before the next writer, also readers that queued after that writer.
+// "When a writer unlocks, the readers that queued during its hold go in
+// before the next writer": every one of them, also readers that queued
+// after that writer.
 func TestRWMutexQueuedReadersGoBeforeNextWriter(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		var rw coord.RWMutex
