@@ -11,7 +11,7 @@ import (
 	"github.com/coordkit/coord/internal/waitq"
 )
 
-// The lane and the Waiters are one queue in order of arrival: GrantFront
+// The lane and the Waiters are one queue in order of arrival: GrantFrontLater
 // always grants the longest waiter, of either kind, FrontN reports what it
 // asks for, and IsFront knows a Waiter is first only when no older lane
 // wait is queued. Ten lane waits interleaved with Waiters, more than the
@@ -24,7 +24,7 @@ func TestLaneOrder(t *testing.T) {
 		defer cancel()
 		defer func() { // after a failure, let every wait go, so the bubble can end
 			mu.TryLock()
-			for l.GrantFront() {
+			for grantFront(&l) {
 			}
 			mu.Unlock()
 		}()
@@ -83,8 +83,8 @@ func TestLaneOrder(t *testing.T) {
 			if w := waiters[i]; w != nil && !l.IsFront(w) {
 				t.Fatalf("IsFront(waiter %d) = false at the head", i)
 			}
-			if !l.GrantFront() {
-				t.Fatal("GrantFront = false with waits queued")
+			if !grantFront(&l) {
+				t.Fatal("GrantFrontLater = false with waits queued")
 			}
 			mu.Unlock()
 			synctest.Wait()
@@ -94,8 +94,8 @@ func TestLaneOrder(t *testing.T) {
 		}
 		mu.Lock()
 		defer mu.Unlock()
-		if l.GrantFront() {
-			t.Fatal("GrantFront = true on an empty list")
+		if grantFront(&l) {
+			t.Fatal("GrantFrontLater = true on an empty list")
 		}
 		if _, ok := l.FrontN(); ok {
 			t.Fatal("FrontN = true on an empty list")
@@ -131,7 +131,7 @@ func TestLaneReleasesAndBlocksDurably(t *testing.T) {
 			t.Fatal("lane wait returned before its grant")
 		}
 		other.Unlock()
-		l.GrantFront()
+		grantFront(&l)
 		mu.Unlock()
 		synctest.Wait()
 		if !returned {
@@ -155,7 +155,7 @@ func TestLaneAllocatesNothing(t *testing.T) {
 			default:
 			}
 			mu.Lock()
-			l.GrantFront()
+			grantFront(&l)
 			mu.Unlock()
 			runtime.Gosched()
 		}
@@ -168,4 +168,14 @@ func TestLaneAllocatesNothing(t *testing.T) {
 	if n := testing.AllocsPerRun(100, cycle); n != 0 {
 		t.Fatalf("%v allocations per lane wait; want 0", n)
 	}
+}
+
+// grantFront grants the longest waiter of l and wakes it, as an owner does
+// once it has released its lock, and reports whether there was one.
+func grantFront(l *waitq.List[struct{}]) bool {
+	granted, wake := l.GrantFrontLater()
+	if wake {
+		l.WakeLane(1)
+	}
+	return granted
 }

@@ -82,7 +82,7 @@
 // took 1.6x sync.Cond's time, a minimal condition variable on the lane
 // 1.1x, and coord.Cond on it 1.3-1.4x (the rest is its own checks and
 // Stats). Waiters and lane waits are one queue in arrival order: FrontN,
-// IsFront and GrantFront look at both heads.
+// IsFront and GrantFrontLater look at both heads.
 package waitq
 
 import (
@@ -466,12 +466,13 @@ func (l *List[T]) Len() int {
 
 // Front returns the longest-queued Waiter, or nil. It does not look at the
 // lane: a List whose owner parks waits there serves its waiters through
-// FrontN and GrantFront, which do.
+// FrontN and GrantFrontLater, which do.
 func (l *List[T]) Front() *Waiter[T] { return l.head }
 
 // Park queues a wait that cannot be cancelled (its ctx's Done is nil)
-// asking for n, and parks until GrantFront grants it. If count is set, l
-// counts the wait for the owner's Stats (see Counted): a primitive whose
+// asking for n, and parks until GrantFrontLater grants it and WakeLane
+// wakes it. If count is set, l counts the wait for the owner's Stats (see
+// Counted): a primitive whose
 // Recorder is not timing waits (nobody looks) thus records a lane wait with
 // two plain additions under its lock, and no call. It is called with the
 // owner's lock mu held, and releases mu, and then also (which may be nil),
@@ -485,9 +486,10 @@ func (l *List[T]) Front() *Waiter[T] { return l.head }
 // turn: a lane wait is only ever granted as the longest waiter of l, in
 // arrival order, and the runtime's notify list wakes the goroutines
 // parked on a sync.Cond in the order they took their tickets, which they
-// do here under mu, in the order of the lane. So each Signal of GrantFront
-// wakes exactly the wait it popped. A Waiter's wait (one that can be
-// cancelled) is ordered against the lane by arrival number.
+// do here under mu, in the order of the lane. So each Signal of WakeLane
+// wakes exactly a wait GrantFrontLater took off, in order. A Waiter's wait
+// (one that can be cancelled) is ordered against the lane by arrival
+// number.
 func (l *List[T]) Park(mu *sync.Mutex, also Unlocker, n int64, count bool) {
 	ln := l.lane
 	if ln == nil {
@@ -568,22 +570,12 @@ func (l *List[T]) IsFront(w *Waiter[T]) bool {
 	return l.head == w && !l.laneFirst()
 }
 
-// GrantFront takes the longest waiter of l, Waiter or lane wait, off l and
-// grants it, and reports false if l was empty. The caller holds the
-// owner's lock, and a Waiter granted so carries no payload.
-func (l *List[T]) GrantFront() bool {
-	granted, wake := l.GrantFrontLater()
-	if wake {
-		l.WakeLane(1)
-	}
-	return granted
-}
-
-// GrantFrontLater is GrantFront for an owner that wakes lane waits only
-// once it has released its lock: if the longest waiter is a lane wait, it
-// is taken off l and granted but not woken, and GrantFrontLater reports
-// wake; the caller must then call WakeLane once for it, with or without
-// the owner's lock. Waking a goroutine (readying it, and perhaps a thread
+// GrantFrontLater takes the longest waiter of l, Waiter or lane wait, off
+// l and grants it, and reports false if l was empty. The caller holds the
+// owner's lock, and a Waiter granted so carries no payload. A Waiter is
+// woken at once; a lane wait is not, and GrantFrontLater reports wake: the
+// caller must then call WakeLane once for it, with or without the owner's
+// lock, and does so once it has released that lock where it can. Waking a goroutine (readying it, and perhaps a thread
 // to run it) is the dearest part of a grant, and every goroutine that
 // wants the owner's lock meanwhile would wait for it, as a channel's
 // receive does not: it readies the sender after unlocking the channel.
