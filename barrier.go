@@ -39,6 +39,11 @@ type Barrier struct {
 	broken  bool
 	waiters waitq.List[struct{}] // the parties of the filling round, in arrival order
 	rec     inspect.Recorder     // its waits, for Stats; see the package doc's "Seeing inside"
+	// tally counts, under mu, the waits that rec does not log because
+	// nobody looked when they began: a plain addition under mu, which a
+	// party takes anyway, rather than an atomic add on a line every party
+	// of the round shares.
+	tally inspect.Tally
 }
 
 var barrierKind = &inspect.Kind{Name: "Barrier"}
@@ -94,15 +99,21 @@ func (b *Barrier) Wait(ctx context.Context) (int, error) {
 			i++
 			w.Grant()
 		}
-		b.rec.EndAll() // the waits of the round, with one clock reading
+		b.endRound() // the waits of the round, with one clock reading
 		b.mu.Unlock()
 		return i, nil
 	}
 	w := b.waiters.Waiter()
 	b.waiters.PushBack(w)
 	// Begun under mu, as the round that releases it trips or breaks under
-	// mu and ends the round's waits together (Recorder.EndAll).
-	rec := b.rec.Begin(unsafe.Pointer(b), barrierKind)
+	// mu and ends the round's waits together (endRound).
+	tallied := !inspect.Looking()
+	var rec inspect.Wait
+	if tallied {
+		b.tally.Begun++ // nobody looks: see tally
+	} else {
+		rec = b.rec.Begin(unsafe.Pointer(b), barrierKind)
+	}
 
 	// A round that tripped (or broke) as the ctx ended stands: it is not
 	// handed on (rule 3 of the package doc).
@@ -111,7 +122,11 @@ func (b *Barrier) Wait(ctx context.Context) (int, error) {
 			return true // and its wait ended with the round
 		}
 		b.waiters.Remove(w)
-		b.rec.End(rec, true)
+		if tallied {
+			b.tally.GiveUp(&b.rec)
+		} else {
+			b.rec.End(rec, true)
+		}
 		return false
 	})
 	i, werr := w.Index, w.Err
@@ -131,7 +146,14 @@ func (b *Barrier) breakRound() {
 		w.Err = ErrBrokenBarrier
 		w.Grant()
 	}
-	b.rec.EndAll() // waits that end broken, not given up
+	b.endRound() // waits that end broken, not given up
+}
+
+// endRound ends the waits of the round just released, tripped or broken,
+// none given up: those logged and those tallied. b.mu is held.
+func (b *Barrier) endRound() {
+	b.rec.EndAll()
+	b.tally.EndAll(&b.rec)
 }
 
 // Reset returns the barrier to its initial, unbroken state. Parties waiting
@@ -175,5 +197,8 @@ func (b *Barrier) Broken() bool {
 // parties blocked in Wait (the party that trips a round does not wait).
 // See Stats.
 func (b *Barrier) Stats() Stats {
-	return statsOf(unsafe.Pointer(b), barrierKind, 0, b.rec.Counts())
+	b.mu.Lock()
+	t := b.tally
+	b.mu.Unlock()
+	return statsOf(unsafe.Pointer(b), barrierKind, 0, b.rec.CountsWith(inspect.NoStart, t))
 }

@@ -46,10 +46,7 @@ func (e *Event) Set() {
 		// The waits of the generation just released end: those logged
 		// and those tallied.
 		e.rec.EndAll()
-		if n := e.tally.Begun - e.tally.Ended; n > 0 {
-			e.tally.Ended = e.tally.Begun
-			e.rec.AddUnseen(int(n))
-		}
+		e.tally.EndAll(&e.rec)
 	}
 	e.mu.Unlock()
 }
@@ -130,9 +127,7 @@ func (e *Event) Wait(ctx context.Context) error {
 		}
 		e.gate.Leave(ch)
 		if start == inspect.NoStart {
-			e.tally.Ended++
-			e.tally.GaveUp++
-			e.rec.AddUnseen(1)
+			e.tally.GiveUp(&e.rec)
 		} else {
 			e.rec.End(w, true)
 		}

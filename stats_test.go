@@ -6,6 +6,7 @@ package coord_test
 
 import (
 	"context"
+	"errors"
 	"log/slog"
 	"runtime"
 	"strconv"
@@ -766,5 +767,53 @@ func TestStatsFirstLookLane(t *testing.T) {
 		// 2s + 2s from the first look for the early two, 1s for the late one.
 		wantStats(t, "Cond, all notified", c.Stats(), coord.Stats{Kind: "Cond", Waits: 3, WaitTime: 5 * time.Second})
 		wantStats(t, "Semaphore, all served", s.Stats(), coord.Stats{Kind: "Semaphore", Holders: 0, Waits: 3, WaitTime: 5 * time.Second})
+	})
+}
+
+// A Barrier counts the waits begun while nobody looks itself, under its
+// lock, and ends them with their round, tripped or broken, as an Event
+// ends a generation.
+func TestStatsFirstLookBarrier(t *testing.T) {
+	nobodyLooks(t)
+	synctest.Test(t, func(t *testing.T) {
+		b := coord.NewBarrier(3)
+		ctx, cancel := context.WithCancel(bg)
+		defer cancel()
+		wait := func(ctx context.Context) func() error {
+			return func() error { _, err := b.Wait(ctx); return err }
+		}
+		quitter := goParked(wait(ctx))
+		waiter := goParked(wait(bg))
+		cancel()
+		isCtxErr(t, "cancelled Wait", resultNow(t, "cancelled Wait", quitter), context.Canceled)
+		time.Sleep(2 * time.Second)
+		if inspect.Looking() {
+			t.Fatal("looking before the first Stats")
+		}
+		wantStats(t, "first look", b.Stats(), coord.Stats{Kind: "Barrier", Waiters: 1, Waits: 1, GaveUp: 1})
+		time.Sleep(time.Second)
+		late := goParked(wait(bg)) // begun after the first look: exact
+		time.Sleep(time.Second)
+		wantStats(t, "a late party", b.Stats(), coord.Stats{Kind: "Barrier", Waiters: 2, OldestWait: 2 * time.Second, Waits: 1, GaveUp: 1})
+		if i, err := b.Wait(bg); i != 2 || err != nil {
+			t.Fatalf("the tripping party's Wait = %d, %v; want 2, nil", i, err)
+		}
+		for _, r := range []<-chan error{waiter, late} {
+			if err := resultNow(t, "Wait", r); err != nil {
+				t.Fatal(err)
+			}
+		}
+		// 2s from the first look for the early party, 1s for the late one.
+		wantStats(t, "tripped", b.Stats(), coord.Stats{Kind: "Barrier", Waits: 3, GaveUp: 1, WaitTime: 3 * time.Second})
+
+		// A round broken while nobody looks ends its counted waits, none
+		// given up.
+		inspect.StopLooking()
+		broken := goParked(wait(bg))
+		b.Reset()
+		if err := resultNow(t, "broken Wait", broken); !errors.Is(err, coord.ErrBrokenBarrier) {
+			t.Fatalf("Wait in a reset round = %v; want ErrBrokenBarrier", err)
+		}
+		wantStats(t, "broken", b.Stats(), coord.Stats{Kind: "Barrier", Waits: 4, GaveUp: 1, WaitTime: 3 * time.Second})
 	})
 }

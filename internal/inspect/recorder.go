@@ -434,6 +434,25 @@ type Tally struct {
 	Begun, Ended, GaveUp uint64
 }
 
+// EndAll ends every wait t counts and has not ended, none given up: the
+// Tally's side of Recorder.EndAll, which a primitive whose waits end
+// together (an Event's generation, a Barrier's round) calls beside it. If
+// someone looks by now, their lengths go to r's WaitTime (see AddUnseen).
+func (t *Tally) EndAll(r *Recorder) {
+	if n := t.Begun - t.Ended; n > 0 {
+		t.Ended = t.Begun
+		r.AddUnseen(int(n))
+	}
+}
+
+// GiveUp ends one wait t counts, given up; if someone looks by now, its
+// length goes to r's WaitTime (see AddUnseen).
+func (t *Tally) GiveUp(r *Recorder) {
+	t.Ended++
+	t.GaveUp++
+	r.AddUnseen(1)
+}
+
 // CountsWith is CountsOldest for a primitive that also counts some waits
 // itself (t, read under its lock), rather than through r. They count as
 // waits begun before anyone looked, as r's own counted waits do.
