@@ -56,6 +56,39 @@ func BenchmarkBeginEnd(b *testing.B) {
 	}
 }
 
+// BenchmarkBeginEndUnlooked is what a wait that blocks pays while nobody
+// looks (see Looking), the case of every primitive that does not keep a
+// Tally: one atomic add as it begins and one as it ends, on the Recorder's
+// log. parallel: two goroutines per P share one Recorder, as the waiters of
+// one primitive do, so the adds contend for its line.
+func BenchmarkBeginEndUnlooked(b *testing.B) {
+	for _, parallel := range []bool{false, true} {
+		b.Run("parallel="+strconv.FormatBool(parallel), func(b *testing.B) {
+			SetSlowWait(0, nil)
+			StopLooking()
+			b.Cleanup(Look)
+			var r Recorder
+			owner := unsafe.Pointer(&r)
+			b.ReportAllocs()
+			if !parallel {
+				for b.Loop() {
+					r.End(r.Begin(owner, testKind), false)
+				}
+				return
+			}
+			b.SetParallelism(2)
+			b.RunParallel(func(pb *testing.PB) {
+				for pb.Next() {
+					r.End(r.Begin(owner, testKind), false)
+				}
+			})
+			if Looking() {
+				b.Fatal("looking turned on while the waits ran")
+			}
+		})
+	}
+}
+
 // BenchmarkTookReleased is what every acquisition and release of a lock
 // pays while reports are on.
 func BenchmarkTookReleased(b *testing.B) {
