@@ -42,7 +42,27 @@ type Mutex struct {
 	mu    sync.Mutex   // guards q; held only briefly, never while waiting
 	q     waitq.List[struct{}]
 	rec   inspect.Recorder // its waits, for Stats; see the package doc's "Seeing inside"
+	// tally counts, under mu, the waits that rec does not log because
+	// nobody looked when they began: a plain addition under mu, which the
+	// waiter holds as it queues and whoever ends its wait holds too, where
+	// rec would add atomically on a line of its own that a waiter woken on
+	// another CPU must fetch. The one wait that ends without mu, a woken
+	// waiter's that takes the mutex in the CAS that clears mutexWoken, is
+	// noted in woken and ended by the next holder of mu (settleWoken).
+	tally inspect.Tally
+	woken wokenWait // guarded by mu
 }
+
+// wokenWait notes the tallied wait of the waiter woken to compete for the
+// mutex (see mutexWoken), if any, until it ends.
+type wokenWait struct {
+	tallied bool  // that waiter's wait is in tally and not ended there yet
+	since   int64 // when it first queued
+}
+
+// waitTallied, in a waiter's Index, marks a wait counted in tally rather
+// than logged in rec, for the Unlock that ends it by handing it the mutex.
+const waitTallied = 1
 
 var mutexKind = &inspect.Kind{Name: "Mutex", Lock: true}
 
@@ -140,7 +160,8 @@ func (m *Mutex) lockSlow(ctx context.Context, owner unsafe.Pointer, k *inspect.K
 
 	since := now()
 	var w *waitq.Waiter[struct{}]
-	var rw inspect.Wait // the wait in m.rec, begun once w first queues
+	var rw inspect.Wait // the wait in m.rec, begun once w first queues...
+	tallied := false    // ...or in m.tally, if nobody looked then
 	woken := false      // w was woken to compete, and mutexWoken is set on its behalf
 	for {
 		m.mu.Lock()
@@ -163,11 +184,19 @@ func (m *Mutex) lockSlow(ctx context.Context, owner unsafe.Pointer, k *inspect.K
 			if !m.state.CompareAndSwap(s, next) {
 				continue
 			}
+			if woken && tallied {
+				m.woken = wokenWait{} // mutexWoken is ours, and cleared above
+			}
 			if s&mutexLocked == 0 {
+				if woken && tallied {
+					m.tally.End(&m.rec, since, false)
+				}
 				m.mu.Unlock()
 				if woken {
 					m.q.Recycle(w)
-					m.rec.End(rw, false)
+					if !tallied {
+						m.rec.End(rw, false)
+					}
 				}
 				return nil
 			}
@@ -182,35 +211,82 @@ func (m *Mutex) lockSlow(ctx context.Context, owner unsafe.Pointer, k *inspect.K
 			w = m.q.Waiter()
 			w.Since = since
 			m.q.PushBack(w)
-			rw = m.rec.BeginAt(owner, k, since)
+			if inspect.Looking() {
+				rw = m.rec.BeginAt(owner, k, since)
+			} else {
+				tallied = true
+				m.tally.Begun++ // nobody looks: see tally
+			}
+		}
+		if tallied {
+			w.Index = waitTallied
 		}
 
 		// Wait releases m.mu as it parks.
 		err := w.Wait(ctx, &m.mu, func(granted bool) bool {
+			if tallied {
+				// Before abandon, which may wake another waiter and note
+				// its wait in m.woken.
+				m.endGivenUp(w, granted, since)
+			}
 			m.abandon(w, granted)
 			return false
 		})
 		if err != nil {
 			m.q.Recycle(w)
-			m.rec.End(rw, true)
+			if !tallied {
+				m.rec.End(rw, true)
+			}
 			return err
 		}
 		if w.N == grantOwned {
+			// A tallied wait was ended by the Unlock that handed over.
 			m.q.Recycle(w)
-			m.rec.End(rw, false)
+			if !tallied {
+				m.rec.End(rw, false)
+			}
 			return nil
 		}
 		// Woken to compete: mutexWoken is set on our behalf. Try once
 		// without m.mu; if a newcomer got there first, queue again.
 		s := m.state.Load()
 		if s&mutexLocked == 0 && m.state.CompareAndSwap(s, (s|mutexLocked)&^mutexWoken) {
+			// A tallied wait stays in m.woken, for the next holder of
+			// m.mu to end (settleWoken).
 			m.q.Recycle(w)
-			m.rec.End(rw, false)
+			if !tallied {
+				m.rec.End(rw, false)
+			}
 			return nil
 		}
 		w.Reset()
 		w.Since = since
 		woken = true
+	}
+}
+
+// endGivenUp ends, in m.tally, the tallied wait of w, whose ctx ended,
+// under m.mu. A wait handed the mutex (grantOwned) was ended by the Unlock
+// that handed it over, and only becomes one given up.
+func (m *Mutex) endGivenUp(w *waitq.Waiter[struct{}], granted bool, since int64) {
+	if granted && w.N == grantOwned {
+		m.tally.GaveUp++
+		return
+	}
+	if granted { // grantWake: the woken waiter noted in m.woken is w
+		m.woken = wokenWait{}
+	}
+	m.tally.End(&m.rec, since, true)
+}
+
+// settleWoken ends, in m.tally, the tallied wait of the last woken waiter
+// if it has taken the mutex: mutexWoken is clear and m.woken still holds
+// it (it is cleared under m.mu by every other way the wait of a woken
+// waiter goes on or ends). m.mu is held.
+func (m *Mutex) settleWoken() {
+	if m.woken.tallied && m.state.Load()&mutexWoken == 0 {
+		m.tally.End(&m.rec, m.woken.since, false)
+		m.woken = wokenWait{}
 	}
 }
 
@@ -306,8 +382,17 @@ func (m *Mutex) release() {
 			m.state.And(^mutexWaiters)
 		}
 		w.N = grantOwned
+		if w.Index == waitTallied {
+			m.tally.End(&m.rec, w.Since, false)
+		}
 		w.Grant()
 		return
+	}
+	// mutexWoken is clear (see above): the last woken waiter's wait is over
+	// unless it queued again, before w's is noted in its place.
+	m.settleWoken()
+	if w.Index == waitTallied {
+		m.woken = wokenWait{tallied: true, since: w.Since}
 	}
 	for {
 		s := m.state.Load()
@@ -339,9 +424,10 @@ func (m *Mutex) Stats() Stats {
 func (m *Mutex) counts() inspect.Counts {
 	oldest := inspect.NoStart
 	m.mu.Lock()
+	defer m.mu.Unlock()
 	if w := m.q.Front(); w != nil {
 		oldest = w.Since
 	}
-	m.mu.Unlock()
-	return m.rec.CountsOldest(oldest)
+	m.settleWoken()
+	return m.rec.CountsWith(oldest, m.tally)
 }

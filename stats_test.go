@@ -8,9 +8,12 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"math/rand/v2"
 	"runtime"
 	"strconv"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"testing/synctest"
 	"time"
@@ -816,4 +819,89 @@ func TestStatsFirstLookBarrier(t *testing.T) {
 		}
 		wantStats(t, "broken", b.Stats(), coord.Stats{Kind: "Barrier", Waits: 4, GaveUp: 1, WaitTime: 3 * time.Second})
 	})
+}
+
+// A Mutex counts the waits begun while nobody looks in a tally under its
+// inner lock, and each of the ways such a wait ends is counted once: a
+// woken waiter that takes the mutex without that lock (ended by the next
+// holder of it, here Stats), a waiter handed the mutex after waiting past
+// the starvation bound, and a waiter that gives up.
+func TestStatsMutexTalliedEnds(t *testing.T) {
+	nobodyLooks(t)
+	synctest.Test(t, func(t *testing.T) {
+		var m coord.Mutex
+		m.Lock(bg)
+		first := goParked(func() error { return m.Lock(bg) })
+		second := goParked(func() error { return m.Lock(bg) })
+		m.Unlock() // wakes first, which takes m in one CAS
+		if err := resultNow(t, "first Lock", first); err != nil {
+			t.Fatal(err)
+		}
+		wantStats(t, "woken waiter took it", m.Stats(), coord.Stats{Kind: "Mutex", Holders: 1, Waiters: 1, Waits: 1})
+
+		inspect.StopLooking()
+		time.Sleep(2 * time.Millisecond) // past the starvation bound: a handoff
+		m.Unlock()
+		if err := resultNow(t, "second Lock", second); err != nil {
+			t.Fatal(err)
+		}
+		wantStats(t, "handed over", m.Stats(), coord.Stats{Kind: "Mutex", Holders: 1, Waits: 2})
+
+		inspect.StopLooking()
+		ctx, cancel := context.WithCancel(bg)
+		quitter := goParked(func() error { return m.Lock(ctx) })
+		cancel()
+		isCtxErr(t, "cancelled Lock", resultNow(t, "cancelled Lock", quitter), context.Canceled)
+		m.Unlock()
+		wantStats(t, "one gave up", m.Stats(), coord.Stats{Kind: "Mutex", Waits: 3, GaveUp: 1})
+	})
+}
+
+// Cancellation raced against handoff while nobody looks: however each wait
+// ends (taken in the woken waiter's CAS, handed over, given up before or
+// after a grant), the tally ends it exactly once, so once every goroutine is
+// done no wait is left and none is counted twice.
+func TestStatsMutexTallyStress(t *testing.T) {
+	nobodyLooks(t)
+	for round := range 3 {
+		var m coord.Mutex
+		var cancelled atomic.Int64
+		var wg sync.WaitGroup
+		const goroutines = 1000
+		for i := range goroutines {
+			wg.Go(func() {
+				ctx := bg
+				if i%4 != 0 {
+					d := time.Duration(rand.IntN(300)) * time.Microsecond
+					var cancel context.CancelFunc
+					ctx, cancel = context.WithTimeout(bg, d)
+					defer cancel()
+					if i%3 == 0 {
+						go cancel()
+					}
+				}
+				if !waitSucceeded(t, "Lock", ctx, m.Lock(ctx)) {
+					cancelled.Add(1)
+					return
+				}
+				for range rand.IntN(20) {
+					runtime.Gosched()
+				}
+				m.Unlock()
+			})
+		}
+		wg.Wait()
+		inspect.StopLooking() // Stats below turns it on
+		st := m.Stats()
+		inspect.StopLooking()
+		if st.Waiters != 0 || st.Holders != 0 {
+			t.Fatalf("round %d: %d waiters, %d holders once every Lock returned: %+v", round, st.Waiters, st.Holders, st)
+		}
+		if st.Waits > goroutines || st.GaveUp > uint64(cancelled.Load()) || st.GaveUp > st.Waits {
+			t.Fatalf("round %d: %d Locks, %d cancelled; Stats %+v", round, goroutines, cancelled.Load(), st)
+		}
+		if st.Waits == 0 {
+			t.Fatalf("round %d: no Lock waited among %d goroutines", round, goroutines)
+		}
+	}
 }

@@ -447,10 +447,19 @@ func (t *Tally) EndAll(r *Recorder) {
 
 // GiveUp ends one wait t counts, given up; if someone looks by now, its
 // length goes to r's WaitTime (see AddUnseen).
-func (t *Tally) GiveUp(r *Recorder) {
+func (t *Tally) GiveUp(r *Recorder) { t.End(r, NoStart, true) }
+
+// End ends one wait t counts, given up if gaveUp. If someone looks by now,
+// its length goes to r's WaitTime: from start, a reading of Now, for a
+// primitive that knows when the wait began (a Mutex keeps its waiters'
+// queueing times), or from when looking began if start is NoStart (a lower
+// bound, see AddUnseen).
+func (t *Tally) End(r *Recorder, start int64, gaveUp bool) {
 	t.Ended++
-	t.GaveUp++
-	r.AddUnseen(1)
+	if gaveUp {
+		t.GaveUp++
+	}
+	r.addUnseen(1, start)
 }
 
 // CountsWith is CountsOldest for a primitive that also counts some waits
@@ -496,14 +505,21 @@ func (r *Recorder) CountsWith(oldest int64, t Tally) Counts {
 // in its Tally that have just ended with someone looking, from when
 // looking began (a lower bound: their starts were not read). It does
 // nothing while nobody looks.
-func (r *Recorder) AddUnseen(n int) {
+func (r *Recorder) AddUnseen(n int) { r.addUnseen(n, NoStart) }
+
+// addUnseen is AddUnseen for n waits that began at start, if it is not
+// NoStart.
+func (r *Recorder) addUnseen(n int, start int64) {
 	lk := looking.Load()
 	if lk == nil || n <= 0 {
 		return
 	}
+	if start == NoStart {
+		start = lk.start
+	}
 	t := now()
 	l := r.waitLog()
 	l.mu.Lock()
-	l.waitTime += int64(n) * max(0, t-lk.start)
+	l.waitTime += int64(n) * max(0, t-start)
 	l.mu.Unlock()
 }
