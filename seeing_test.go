@@ -4,7 +4,6 @@ import (
 	"context"
 	"log/slog"
 	"strings"
-	"sync"
 	"testing"
 	"testing/synctest"
 	"time"
@@ -12,6 +11,7 @@ import (
 
 	"github.com/coordkit/coord"
 	"github.com/coordkit/coord/internal/inspect"
+	"github.com/coordkit/coord/internal/logtest"
 )
 
 // chanLock is a lock wired the way coord's primitives are (see package
@@ -58,33 +58,13 @@ func (l *chanLock) Stats() coord.Stats {
 		Waiters: c.Waiters, OldestWait: c.OldestWait, Waits: c.Waits, GaveUp: c.GaveUp, WaitTime: c.WaitTime}
 }
 
-type logRecords struct {
-	mu   sync.Mutex
-	recs []slog.Record
-}
-
-func (h *logRecords) Enabled(context.Context, slog.Level) bool { return true }
-func (h *logRecords) Handle(_ context.Context, r slog.Record) error {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	h.recs = append(h.recs, r.Clone())
-	return nil
-}
-func (h *logRecords) WithAttrs([]slog.Attr) slog.Handler { return h }
-func (h *logRecords) WithGroup(string) slog.Handler      { return h }
-func (h *logRecords) len() int {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	return len(h.recs)
-}
-
 // TestSeeingInsideWired runs the scenario of issue 13 against a lock wired
 // like the primitives: three goroutines parked on a held lock, seen in its
 // Stats and in Snapshot under its registered name; one gives up; a slow
 // wait is reported once, on the logger given to coord.SetSlowWait.
 func TestSeeingInsideWired(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		h := &logRecords{}
+		h := &logtest.Records{}
 		coord.SetSlowWait(10*time.Second, slog.New(h))
 		defer coord.SetSlowWait(0, nil)
 		l := newChanLock()
@@ -116,16 +96,15 @@ func TestSeeingInsideWired(t *testing.T) {
 		if got.Waiters != 2 || got.GaveUp != 1 || got.Waits != 1 || got.WaitTime != 2*time.Second || got.OldestWait != time.Second {
 			t.Fatalf("after one gave up: %+v", got)
 		}
-		if n := h.len(); n != 0 {
+		if n := h.Len(); n != 0 {
 			t.Fatalf("%d slow-wait records before 10s", n)
 		}
 		time.Sleep(10 * time.Second)
 		synctest.Wait()
-		if n := h.len(); n != 2 {
+		if n := h.Len(); n != 2 {
 			t.Fatalf("%d slow-wait records once both waits passed 10s, want 2", n)
 		}
-		h.mu.Lock()
-		for _, r := range h.recs {
+		for _, r := range h.All() {
 			var name, holder string
 			r.Attrs(func(a slog.Attr) bool {
 				switch a.Key {
@@ -140,7 +119,6 @@ func TestSeeingInsideWired(t *testing.T) {
 				t.Errorf("record name %q holder %q", name, holder)
 			}
 		}
-		h.mu.Unlock()
 		l.Unlock()
 		<-errs
 		l.Unlock()

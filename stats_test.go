@@ -21,6 +21,7 @@ import (
 
 	"github.com/coordkit/coord"
 	"github.com/coordkit/coord/internal/inspect"
+	"github.com/coordkit/coord/internal/logtest"
 )
 
 // wantStats checks that got is want, field for field.
@@ -521,7 +522,7 @@ func attrs(r slog.Record) map[string]slog.Value {
 // nothing else.
 func TestSlowWaitMutex(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		h := &logRecords{}
+		h := &logtest.Records{}
 		coord.SetSlowWait(5*time.Second, slog.New(h))
 		defer coord.SetSlowWait(0, nil)
 		var m coord.Mutex
@@ -534,12 +535,12 @@ func TestSlowWaitMutex(t *testing.T) {
 		waiter := goResult(func() error { return m.Lock(bg) })
 		time.Sleep(4 * time.Second)
 		synctest.Wait()
-		if n := h.len(); n != 0 {
+		if n := h.Len(); n != 0 {
 			t.Fatalf("%d records before the wait was slow", n)
 		}
 		time.Sleep(2 * time.Second)
 		stillBlocked(t, "slow Lock", waiter)
-		if n := h.len(); n != 1 {
+		if n := h.Len(); n != 1 {
 			t.Fatalf("%d records once the wait was slow, want 1", n)
 		}
 		time.Sleep(time.Minute)
@@ -549,11 +550,11 @@ func TestSlowWaitMutex(t *testing.T) {
 			t.Fatal(err)
 		}
 		m.Unlock()
-		if n := h.len(); n != 1 {
+		if n := h.Len(); n != 1 {
 			t.Fatalf("%d records in all, want 1", n)
 		}
 
-		r := h.recs[0]
+		r := h.All()[0]
 		a := attrs(r)
 		if r.Level != slog.LevelWarn || a["name"].String() != "slow/mu" || a["kind"].String() != "Mutex" ||
 			a["waited"].Duration() != 5*time.Second {
@@ -571,7 +572,7 @@ func TestSlowWaitMutex(t *testing.T) {
 // they were on is not reported.
 func TestSlowWaitOff(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		h := &logRecords{}
+		h := &logtest.Records{}
 		before := runtime.NumGoroutine()
 		coord.SetSlowWait(time.Second, slog.New(h))
 		var m coord.Mutex
@@ -580,7 +581,7 @@ func TestSlowWaitOff(t *testing.T) {
 		coord.SetSlowWait(0, nil)
 		time.Sleep(time.Minute)
 		stillBlocked(t, "Lock", waiter)
-		if n := h.len(); n != 0 {
+		if n := h.Len(); n != 0 {
 			t.Fatalf("%d records after SetSlowWait(0)", n)
 		}
 		m.Unlock()
@@ -597,7 +598,7 @@ func TestSlowWaitOff(t *testing.T) {
 // the lock; for the other kinds it has no holder.
 func TestSlowWaitHolderSites(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		h := &logRecords{}
+		h := &logtest.Records{}
 		coord.SetSlowWait(time.Second, slog.New(h))
 		defer coord.SetSlowWait(0, nil)
 
@@ -630,10 +631,10 @@ func TestSlowWaitHolderSites(t *testing.T) {
 			if err := resultNow(t, c.kind, waiter); err != nil {
 				t.Fatal(err)
 			}
-			if n := h.len(); n != i+1 {
+			if n := h.Len(); n != i+1 {
 				t.Fatalf("%s: %d records in all, want %d", c.kind, n, i+1)
 			}
-			a := attrs(h.recs[i])
+			a := attrs(h.All()[i])
 			if a["kind"].String() != c.kind || a["waited"].Duration() != time.Second {
 				t.Errorf("%s: record %v", c.kind, a)
 			}

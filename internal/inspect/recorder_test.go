@@ -1,14 +1,14 @@
 package inspect
 
 import (
-	"context"
 	"log/slog"
 	"math/rand/v2"
-	"sync/atomic"
 	"testing"
 	"testing/synctest"
 	"time"
 	"unsafe"
+
+	"github.com/coordkit/coord/internal/logtest"
 )
 
 var testKind = &Kind{Name: "Test"}
@@ -157,7 +157,7 @@ func TestEndAll(t *testing.T) {
 		var r Recorder
 		r.EndAll() // nothing yet: nothing to do
 		owner := unsafe.Pointer(&r)
-		h := &countHandler{}
+		h := &logtest.Records{}
 		SetSlowWait(5*time.Second, slog.New(h))
 		defer SetSlowWait(0, nil)
 		r.Begin(owner, testKind)
@@ -179,16 +179,9 @@ func TestEndAll(t *testing.T) {
 		}
 		time.Sleep(time.Minute)
 		synctest.Wait()
-		if n := h.n.Load(); n != 1 {
+		if n := h.Len(); n != 1 {
 			t.Fatalf("%d slow-wait reports, want 1: the waits ended by EndAll are not reported", n)
 		}
 		r.End(w, false)
 	})
 }
-
-type countHandler struct{ n atomic.Int32 }
-
-func (h *countHandler) Enabled(context.Context, slog.Level) bool  { return true }
-func (h *countHandler) Handle(context.Context, slog.Record) error { h.n.Add(1); return nil }
-func (h *countHandler) WithAttrs([]slog.Attr) slog.Handler        { return h }
-func (h *countHandler) WithGroup(string) slog.Handler             { return h }

@@ -5,34 +5,13 @@ import (
 	"log/slog"
 	"runtime"
 	"strings"
-	"sync"
 	"testing"
 	"testing/synctest"
 	"time"
 	"unsafe"
+
+	"github.com/coordkit/coord/internal/logtest"
 )
-
-// records is a slog.Handler that keeps what it is given.
-type records struct {
-	mu   sync.Mutex
-	recs []slog.Record
-}
-
-func (h *records) Enabled(context.Context, slog.Level) bool { return true }
-func (h *records) Handle(_ context.Context, r slog.Record) error {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	h.recs = append(h.recs, r.Clone())
-	return nil
-}
-func (h *records) WithAttrs([]slog.Attr) slog.Handler { return h }
-func (h *records) WithGroup(string) slog.Handler      { return h }
-
-func (h *records) all() []slog.Record {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	return append([]slog.Record(nil), h.recs...)
-}
 
 func attrs(r slog.Record) map[string]slog.Value {
 	m := map[string]slog.Value{}
@@ -98,7 +77,7 @@ func waiterWaits(l *fakeLock, ctx context.Context) error { return l.Lock(ctx) }
 func TestSlowWaitOneRecordWhileWaiting(t *testing.T) {
 	fakeLockFrames(t)
 	synctest.Test(t, func(t *testing.T) {
-		h := &records{}
+		h := &logtest.Records{}
 		SetSlowWait(time.Second, slog.New(h))
 		defer SetSlowWait(0, nil)
 		l := newFakeLock()
@@ -111,12 +90,12 @@ func TestSlowWaitOneRecordWhileWaiting(t *testing.T) {
 
 		time.Sleep(999 * time.Millisecond)
 		synctest.Wait()
-		if n := len(h.all()); n != 0 {
+		if n := h.Len(); n != 0 {
 			t.Fatalf("%d records before the wait was slow", n)
 		}
 		time.Sleep(2 * time.Millisecond)
 		synctest.Wait()
-		recs := h.all()
+		recs := h.All()
 		if len(recs) != 1 {
 			t.Fatalf("%d records once the wait was slow, want 1", len(recs))
 		}
@@ -143,7 +122,7 @@ func TestSlowWaitOneRecordWhileWaiting(t *testing.T) {
 
 		time.Sleep(time.Hour)
 		synctest.Wait()
-		if n := len(h.all()); n != 1 {
+		if n := h.Len(); n != 1 {
 			t.Fatalf("%d records after waiting an hour, want still 1", n)
 		}
 		l.Unlock()
@@ -153,7 +132,7 @@ func TestSlowWaitOneRecordWhileWaiting(t *testing.T) {
 		l.Unlock()
 		time.Sleep(time.Hour)
 		synctest.Wait()
-		if n := len(h.all()); n != 1 {
+		if n := h.Len(); n != 1 {
 			t.Fatalf("%d records after the wait ended, want still 1", n)
 		}
 	})
@@ -163,7 +142,7 @@ func TestSlowWaitOneRecordWhileWaiting(t *testing.T) {
 // a wait that gave up.
 func TestSlowWaitNotSlow(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		h := &records{}
+		h := &logtest.Records{}
 		SetSlowWait(time.Second, slog.New(h))
 		defer SetSlowWait(0, nil)
 		l := newFakeLock()
@@ -180,7 +159,7 @@ func TestSlowWaitNotSlow(t *testing.T) {
 		<-done
 		time.Sleep(time.Hour)
 		synctest.Wait()
-		if n := len(h.all()); n != 0 {
+		if n := h.Len(); n != 0 {
 			t.Fatalf("%d records for waits shorter than d, want 0", n)
 		}
 		if c := l.rec.Counts(); c.Waits != 2 || c.GaveUp != 1 {
@@ -193,7 +172,7 @@ func TestSlowWaitNotSlow(t *testing.T) {
 // reports off cancels the ones not yet made.
 func TestSlowWaitOff(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		h := &records{}
+		h := &logtest.Records{}
 		SetSlowWait(0, slog.New(h))
 		var r Recorder
 		w := r.Begin(unsafe.Pointer(&r), testKind)
@@ -214,7 +193,7 @@ func TestSlowWaitOff(t *testing.T) {
 		time.Sleep(time.Hour)
 		synctest.Wait()
 		r.End(w, false)
-		if n := len(h.all()); n != 0 {
+		if n := h.Len(); n != 0 {
 			t.Fatalf("%d records after reports were turned off, want 0", n)
 		}
 	})
@@ -224,7 +203,7 @@ func TestSlowWaitOff(t *testing.T) {
 // leaves no goroutine and no timer behind once reports are off.
 func TestSlowWaitLeavesNoGoroutine(t *testing.T) {
 	before := runtime.NumGoroutine()
-	SetSlowWait(time.Hour, slog.New(&records{}))
+	SetSlowWait(time.Hour, slog.New(&logtest.Records{}))
 	var r Recorder
 	for range 100 {
 		r.End(r.Begin(unsafe.Pointer(&r), testKind), false)
@@ -239,7 +218,7 @@ func TestSlowWaitLeavesNoGoroutine(t *testing.T) {
 // off is reported as unknown, not as a stale site.
 func TestSlowWaitHolderUnknown(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		h := &records{}
+		h := &logtest.Records{}
 		SetSlowWait(time.Second, slog.New(h))
 		l := newFakeLock()
 		holderTakesIt(l) // recorded
@@ -252,7 +231,7 @@ func TestSlowWaitHolderUnknown(t *testing.T) {
 		go func() { done <- l.Lock(context.Background()) }()
 		time.Sleep(2 * time.Second)
 		synctest.Wait()
-		recs := h.all()
+		recs := h.All()
 		if len(recs) != 1 {
 			t.Fatalf("%d records, want 1", len(recs))
 		}
@@ -295,7 +274,7 @@ func TestSlowWaitDefaultLogger(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		SetSlowWait(time.Second, nil)
 		defer SetSlowWait(0, nil)
-		h := &records{}
+		h := &logtest.Records{}
 		old := slog.Default()
 		slog.SetDefault(slog.New(h))
 		defer slog.SetDefault(old)
@@ -304,7 +283,7 @@ func TestSlowWaitDefaultLogger(t *testing.T) {
 		time.Sleep(2 * time.Second)
 		synctest.Wait()
 		r.End(w, false)
-		if recs := h.all(); len(recs) != 1 || recs[0].Message != "coord: slow wait" {
+		if recs := h.All(); len(recs) != 1 || recs[0].Message != "coord: slow wait" {
 			t.Fatalf("records on slog.Default(): %v", recs)
 		}
 	})
