@@ -523,3 +523,9 @@ func (r *Recorder) addUnseen(n int, start int64) {
 	l.waitTime += int64(n) * max(0, t-start)
 	l.mu.Unlock()
 }
+
+// Logged reports whether r has logged or counted a wait itself. While
+// nobody looks, the primitives that count their waits in a Tally or a lane
+// (see Tally) never touch their Recorder, and Logged stays false: what the
+// tests of their cost check.
+func (r *Recorder) Logged() bool { return r.log.Load() != nil }
