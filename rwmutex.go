@@ -74,9 +74,9 @@ import (
 // (see rwReaderYields for why not more). A reader that is yielding has not
 // queued yet, so it holds no writer back, and the ordering promises above
 // are about queued waiters: a reader queues right after its yield and is
-// then served as described. A writer likewise yields a few times after it has queued, so
-// that when the last reader leaves, the grant is usually made before the
-// writer would park.
+// then served as described. A writer yields a few times after it has
+// queued, so that when the last reader leaves, the grant is usually made
+// before the writer would park.
 //
 // Designs rejected. sync.RWMutex's own scheme (a writer subtracts a large
 // constant from the reader count, readers that see it negative sleep on a

@@ -25,9 +25,10 @@ var notes = map[string]string{
 		"and its Unlock undoes both: four atomic operations to coord's two.",
 	"RWMutexReadMostly": "Readers take and leave the lock with one atomic add each, as sync.RWMutex's do, " +
 		"and contend for the same cache line. Each write makes the readers that arrive meanwhile wait: " +
-		"coord's yield the processor up to four times before they queue, which usually outlasts the " +
-		"write hold, so few of them pay for queueing (the RWMutex's internal lock and a waiter it keeps " +
-		"for reuse) and parking. The semaphore.Weighted lock sends every reader through its mutex.",
+		"coord's yield the processor once before they queue, which often outlasts the write hold, so " +
+		"fewer of them pay for queueing (the RWMutex's internal lock and a waiter it keeps for reuse) " +
+		"and parking; more yields cost more, each taking the scheduler's global run-queue lock. The " +
+		"semaphore.Weighted lock sends every reader through its mutex.",
 	"EventBroadcast1000": "One op wakes 1000 parked goroutines and waits for the last one to check in; " +
 		"the runtime's cost of making 1000 goroutines runnable and running them is most of it, whichever " +
 		"primitive fires. coord.Event.Set closes a channel, as the anchor does, plus its bookkeeping for " +
