@@ -105,16 +105,8 @@ func TestSeeingInsideWired(t *testing.T) {
 			t.Fatalf("%d slow-wait records once both waits passed 10s, want 2", n)
 		}
 		for _, r := range h.All() {
-			var name, holder string
-			r.Attrs(func(a slog.Attr) bool {
-				switch a.Key {
-				case "name":
-					name = a.Value.String()
-				case "holder":
-					holder = a.Value.String()
-				}
-				return true
-			})
+			a := logtest.Attrs(r)
+			name, holder := a["name"].String(), a["holder"].String()
 			if name != "wired/orders" || !strings.Contains(holder, "seeing_test.go") {
 				t.Errorf("record name %q holder %q", name, holder)
 			}

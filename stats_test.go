@@ -507,16 +507,6 @@ func TestStatsFastPathsAllocateNothing(t *testing.T) {
 	}
 }
 
-// attrs returns a record's attributes by key.
-func attrs(r slog.Record) map[string]slog.Value {
-	out := map[string]slog.Value{}
-	r.Attrs(func(a slog.Attr) bool {
-		out[a.Key] = a.Value
-		return true
-	})
-	return out
-}
-
 // SetSlowWait with a real Mutex: one Warn record while the wait still
 // waits, saying where it waits from and where the holder took the lock, and
 // nothing else.
@@ -555,7 +545,7 @@ func TestSlowWaitMutex(t *testing.T) {
 		}
 
 		r := h.All()[0]
-		a := attrs(r)
+		a := logtest.Attrs(r)
 		if r.Level != slog.LevelWarn || a["name"].String() != "slow/mu" || a["kind"].String() != "Mutex" ||
 			a["waited"].Duration() != 5*time.Second {
 			t.Errorf("record: level %v, message %q, attrs %v", r.Level, r.Message, a)
@@ -634,7 +624,7 @@ func TestSlowWaitHolderSites(t *testing.T) {
 			if n := h.Len(); n != i+1 {
 				t.Fatalf("%s: %d records in all, want %d", c.kind, n, i+1)
 			}
-			a := attrs(h.All()[i])
+			a := logtest.Attrs(h.All()[i])
 			if a["kind"].String() != c.kind || a["waited"].Duration() != time.Second {
 				t.Errorf("%s: record %v", c.kind, a)
 			}

@@ -13,12 +13,6 @@ import (
 	"github.com/coordkit/coord/internal/logtest"
 )
 
-func attrs(r slog.Record) map[string]slog.Value {
-	m := map[string]slog.Value{}
-	r.Attrs(func(a slog.Attr) bool { m[a.Key] = a.Value; return true })
-	return m
-}
-
 // fakeLockFrames makes site treat fakeLock's methods, and only them, as
 // coord's own, as it would a real primitive's; the test's other functions
 // then stand for the user's code.
@@ -103,7 +97,7 @@ func TestSlowWaitOneRecordWhileWaiting(t *testing.T) {
 		if r.Level != slog.LevelWarn {
 			t.Errorf("level %v, want WARN", r.Level)
 		}
-		a := attrs(r)
+		a := logtest.Attrs(r)
 		if got := a["name"].String(); got != "jobs" {
 			t.Errorf("name = %q, want jobs", got)
 		}
@@ -235,7 +229,7 @@ func TestSlowWaitHolderUnknown(t *testing.T) {
 		if len(recs) != 1 {
 			t.Fatalf("%d records, want 1", len(recs))
 		}
-		a := attrs(recs[0])
+		a := logtest.Attrs(recs[0])
 		if got := a["holder"].String(); !strings.HasPrefix(got, "unknown") {
 			t.Errorf("holder = %q, want unknown", got)
 		}

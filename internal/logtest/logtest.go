@@ -41,3 +41,13 @@ func (h *Records) Len() int {
 	defer h.mu.Unlock()
 	return len(h.recs)
 }
+
+// Attrs returns r's attributes by key.
+func Attrs(r slog.Record) map[string]slog.Value {
+	m := map[string]slog.Value{}
+	r.Attrs(func(a slog.Attr) bool {
+		m[a.Key] = a.Value
+		return true
+	})
+	return m
+}
