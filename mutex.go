@@ -193,10 +193,7 @@ func (m *Mutex) lockSlow(ctx context.Context, owner unsafe.Pointer, k *inspect.K
 				}
 				m.mu.Unlock()
 				if woken {
-					m.q.Recycle(w)
-					if !tallied {
-						m.rec.End(rw, false)
-					}
+					m.doneWaiting(w, rw, tallied, false)
 				}
 				return nil
 			}
@@ -233,18 +230,12 @@ func (m *Mutex) lockSlow(ctx context.Context, owner unsafe.Pointer, k *inspect.K
 			return false
 		})
 		if err != nil {
-			m.q.Recycle(w)
-			if !tallied {
-				m.rec.End(rw, true)
-			}
+			m.doneWaiting(w, rw, tallied, true)
 			return err
 		}
 		if w.N == grantOwned {
 			// A tallied wait was ended by the Unlock that handed over.
-			m.q.Recycle(w)
-			if !tallied {
-				m.rec.End(rw, false)
-			}
+			m.doneWaiting(w, rw, tallied, false)
 			return nil
 		}
 		// Woken to compete: mutexWoken is set on our behalf. Try once
@@ -253,15 +244,22 @@ func (m *Mutex) lockSlow(ctx context.Context, owner unsafe.Pointer, k *inspect.K
 		if s&mutexLocked == 0 && m.state.CompareAndSwap(s, (s|mutexLocked)&^mutexWoken) {
 			// A tallied wait stays in m.woken, for the next holder of
 			// m.mu to end (settleWoken).
-			m.q.Recycle(w)
-			if !tallied {
-				m.rec.End(rw, false)
-			}
+			m.doneWaiting(w, rw, tallied, false)
 			return nil
 		}
 		w.Reset()
 		w.Since = since
 		woken = true
+	}
+}
+
+// doneWaiting gives back w, whose wait is over, and ends that wait in
+// m.rec if it was logged there; a tallied wait is ended in m.tally, under
+// m.mu, by whoever ended it (see tally).
+func (m *Mutex) doneWaiting(w *waitq.Waiter[struct{}], rw inspect.Wait, tallied, gaveUp bool) {
+	m.q.Recycle(w)
+	if !tallied {
+		m.rec.End(rw, gaveUp)
 	}
 }
 
