@@ -136,11 +136,11 @@ const (
 	rwReaderShift = 2 // state >> rwReaderShift is the reader count
 )
 
-// rwSpin bounds the yielding of a writer about to park (rule 4 of the
-// package doc: short and bounded). Yielding rather than spinning on the
-// word matters when goroutines outnumber Ps: the goroutines that must
-// leave before this one can go in are then often runnable on its own P.
-const rwSpin = 4
+// rwWriterYields bounds the yielding of a queued writer about to park
+// (rule 4 of the package doc: short and bounded). Yielding rather than
+// spinning on the word matters when goroutines outnumber Ps: the readers
+// that must leave before it can go in are then often runnable on its own P.
+const rwWriterYields = 4
 
 // rwReaderYields is how many times a reader that found a writer yields
 // before it queues. Once: that lets the writer, or the readers it waits
@@ -241,9 +241,9 @@ func (rw *RWMutex) rlockSlow(ctx context.Context) error {
 	}
 	// A write hold is usually short: yield before queueing (once, see
 	// rwReaderYields), since parking and waking cost more than most write
-	// holds last, and
-	// the writer (or the readers it waits for) may be runnable on this P.
-	// Not being queued, a yielding reader holds no writer back.
+	// holds last, and the writer (or the readers it waits for) may be
+	// runnable on this P. Not being queued, a yielding reader holds no
+	// writer back.
 	for range rwReaderYields {
 		runtime.Gosched()
 		if s := rw.state.Load(); s&rwFlags == 0 && rw.state.CompareAndSwap(s, s+rwReader) {
@@ -356,7 +356,7 @@ func (rw *RWMutex) lockSlow(ctx context.Context) error {
 	// the lock to the first writer in line. Yield a few times, letting them
 	// run, so that if that writer is us, Wait finds the grant already made
 	// and does not park.
-	for range rwSpin {
+	for range rwWriterYields {
 		if s := rw.state.Load(); s&rwWriter != 0 || s < rwReader {
 			break
 		}
